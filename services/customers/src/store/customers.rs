@@ -1,0 +1,364 @@
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use kefu_db::Params;
+
+use super::{int, json_list, opt_i64, to_json};
+use crate::domain::customer::{CustomerFields, CustomerRecord, search_text};
+
+const COLUMNS: &str = "id, display_name, emails, phones, organization_id, external_id, tier, lifecycle_stage, \
+                       tags, attributes, locale, time_zone, merged_into, erase_time, create_time, update_time, version";
+
+fn decode(row: &AnyRow) -> Result<CustomerRecord, sqlx::Error> {
+    let attributes: String = row.try_get("attributes")?;
+    Ok(CustomerRecord {
+        id: row.try_get("id")?,
+        fields: CustomerFields {
+            display_name: row.try_get("display_name")?,
+            emails: json_list(row, "emails")?,
+            phones: json_list(row, "phones")?,
+            organization_id: row.try_get("organization_id")?,
+            external_id: row.try_get("external_id")?,
+            tier: int(row, "tier")?,
+            lifecycle_stage: int(row, "lifecycle_stage")?,
+            tags: json_list(row, "tags")?,
+            attributes: serde_json::from_str(&attributes)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            locale: row.try_get("locale")?,
+            time_zone: row.try_get("time_zone")?,
+        },
+        merged_into: row.try_get("merged_into")?,
+        erase_time: opt_i64(row, "erase_time")?,
+        create_time: row.try_get("create_time")?,
+        update_time: row.try_get("update_time")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// One customer by id.
+pub async fn get_customer(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<CustomerRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1"))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.first().map(decode).transpose()
+}
+
+/// The customers with these ids that exist, in no particular order.
+pub async fn get_customers(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<Vec<CustomerRecord>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Params::new();
+    let placeholders: Vec<String> = ids.iter().map(|id| params.bind(id.clone())).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let rows = sqlx::query_with(&sql, params.into_args())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The customer with this external id.
+pub async fn find_by_external_id(
+    conn: &mut AnyConnection,
+    external_id: &str,
+) -> Result<Option<CustomerRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE external_id = $1"
+    ))
+    .bind(external_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.first().map(decode).transpose()
+}
+
+/// Which of these emails belong to a customer other than `except_id`: (email, owner id).
+pub async fn email_owners(
+    conn: &mut AnyConnection,
+    emails: &[String],
+    except_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Params::new();
+    let placeholders: Vec<String> = emails.iter().map(|e| params.bind(e.clone())).collect();
+    let except = params.bind(except_id.to_owned());
+    let sql = format!(
+        "SELECT email, customer_id FROM customer_emails WHERE email IN ({}) AND customer_id <> {except}",
+        placeholders.join(", ")
+    );
+    let rows = sqlx::query_with(&sql, params.into_args())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("email")?, r.try_get("customer_id")?)))
+        .collect()
+}
+
+/// True when some customer is merged into `id`.
+pub async fn has_merged_children(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let rows = sqlx::query("SELECT id FROM customers WHERE merged_into = $1 LIMIT 1")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+async fn write_children(
+    conn: &mut AnyConnection,
+    record: &CustomerRecord,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1")
+        .bind(&record.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
+        .bind(&record.id)
+        .execute(&mut *conn)
+        .await?;
+    for email in &record.fields.emails {
+        sqlx::query("INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)")
+            .bind(email)
+            .bind(&record.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for tag in &record.fields.tags {
+        sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2)")
+            .bind(&record.id)
+            .bind(tag)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a new customer with its email and tag index rows.
+pub async fn insert_customer(
+    conn: &mut AnyConnection,
+    record: &CustomerRecord,
+) -> Result<(), sqlx::Error> {
+    let f = &record.fields;
+    sqlx::query(
+        "INSERT INTO customers (id, display_name, emails, phones, organization_id, external_id, tier, lifecycle_stage, \
+         tags, attributes, locale, time_zone, search_text, merged_into, erase_time, create_time, update_time, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&record.id)
+    .bind(&f.display_name)
+    .bind(to_json(&f.emails))
+    .bind(to_json(&f.phones))
+    .bind(f.organization_id.as_deref())
+    .bind(f.external_id.as_deref())
+    .bind(i64::from(f.tier))
+    .bind(i64::from(f.lifecycle_stage))
+    .bind(to_json(&f.tags))
+    .bind(to_json(&f.attributes))
+    .bind(&f.locale)
+    .bind(&f.time_zone)
+    .bind(search_text(f))
+    .bind(record.merged_into.as_deref())
+    .bind(record.erase_time)
+    .bind(record.create_time)
+    .bind(record.update_time)
+    .bind(record.version)
+    .execute(&mut *conn)
+    .await?;
+    write_children(conn, record).await
+}
+
+/// Writes `record` if the stored version is still `expected_version`; false when it moved on.
+pub async fn update_customer(
+    conn: &mut AnyConnection,
+    record: &CustomerRecord,
+    expected_version: i64,
+) -> Result<bool, sqlx::Error> {
+    let f = &record.fields;
+    let updated = sqlx::query(
+        "UPDATE customers SET display_name = $1, emails = $2, phones = $3, organization_id = $4, external_id = $5, \
+         tier = $6, lifecycle_stage = $7, tags = $8, attributes = $9, locale = $10, time_zone = $11, search_text = $12, \
+         merged_into = $13, erase_time = $14, update_time = $15, version = $16 WHERE id = $17 AND version = $18",
+    )
+    .bind(&f.display_name)
+    .bind(to_json(&f.emails))
+    .bind(to_json(&f.phones))
+    .bind(f.organization_id.as_deref())
+    .bind(f.external_id.as_deref())
+    .bind(i64::from(f.tier))
+    .bind(i64::from(f.lifecycle_stage))
+    .bind(to_json(&f.tags))
+    .bind(to_json(&f.attributes))
+    .bind(&f.locale)
+    .bind(&f.time_zone)
+    .bind(search_text(f))
+    .bind(record.merged_into.as_deref())
+    .bind(record.erase_time)
+    .bind(record.update_time)
+    .bind(record.version)
+    .bind(&record.id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(false);
+    }
+    write_children(conn, record).await?;
+    Ok(true)
+}
+
+/// Sets or clears `merged_into`, bumping the version, if the version is still `expected_version`.
+pub async fn set_merged_into(
+    conn: &mut AnyConnection,
+    id: &str,
+    merged_into: Option<&str>,
+    now: i64,
+    expected_version: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE customers SET merged_into = $1, update_time = $2, version = version + 1 WHERE id = $3 AND version = $4",
+    )
+    .bind(merged_into)
+    .bind(now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Replaces the summaries of a customer's interactions (erasure).
+pub async fn erase_interactions(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    summary: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE interactions SET summary = $1 WHERE customer_id = $2")
+        .bind(summary)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE purchases SET order_reference = '' WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a customer; purchases, interactions, emails and tags go with it (ON DELETE CASCADE).
+pub async fn delete_customer(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected_version: i64,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM customers WHERE id = $1 AND version = $2")
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(deleted == 1)
+}
+
+/// ListCustomers filters.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// Tag.
+    pub tag: Option<String>,
+    /// Tier value.
+    pub tier: Option<i32>,
+    /// Lifecycle stage value.
+    pub lifecycle_stage: Option<i32>,
+    /// Organization id.
+    pub organization_id: Option<String>,
+    /// Lower-cased substring of name or email.
+    pub query: Option<String>,
+    /// Include merged-away customers.
+    pub show_merged: bool,
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A page of customers in id (creation) order after `after_id`; `limit` rows at most.
+pub async fn list_customers(
+    conn: &mut AnyConnection,
+    filter: &CustomerFilter,
+    after_id: Option<&str>,
+    limit: usize,
+) -> Result<Vec<CustomerRecord>, sqlx::Error> {
+    let mut params = Params::new();
+    let mut clauses: Vec<String> = Vec::new();
+    if let Some(after) = after_id {
+        clauses.push(format!("id > {}", params.bind(after.to_owned())));
+    }
+    if let Some(tag) = &filter.tag {
+        clauses.push(format!(
+            "id IN (SELECT customer_id FROM customer_tags WHERE tag = {})",
+            params.bind(tag.clone())
+        ));
+    }
+    if let Some(tier) = filter.tier {
+        clauses.push(format!("tier = {}", params.bind(i64::from(tier))));
+    }
+    if let Some(stage) = filter.lifecycle_stage {
+        clauses.push(format!(
+            "lifecycle_stage = {}",
+            params.bind(i64::from(stage))
+        ));
+    }
+    if let Some(org) = &filter.organization_id {
+        clauses.push(format!("organization_id = {}", params.bind(org.clone())));
+    }
+    if let Some(query) = &filter.query {
+        clauses.push(format!(
+            "search_text LIKE {} ESCAPE '\\'",
+            params.bind(like_pattern(query))
+        ));
+    }
+    if !filter.show_merged {
+        clauses.push("merged_into IS NULL".to_owned());
+    }
+    let where_clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let sql = format!("SELECT {COLUMNS} FROM customers {where_clause} ORDER BY id LIMIT {limit}");
+    let rows = sqlx::query_with(&sql, params.into_args())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The customers merged into `id`.
+pub async fn merged_children(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Vec<CustomerRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE merged_into = $1 ORDER BY id"
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(decode).collect()
+}

@@ -1,0 +1,138 @@
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor};
+
+use crate::DbError;
+
+/// Which SQL engine is behind the pool. Everything dialect-specific branches on this, and only
+/// in clearly named places (DDL in each service's `migrations/<dialect>/`, locking in [`crate::outbox`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The embedded default: one file per service.
+    Sqlite,
+    /// The production store.
+    Postgres,
+}
+
+/// A service's migrations, one set per dialect, embedded with `sqlx::migrate!`.
+pub struct Migrations {
+    /// DDL for SQLite.
+    pub sqlite: Migrator,
+    /// DDL for PostgreSQL.
+    pub postgres: Migrator,
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so two writers queue on the
+/// busy timeout instead of failing when a read lock cannot be upgraded.
+pub type WriteTx = sqlx::Transaction<'static, Any>;
+
+/// A connection pool plus the dialect it speaks. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+/// The SQLite URL of a service's file under `data_dir`, creating the directory if needed.
+pub fn default_sqlite_url(data_dir: &Path, service: &str) -> Result<String, DbError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    Ok(format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join(format!("{service}.db")).display()
+    ))
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(redact(url)));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                // Readers run in parallel under WAL; writers queue on the file lock anyway.
+                Dialect::Sqlite => 8,
+                Dialect::Postgres => 16,
+            })
+            // A database that does not answer becomes UNAVAILABLE quickly instead of a hang.
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(url).await?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// Runs the migrations of this database's dialect.
+    pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
+        let migrator = match self.dialect {
+            Dialect::Sqlite => &migrations.sqlite,
+            Dialect::Postgres => &migrations.postgres,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The pool, for reads and single-statement writes.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The dialect behind the pool.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Begins a transaction that will write.
+    pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
+        let tx = match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// Checks that the database answers, for health reporting.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.pool.execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    /// Closes every connection. On SQLite the last close checkpoints the WAL and removes the
+    /// `-wal` and `-shm` files.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}

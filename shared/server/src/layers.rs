@@ -1,0 +1,120 @@
+//! The HTTP-level layer stack in front of every service, outermost first:
+//!
+//! 1. **request id** — keep the caller's `x-request-id` or make one, and echo it on the response,
+//!    so a client's log line and ours can be joined;
+//! 2. **trace span** — one span per RPC named by its path, parented by the caller's W3C
+//!    `traceparent`, so gateway → service → service is one trace; it carries the request id;
+//! 3. **access log** — one line per RPC with latency, and the gRPC code when it failed.
+//!
+//! Deadlines (`grpc-timeout`, capped by the server's timeout) are enforced by tonic's server itself.
+
+use std::time::Duration;
+
+use http::{HeaderMap, Request};
+use opentelemetry::propagation::Extractor;
+use tower_http::classify::{GrpcErrorsAsFailures, GrpcFailureClass, SharedClassifier};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::{Level, Span};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// The header that carries the correlation id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The layers, ready for `tonic::transport::Server::layer`.
+pub type Stack = tower::layer::util::Stack<
+    PropagateRequestIdLayer,
+    tower::layer::util::Stack<
+        TraceLayer<
+            SharedClassifier<GrpcErrorsAsFailures>,
+            fn(&Request<tonic::body::Body>) -> Span,
+            (),
+            fn(&http::Response<tonic::body::Body>, Duration, &Span),
+            (),
+            (),
+            fn(GrpcFailureClass, Duration, &Span),
+        >,
+        tower::layer::util::Stack<SetRequestIdLayer<MakeRequestUuid>, tower::layer::util::Identity>,
+    >,
+>;
+
+/// Builds the stack.
+pub fn stack() -> Stack {
+    tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_grpc()
+                .make_span_with(make_span as fn(&Request<tonic::body::Body>) -> Span)
+                .on_request(())
+                .on_response(on_response as fn(&http::Response<tonic::body::Body>, Duration, &Span))
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(on_failure as fn(GrpcFailureClass, Duration, &Span)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .into_inner()
+}
+
+fn make_span(request: &Request<tonic::body::Body>) -> Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "rpc",
+        otel.name = %request.uri().path(),
+        otel.kind = "server",
+        rpc.method = %request.uri().path(),
+        request_id = %request_id,
+        principal = tracing::field::Empty,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(request.headers()))
+    });
+    let _ = span.set_parent(parent);
+    span
+}
+
+fn on_response(response: &http::Response<tonic::body::Body>, latency: Duration, _span: &Span) {
+    // Trailers-only responses (errors raised before any message) carry grpc-status in the headers.
+    let code = response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("0");
+    tracing::event!(
+        Level::INFO,
+        latency_us = latency.as_micros() as u64,
+        grpc.code = code,
+        "rpc finished"
+    );
+}
+
+fn on_failure(failure: GrpcFailureClass, latency: Duration, _span: &Span) {
+    match failure {
+        GrpcFailureClass::Code(code) => {
+            tracing::event!(
+                Level::DEBUG,
+                latency_us = latency.as_micros() as u64,
+                grpc.code = code.get(),
+                "rpc failed"
+            );
+        }
+        GrpcFailureClass::Error(error) => {
+            tracing::event!(Level::WARN, latency_us = latency.as_micros() as u64, %error, "rpc transport error");
+        }
+    }
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}

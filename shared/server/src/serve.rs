@@ -1,0 +1,148 @@
+//! Starting a service the same way everywhere: the binary, `kefu dev` and the tests all call [`serve`].
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+
+use kefu_db::Database;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic_health::ServingStatus;
+
+use crate::health::watch_database;
+use crate::layers;
+
+/// How a service is served.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// The service's database: pinged for health, closed on shutdown.
+    pub db: Database,
+    /// Cancelled when shutdown begins, so open streams (`WatchEvents`) end and draining finishes.
+    pub shutdown: CancellationToken,
+    /// Upper bound on any unary RPC, and the default when the caller sets no deadline.
+    pub request_timeout: Duration,
+    /// How often the database is pinged for health.
+    pub health_interval: Duration,
+}
+
+impl ServeSettings {
+    /// Defaults: 30 s request timeout, health every 5 s.
+    pub fn new(db: Database, shutdown: CancellationToken) -> Self {
+        Self {
+            db,
+            shutdown,
+            request_timeout: Duration::from_secs(30),
+            health_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a server stopped with an error.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// The reflection service could not read the descriptor set.
+    #[error("cannot build the reflection service")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed.
+    #[error("server transport failed")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves `service` on `listener` until `shutdown` resolves, then: reports NOT_SERVING, ends open
+/// streams, drains in-flight calls, and closes the database pool.
+pub async fn serve<S>(
+    service: S,
+    settings: ServeSettings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError>
+where
+    S: tower::Service<http::Request<Body>, Error = Infallible>
+        + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Response: axum::response::IntoResponse,
+    S::Future: Send + 'static,
+{
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status(S::NAME, ServingStatus::Serving)
+        .await;
+    let health_stop = CancellationToken::new();
+    let health_task = tokio::spawn(watch_database(
+        reporter.clone(),
+        S::NAME,
+        settings.db.clone(),
+        settings.health_interval,
+        health_stop.clone(),
+    ));
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(kefu_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    // Many clients (Python's grpcio among them) still speak only v1alpha.
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(kefu_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let stream_shutdown = settings.shutdown.clone();
+    let drain_reporter = reporter.clone();
+    let result = tonic::transport::Server::builder()
+        .timeout(settings.request_timeout)
+        .layer(layers::stack())
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(service)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = stream_shutdown.cancelled() => {}
+            }
+            tracing::info!(service = S::NAME, "shutting down: NOT_SERVING, draining");
+            health_stop.cancel();
+            drain_reporter
+                .set_service_status(S::NAME, ServingStatus::NotServing)
+                .await;
+            drain_reporter
+                .set_service_status("", ServingStatus::NotServing)
+                .await;
+            stream_shutdown.cancel();
+        })
+        .await;
+    health_task.abort();
+    settings.db.close().await;
+    tracing::info!(service = S::NAME, "stopped");
+    Ok(result?)
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,273 @@
+//! Test kit: start any kefu service on port 0 against a fresh database — a temporary SQLite file,
+//! or a PostgreSQL database created for the test and dropped after it when
+//! `KEFU_TEST_POSTGRES_URL` is set — and call it as a given principal.
+//!
+//! Under `CI=true` a PostgreSQL test without `KEFU_TEST_POSTGRES_URL` fails instead of skipping,
+//! so the PostgreSQL half of the suite can never be skipped silently.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal};
+use sqlx::Connection;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::transport::{Channel, Endpoint};
+
+/// The variable naming a PostgreSQL server for tests, such as `postgres://postgres@127.0.0.1:5432/postgres`.
+pub const POSTGRES_URL_VAR: &str = "KEFU_TEST_POSTGRES_URL";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on `KEFU_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// Its URL.
+    pub url: String,
+    /// Where the SQLite file lives, for tests that inspect it.
+    pub sqlite_dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+/// Why a test database could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TestkitError {
+    /// PostgreSQL was asked for in CI but is not configured.
+    #[error("{POSTGRES_URL_VAR} is not set, and CI=true forbids skipping the PostgreSQL tests")]
+    PostgresRequired,
+    /// Setting up failed.
+    #[error("test setup failed: {0}")]
+    Setup(String),
+}
+
+fn setup<E: std::fmt::Display>(error: E) -> TestkitError {
+    TestkitError::Setup(error.to_string())
+}
+
+impl TestDatabase {
+    /// A fresh database on `backend`; `Ok(None)` when PostgreSQL is not configured outside CI.
+    pub async fn create(backend: Backend) -> Result<Option<Self>, TestkitError> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().map_err(setup)?;
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Ok(Some(Self {
+                    url,
+                    sqlite_dir: Some(dir),
+                    postgres: None,
+                }))
+            }
+            Backend::Postgres => {
+                let Some(admin_url) = std::env::var(POSTGRES_URL_VAR)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                else {
+                    if std::env::var("CI").is_ok_and(|v| v == "true") {
+                        return Err(TestkitError::PostgresRequired);
+                    }
+                    eprintln!("skipping: {POSTGRES_URL_VAR} is not set");
+                    return Ok(None);
+                };
+                let name = format!("kefu_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .map_err(setup)?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .map_err(setup)?;
+                let _ = admin.close().await;
+                let mut url = url::Url::parse(&admin_url).map_err(setup)?;
+                url.set_path(&name);
+                Ok(Some(Self {
+                    url: url.to_string(),
+                    sqlite_dir: None,
+                    postgres: Some((admin_url, name)),
+                }))
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Dropping happens outside any runtime we could borrow: use a thread with its own.
+        if let Some((admin_url, name)) = self.postgres.take() {
+            let dropper = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut admin)
+                                .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            });
+            let _ = dropper.join();
+        }
+    }
+}
+
+/// A service running for a test.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The key its principals are signed with.
+    pub key: InternalKey,
+    /// Its database; dropped (and on PostgreSQL, deleted) after the server stops.
+    pub database: TestDatabase,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), String>>>,
+    channel: Channel,
+}
+
+impl TestServer {
+    /// Starts a service: `serve(database_url, key, listener, shutdown)` is the service's own `serve`.
+    /// `Ok(None)` when the backend is not available outside CI.
+    pub async fn start<F, Fut, E>(backend: Backend, serve: F) -> Result<Option<Self>, TestkitError>
+    where
+        F: FnOnce(String, InternalKey, TcpListener, oneshot::Receiver<()>) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let Some(database) = TestDatabase::create(backend).await? else {
+            return Ok(None);
+        };
+        let key = InternalKey::generate();
+        // Bound before the server task starts, so there is nothing to wait for.
+        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(setup)?;
+        let addr = listener.local_addr().map_err(setup)?;
+        let (shutdown, stopped) = oneshot::channel();
+        let future = serve(database.url.clone(), key.clone(), listener, stopped);
+        let task = tokio::spawn(async move { future.await.map_err(|e| e.to_string()) });
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(setup)?
+            .connect_timeout(Duration::from_secs(5))
+            .connect_lazy();
+        Ok(Some(Self {
+            addr,
+            key,
+            database,
+            shutdown: Some(shutdown),
+            task: Some(task),
+            channel,
+        }))
+    }
+
+    /// A channel to the server.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// An interceptor that calls as `principal`.
+    pub fn as_principal(&self, principal: &Principal) -> CallAs {
+        CallAs::new(&self.key, principal)
+    }
+
+    /// Stops the server gracefully and returns how `serve` ended.
+    pub async fn stop(mut self) -> Result<(), String> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.task.take() {
+            Some(task) => match tokio::time::timeout(Duration::from_secs(30), task).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(join)) => Err(join.to_string()),
+                Err(_) => Err("server did not stop within 30 s".to_owned()),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// A client interceptor that attaches a signed principal to every call.
+#[derive(Clone, Debug)]
+pub struct CallAs {
+    token: Option<MetadataValue<tonic::metadata::Ascii>>,
+}
+
+impl CallAs {
+    /// Calls as `principal`, signed with `key`.
+    pub fn new(key: &InternalKey, principal: &Principal) -> Self {
+        let token = key.sign(principal, Duration::from_secs(3600));
+        Self {
+            token: token.parse().ok(),
+        }
+    }
+
+    /// Calls with no principal at all.
+    pub fn anonymous() -> Self {
+        Self { token: None }
+    }
+
+    /// Calls with this raw header value (for forged or malformed principals).
+    pub fn raw(value: &str) -> Self {
+        Self {
+            token: value.parse().ok(),
+        }
+    }
+}
+
+impl Interceptor for CallAs {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(token) = &self.token {
+            request
+                .metadata_mut()
+                .insert(PRINCIPAL_HEADER, token.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed test function, in modules named
+/// `sqlite` and `postgres`. Each function is `async fn(Backend)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
