@@ -54,6 +54,8 @@ pub struct Config {
     pub internal_key: InternalKey,
     /// Upper bound on a unary call.
     pub request_timeout: Duration,
+    /// How often the database is pinged for health.
+    pub health_interval: Duration,
 }
 
 impl From<CommonConfig> for Config {
@@ -62,6 +64,7 @@ impl From<CommonConfig> for Config {
             database_url: common.database_url,
             internal_key: common.internal_key,
             request_timeout: Duration::from_secs(30),
+            health_interval: Duration::from_secs(5),
         }
     }
 }
@@ -102,6 +105,7 @@ pub async fn serve(
     );
     let mut settings = ServeSettings::new(db, stop);
     settings.request_timeout = config.request_timeout;
+    settings.health_interval = config.health_interval;
     kefu_server::serve(service, settings, listener, shutdown).await?;
     Ok(())
 }

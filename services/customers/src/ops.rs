@@ -273,9 +273,7 @@ impl Customers {
         etag: &str,
     ) -> Result<CustomerRecord, CustomersError> {
         let mut tx = self.db.begin_write().await?;
-        let current = store::get_customer(&mut tx, id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(id)))?;
+        let current = load_customer(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let updated = self
             .update_in(&mut tx, actor, current, input, paths)
@@ -376,9 +374,7 @@ impl Customers {
         etag: &str,
     ) -> Result<(), CustomersError> {
         let mut tx = self.db.begin_write().await?;
-        let current = store::get_customer(&mut tx, id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(id)))?;
+        let current = load_customer(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         if store::has_merged_children(&mut tx, id).await? {
             return Err(CustomersError::FailedPrecondition(format!(
@@ -414,12 +410,8 @@ impl Customers {
         source_etag: &str,
     ) -> Result<CustomerRecord, CustomersError> {
         let mut tx = self.db.begin_write().await?;
-        let source = store::get_customer(&mut tx, source_id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(source_id)))?;
-        let target = store::get_customer(&mut tx, target_id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(target_id)))?;
+        let source = load_customer(&mut tx, source_id).await?;
+        let target = load_customer(&mut tx, target_id).await?;
         check_etag(&source.name(), source.version, source_etag)?;
         let has_children = store::has_merged_children(&mut tx, source_id).await?;
         customer::check_merge(&source, &target, has_children)
@@ -442,9 +434,7 @@ impl Customers {
             },
         )
         .await?;
-        let merged = store::get_customer(&mut tx, source_id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(source_id)))?;
+        let merged = load_customer(&mut tx, source_id).await?;
         self.commit(tx).await?;
         Ok(merged)
     }
@@ -452,9 +442,7 @@ impl Customers {
     /// Restores a merged-away customer.
     pub async fn unmerge(&self, actor: &str, id: &str) -> Result<CustomerRecord, CustomersError> {
         let mut tx = self.db.begin_write().await?;
-        let current = store::get_customer(&mut tx, id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(id)))?;
+        let current = load_customer(&mut tx, id).await?;
         customer::check_unmerge(&current).map_err(|p| CustomersError::FailedPrecondition(p.0))?;
         let former_target = current.merged_into.clone().map(|t| customer_name(&t));
         let now = now_micros();
@@ -474,9 +462,7 @@ impl Customers {
             },
         )
         .await?;
-        let restored = store::get_customer(&mut tx, id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(id)))?;
+        let restored = load_customer(&mut tx, id).await?;
         self.commit(tx).await?;
         Ok(restored)
     }
@@ -533,9 +519,7 @@ impl Customers {
         etag: &str,
     ) -> Result<CustomerRecord, CustomersError> {
         let mut tx = self.db.begin_write().await?;
-        let current = store::get_customer(&mut tx, id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(customer_name(id)))?;
+        let current = load_customer(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let now = now_micros();
         let merged_children = store::merged_children(&mut tx, id).await?;
@@ -660,9 +644,7 @@ impl Customers {
         etag: &str,
     ) -> Result<OrganizationRecord, CustomersError> {
         let mut tx = self.db.begin_write().await?;
-        let current = store::get_organization(&mut tx, id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(organization_name(id)))?;
+        let current = load_organization(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let mut next = current.clone();
         let mut changed = Vec::new();
@@ -724,9 +706,7 @@ impl Customers {
         etag: &str,
     ) -> Result<(), CustomersError> {
         let mut tx = self.db.begin_write().await?;
-        let current = store::get_organization(&mut tx, id)
-            .await?
-            .ok_or_else(|| CustomersError::NotFound(organization_name(id)))?;
+        let current = load_organization(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         if store::organization_has_members(&mut tx, id).await? {
             return Err(CustomersError::FailedPrecondition(format!(
@@ -914,6 +894,26 @@ pub struct Export {
     pub interactions: Vec<InteractionRecord>,
     /// The audit trail.
     pub events: Vec<pb::Event>,
+}
+
+/// The customer with `id`, or NOT_FOUND.
+async fn load_customer(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<CustomerRecord, CustomersError> {
+    store::get_customer(conn, id)
+        .await?
+        .ok_or_else(|| CustomersError::NotFound(customer_name(id)))
+}
+
+/// The organization with `id`, or NOT_FOUND.
+async fn load_organization(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<OrganizationRecord, CustomersError> {
+    store::get_organization(conn, id)
+        .await?
+        .ok_or_else(|| CustomersError::NotFound(organization_name(id)))
 }
 
 fn check_etag(name: &str, version: i64, etag: &str) -> Result<(), CustomersError> {

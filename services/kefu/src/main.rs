@@ -1,1 +1,123 @@
-fn main() {}
+//! The `kefu` command.
+//!
+//! - `kefu dev`: runs the platform on the embedded SQLite default under `KEFU_DATA_DIR`, listening
+//!   on `KEFU_LISTEN` (default `127.0.0.1:50051`), until Ctrl-C. Today that is the customers
+//!   service; the gateway and the other services join it as they land.
+//! - `kefu principal --role ROLE`: prints a signed principal for the `x-kefu-principal` header,
+//!   so `grpcurl`/`buf curl` can call a service directly during development.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use kefu_principal::{Principal, Role};
+use kefu_server::{CommonConfig, shutdown_signal};
+use kefu_telemetry::TelemetryConfig;
+
+/// Where `kefu dev` listens when `KEFU_LISTEN` is unset.
+const DEV_LISTEN: &str = "127.0.0.1:50051";
+
+#[derive(Parser)]
+#[command(name = "kefu", version, about = "kefu customer service platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run kefu for development on the embedded SQLite default.
+    Dev,
+    /// Print a signed principal for the `x-kefu-principal` header.
+    Principal {
+        /// ADMIN, AGENT, INTEGRATION or CUSTOMER.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// The principal's id (default: `dev-<role>`, or the customer id for CUSTOMER).
+        #[arg(long)]
+        id: Option<String>,
+        /// For CUSTOMER: the customer's id (the part after `customers/`).
+        #[arg(long)]
+        customer: Option<String>,
+        /// How long the principal is valid, in seconds.
+        #[arg(long, default_value_t = 12 * 3600)]
+        ttl: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev => dev().await,
+        Command::Principal {
+            role,
+            id,
+            customer,
+            ttl,
+        } => principal(&role, id, customer, ttl),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kefu: {}", kefu_server::status::error_chain(error.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dev() -> Result<(), Box<dyn std::error::Error>> {
+    let telemetry = TelemetryConfig::from_env("kefu")?.install()?;
+    let config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let admin = config.internal_key.sign(
+        &Principal::new("dev-admin", Role::Admin),
+        Duration::from_secs(12 * 3600),
+    );
+    println!(
+        "kefu dev: customers service listening on {addr} (data in {})",
+        config.data_dir.display()
+    );
+    println!("kefu dev: admin principal for the next 12 h (header x-kefu-principal):\n{admin}");
+    let result = kefu_customers::serve(config.into(), listener, shutdown_signal()).await;
+    telemetry.shutdown();
+    result?;
+    println!("kefu dev: stopped");
+    Ok(())
+}
+
+fn principal(
+    role: &str,
+    id: Option<String>,
+    customer: Option<String>,
+    ttl: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let role = Role::parse(role).ok_or_else(|| {
+        format!("unknown role {role:?}: use admin, agent, integration or customer")
+    })?;
+    let principal = match (role, customer) {
+        (Role::Customer, Some(customer)) => {
+            let customer = customer.trim_start_matches("customers/").to_owned();
+            Principal {
+                id: id.unwrap_or_else(|| customer.clone()),
+                role,
+                customer_id: Some(customer),
+            }
+        }
+        (Role::Customer, None) => return Err("a CUSTOMER principal needs --customer <id>".into()),
+        (_, Some(_)) => return Err("--customer is only for --role customer".into()),
+        (role, None) => Principal::new(
+            id.unwrap_or_else(|| format!("dev-{}", role.as_str().to_lowercase())),
+            role,
+        ),
+    };
+    let config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
+    println!(
+        "{}",
+        config
+            .internal_key
+            .sign(&principal, Duration::from_secs(ttl))
+    );
+    Ok(())
+}

@@ -8,6 +8,8 @@
 //! Building the configuration ([`TelemetryConfig::from_env`]) is separate from installing it
 //! ([`TelemetryConfig::install`]), so tests can stay quiet by never installing anything.
 
+use std::io::IsTerminal;
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -97,10 +99,13 @@ impl TelemetryConfig {
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
         let fmt_layer = match self.log_format {
             LogFormat::Pretty => tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
                 .with_target(false)
                 .compact()
                 .boxed(),
             LogFormat::Json => tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
                 .json()
                 .flatten_event(true)
                 .with_current_span(true)

@@ -182,8 +182,19 @@ impl TestServer {
         CallAs::new(&self.key, principal)
     }
 
-    /// Stops the server gracefully and returns how `serve` ended.
-    pub async fn stop(mut self) -> Result<(), String> {
+    /// Stops the server gracefully and returns how `serve` ended. (Dropping a `TestServer` also
+    /// stops it: the shutdown sender's drop resolves the server's shutdown future.)
+    pub async fn stop(self) -> Result<(), String> {
+        self.stop_keeping_database().await.0
+    }
+
+    /// Stops the server and hands back its database for inspection.
+    pub async fn stop_keeping_database(mut self) -> (Result<(), String>, TestDatabase) {
+        let result = self.shutdown_and_join().await;
+        (result, self.database)
+    }
+
+    async fn shutdown_and_join(&mut self) -> Result<(), String> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -194,14 +205,6 @@ impl TestServer {
                 Err(_) => Err("server did not stop within 30 s".to_owned()),
             },
             None => Ok(()),
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
         }
     }
 }

@@ -265,6 +265,30 @@ pub fn erase(record: &CustomerRecord, now: i64) -> CustomerRecord {
 /// What an erased interaction's summary becomes.
 pub const ERASED_SUMMARY: &str = "[erased]";
 
+/// Copies the fields named in `paths` from `input` onto `fields`.
+pub fn overlay(fields: &mut CustomerFields, input: &CustomerFields, paths: &[&str]) {
+    for path in paths {
+        match *path {
+            "display_name" => fields.display_name.clone_from(&input.display_name),
+            "emails" => fields.emails.clone_from(&input.emails),
+            "phones" => fields.phones.clone_from(&input.phones),
+            "organization" => fields.organization_id.clone_from(&input.organization_id),
+            "external_id" => fields.external_id.clone_from(&input.external_id),
+            "tier" if input.tier != pb::Tier::Unspecified as i32 => fields.tier = input.tier,
+            "lifecycle_stage"
+                if input.lifecycle_stage != pb::LifecycleStage::Unspecified as i32 =>
+            {
+                fields.lifecycle_stage = input.lifecycle_stage
+            }
+            "tags" => fields.tags.clone_from(&input.tags),
+            "attributes" => fields.attributes.clone_from(&input.attributes),
+            "locale" => fields.locale.clone_from(&input.locale),
+            "time_zone" => fields.time_zone.clone_from(&input.time_zone),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,29 +363,5 @@ mod tests {
         b.tier = 4;
         b.tags = vec!["x".into()];
         assert_eq!(changed_fields(&a.fields, &b), vec!["tier", "tags"]);
-    }
-}
-
-/// Copies the fields named in `paths` from `input` onto `fields`.
-pub fn overlay(fields: &mut CustomerFields, input: &CustomerFields, paths: &[&str]) {
-    for path in paths {
-        match *path {
-            "display_name" => fields.display_name.clone_from(&input.display_name),
-            "emails" => fields.emails.clone_from(&input.emails),
-            "phones" => fields.phones.clone_from(&input.phones),
-            "organization" => fields.organization_id.clone_from(&input.organization_id),
-            "external_id" => fields.external_id.clone_from(&input.external_id),
-            "tier" if input.tier != pb::Tier::Unspecified as i32 => fields.tier = input.tier,
-            "lifecycle_stage"
-                if input.lifecycle_stage != pb::LifecycleStage::Unspecified as i32 =>
-            {
-                fields.lifecycle_stage = input.lifecycle_stage
-            }
-            "tags" => fields.tags.clone_from(&input.tags),
-            "attributes" => fields.attributes.clone_from(&input.attributes),
-            "locale" => fields.locale.clone_from(&input.locale),
-            "time_zone" => fields.time_zone.clone_from(&input.time_zone),
-            _ => {}
-        }
     }
 }

@@ -22,6 +22,7 @@ pub async fn spawn(backend: Backend) -> Option<App> {
             database_url,
             internal_key,
             request_timeout: Duration::from_secs(10),
+            health_interval: Duration::from_secs(5),
         };
         kefu_customers::serve(config, listener, async move {
             let _ = stop.await;
