@@ -80,32 +80,56 @@ pub enum Error {
     Serve(#[from] kefu_server::ServeError),
 }
 
+/// The service connected to its migrated database, ready to serve.
+#[derive(Debug)]
+pub struct Prepared {
+    config: Config,
+    db: Database,
+}
+
+/// Connects to the database and runs the migrations.
+pub async fn prepare(config: Config) -> Result<Prepared, Error> {
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate(&migrations()).await?;
+    Ok(Prepared { config, db })
+}
+
+impl Prepared {
+    /// Serves on `listener` until `shutdown` resolves, then drains and closes the database.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), Error> {
+        let Prepared { config, db } = self;
+        let stop = CancellationToken::new();
+        let api = CustomerApi::new(
+            ops::Customers {
+                db: db.clone(),
+                signal: OutboxSignal::default(),
+            },
+            stop.clone(),
+        );
+        let service = CustomerServiceServer::new(api)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let service = tonic::service::interceptor::InterceptedService::new(
+            service,
+            Authenticator::new(config.internal_key),
+        );
+        let mut settings = ServeSettings::new(db, stop);
+        settings.request_timeout = config.request_timeout;
+        settings.health_interval = config.health_interval;
+        kefu_server::serve(service, settings, listener, shutdown).await?;
+        Ok(())
+    }
+}
+
 /// Connects, migrates, and serves on `listener` until `shutdown` resolves.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let db = Database::connect(&config.database_url).await?;
-    db.migrate(&migrations()).await?;
-    let stop = CancellationToken::new();
-    let api = CustomerApi::new(
-        ops::Customers {
-            db: db.clone(),
-            signal: OutboxSignal::default(),
-        },
-        stop.clone(),
-    );
-    let service = CustomerServiceServer::new(api)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let service = tonic::service::interceptor::InterceptedService::new(
-        service,
-        Authenticator::new(config.internal_key),
-    );
-    let mut settings = ServeSettings::new(db, stop);
-    settings.request_timeout = config.request_timeout;
-    settings.health_interval = config.health_interval;
-    kefu_server::serve(service, settings, listener, shutdown).await?;
-    Ok(())
+    prepare(config).await?.serve(listener, shutdown).await
 }

@@ -30,7 +30,8 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = CommonConfig::from_env(kefu_customers::SERVICE, kefu_customers::DEFAULT_LISTEN)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let service = kefu_customers::prepare(config.into()).await?;
     println!("kefu-customers listening on {}", listener.local_addr()?);
-    kefu_customers::serve(config.into(), listener, shutdown_signal()).await?;
+    service.serve(listener, shutdown_signal()).await?;
     Ok(())
 }

@@ -75,12 +75,20 @@ async fn dev() -> Result<(), Box<dyn std::error::Error>> {
         &Principal::new("dev-admin", Role::Admin),
         Duration::from_secs(12 * 3600),
     );
+    let data_dir = config.data_dir.clone();
+    let customers = match kefu_customers::prepare(config.into()).await {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            telemetry.shutdown();
+            return Err(error.into());
+        }
+    };
     println!(
         "kefu dev: customers service listening on {addr} (data in {})",
-        config.data_dir.display()
+        data_dir.display()
     );
     println!("kefu dev: admin principal for the next 12 h (header x-kefu-principal):\n{admin}");
-    let result = kefu_customers::serve(config.into(), listener, shutdown_signal()).await;
+    let result = customers.serve(listener, shutdown_signal()).await;
     telemetry.shutdown();
     result?;
     println!("kefu dev: stopped");

@@ -318,6 +318,7 @@ impl CustomerService for CustomerApi {
             }
             let mut v = Violations::new();
             let fields = all_customer_fields(row.customer.as_ref(), "customer", &mut v);
+            let request_id = validate::request_id(&row.request_id, "request_id", &mut v);
             let outcome = match v.into_result() {
                 Err(violations) => Err(CustomersError::Invalid(violations)),
                 Ok(()) if fields.external_id.is_some() => {
@@ -327,7 +328,7 @@ impl CustomerService for CustomerApi {
                 }
                 Ok(()) => self
                     .ops
-                    .create_customer(&principal.id, fields, None)
+                    .create_customer(&principal.id, fields, request_id.as_deref())
                     .await
                     .map(|record| (record, true)),
             };

@@ -6,7 +6,8 @@ use crate::helpers::*;
 
 backend_tests!(
     upsert_creates_then_updates_by_external_id,
-    import_rejects_bad_rows_alone
+    import_rejects_bad_rows_alone,
+    a_retried_import_creates_nothing_twice,
 );
 
 fn crm(external_id: &str, name: &str, email: &str) -> pb::Customer {
@@ -91,6 +92,7 @@ async fn import_rejects_bad_rows_alone(backend: Backend) {
     let stream =
         futures::stream::iter(rows.into_iter().map(|customer| pb::ImportCustomersRequest {
             customer: Some(customer),
+            request_id: String::new(),
         }));
     let result = sync.import_customers(stream).await.unwrap().into_inner();
     assert_eq!(
@@ -129,4 +131,53 @@ async fn import_rejects_bad_rows_alone(backend: Backend) {
         !all.iter()
             .any(|c| c.external_id == "sf-5" || c.external_id == "sf-3")
     );
+}
+
+async fn a_retried_import_creates_nothing_twice(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let mut sync = app.integration();
+    // Rows with neither an external id nor an email: only their row keys make a retry safe.
+    let rows = |count: usize| {
+        futures::stream::iter((0..count).map(|i| pb::ImportCustomersRequest {
+            customer: Some(pb::Customer {
+                display_name: format!("Walk-in {i}"),
+                ..Default::default()
+            }),
+            request_id: format!("import-7-row-{i}"),
+        }))
+    };
+    let first = sync.import_customers(rows(3)).await.unwrap().into_inner();
+    assert_eq!(first.created_count, 3);
+    // The client did not see the answer and sends everything again, plus one more row.
+    let retry = sync.import_customers(rows(4)).await.unwrap().into_inner();
+    assert_eq!(retry.failed_count, 0);
+    let names = |r: &pb::ImportCustomersResponse| {
+        r.imported
+            .iter()
+            .map(|row| row.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&retry)[..3],
+        names(&first)[..],
+        "the same rows map to the same customers"
+    );
+    let all = sync
+        .list_customers(pb::ListCustomersRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .customers;
+    assert_eq!(all.len(), 4, "three rows were not imported twice");
+    let bad_key = futures::stream::iter(vec![pb::ImportCustomersRequest {
+        customer: Some(pb::Customer {
+            display_name: "X".into(),
+            ..Default::default()
+        }),
+        request_id: "not ok!".into(),
+    }]);
+    let result = sync.import_customers(bad_key).await.unwrap().into_inner();
+    assert_eq!(result.failures[0].field_violations[0].field, "request_id");
 }
