@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Generates a Python client from proto/ and runs customers_client_check.py against a freshly
+# started kefu-customers on a temporary SQLite file. Needs: cargo, python3 with requirements.txt.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+mkdir -p "$work/gen"
+python3 -m grpc_tools.protoc -I "$root/proto" --python_out="$work/gen" --grpc_python_out="$work/gen" \
+  $(cd "$root/proto" && find kefu -name '*.proto')
+
+cargo build --quiet --manifest-path "$root/Cargo.toml" -p kefu-customers -p kefu
+bin="$root/target/debug"
+export KEFU_DATA_DIR="$work/data" KEFU_LISTEN=127.0.0.1:0 KEFU_INTERNAL_KEY
+KEFU_INTERNAL_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+
+"$bin/kefu-customers" > "$work/out" 2> "$work/log" &
+server=$!
+# The binary prints its address once migrated and ready.
+for _ in $(seq 1 100); do
+  address=$(sed -n 's/^kefu-customers listening on //p' "$work/out")
+  [ -n "$address" ] && break
+  kill -0 "$server" 2>/dev/null || { cat "$work/log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$address" ] || { echo "kefu-customers did not start" >&2; exit 1; }
+
+token=$("$bin/kefu" principal --role agent --ttl 600)
+python3 "$root/tests/python/customers_client_check.py" "$address" "$token" "$work/gen"
