@@ -16,6 +16,7 @@ pub mod mask;
 pub mod paging;
 mod serve;
 pub mod status;
+pub mod validate;
 
 pub use auth::{Authenticator, principal_of};
 pub use config::{CommonConfig, ConfigError};

@@ -122,7 +122,7 @@ pub fn apply_input(
                     v,
                 );
             }
-            "tags" => fields.tags = validate::tags(&input.tags, &f("tags"), v),
+            "tags" => fields.tags = validate::tags(&input.tags, validate::MAX_TAGS, &f("tags"), v),
             "attributes" => {
                 fields.attributes = validate::attributes(&input.attributes, &f("attributes"), v)
             }

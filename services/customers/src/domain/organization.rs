@@ -91,7 +91,7 @@ pub fn apply_input(
                     fields.default_tier = pb::Tier::Standard as i32;
                 }
             }
-            "tags" => fields.tags = validate::tags(&input.tags, &f("tags"), v),
+            "tags" => fields.tags = validate::tags(&input.tags, validate::MAX_TAGS, &f("tags"), v),
             other => v.add(format!("{prefix}.{other}"), "cannot be set"),
         }
     }

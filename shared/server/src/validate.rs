@@ -1,0 +1,193 @@
+//! Field checks every service shares. Each records a violation on the named field and returns the
+//! normalized value, so one pass reports every bad field at once.
+
+use crate::Violations;
+
+/// Longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest free-text query, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// A required, trimmed name of 1..=200 characters.
+pub fn display_name(value: &str, field: &str, v: &mut Violations) -> String {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        v.add(field, "is required");
+    } else if trimmed.chars().count() > MAX_NAME_CHARS {
+        v.add(
+            field,
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        );
+    } else if trimmed.chars().any(char::is_control) {
+        v.add(field, "must not contain control characters");
+    }
+    trimmed.to_owned()
+}
+
+/// Lower-cased, de-duplicated, sorted tags.
+/// At most `max` of them.
+pub fn tags(values: &[String], max: usize, field: &str, v: &mut Violations) -> Vec<String> {
+    if values.len() > max {
+        v.add(field, format!("at most {max} tags"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, raw) in values.iter().enumerate() {
+        let tag = raw.trim().to_lowercase();
+        if !is_tag(&tag) {
+            v.add(
+                format!("{field}[{i}]"),
+                "must be 1 to 64 characters of a-z 0-9 _ - : .",
+            );
+        } else if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// True for a valid (already lower-cased) tag.
+pub fn is_tag(tag: &str) -> bool {
+    (1..=64).contains(&tag.len())
+        && tag.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':' | '.')
+        })
+}
+
+/// A BCP 47 language tag (`en`, `en-US`, `zh-Hans-CN`), or empty.
+pub fn locale(value: &str, field: &str, v: &mut Violations) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        return String::new();
+    }
+    let mut parts = value.split(['-', '_']);
+    let language_ok = parts
+        .next()
+        .is_some_and(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
+    let rest_ok =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if value.len() > 35 || !language_ok || !rest_ok {
+        v.add(
+            field,
+            "must be a BCP 47 language tag such as en, en-US or zh-Hans-CN",
+        );
+        return String::new();
+    }
+    value.replace('_', "-")
+}
+
+/// An AIP-155 request id: 1 to 64 of `A-Z a-z 0-9 - _`, or empty for none.
+pub fn request_id(value: &str, field: &str, v: &mut Violations) -> Option<String> {
+    if value.is_empty() {
+        return None;
+    }
+    if value.len() > 64
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        v.add(field, "must be 1 to 64 characters of A-Z a-z 0-9 - _");
+    }
+    Some(value.to_owned())
+}
+
+/// An optional free-text query, lower-cased.
+pub fn query(value: &str, field: &str, v: &mut Violations) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.chars().count() > MAX_QUERY_CHARS {
+        v.add(
+            field,
+            format!("must be at most {MAX_QUERY_CHARS} characters"),
+        );
+    }
+    Some(value.to_lowercase())
+}
+
+/// The id in a resource name `collection/{id}`, with ids of 1 to 64 of `A-Z a-z 0-9 - _`.
+pub fn resource_id(name: &str, collection: &str, field: &str, v: &mut Violations) -> String {
+    match name
+        .strip_prefix(collection)
+        .and_then(|rest| rest.strip_prefix('/'))
+    {
+        Some(id) if is_id(id) => id.to_owned(),
+        _ if name.is_empty() => {
+            v.add(field, "is required");
+            String::new()
+        }
+        _ => {
+            v.add(
+                field,
+                format!("must be a resource name like {collection}/{{id}}"),
+            );
+            String::new()
+        }
+    }
+}
+
+/// The id in an optional resource name; `None` when empty.
+pub fn optional_resource_id(
+    name: &str,
+    collection: &str,
+    field: &str,
+    v: &mut Violations,
+) -> Option<String> {
+    if name.is_empty() {
+        None
+    } else {
+        Some(resource_id(name, collection, field, v))
+    }
+}
+
+/// A proto enum value that must be one of the known values, other than UNSPECIFIED when `required`.
+pub fn enum_value(value: i32, known: bool, required: bool, field: &str, v: &mut Violations) -> i32 {
+    if !known {
+        v.add(field, format!("unknown value {value}"));
+    } else if required && value == 0 {
+        v.add(field, "is required");
+    }
+    value
+}
+
+fn is_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_names_are_checked() {
+        let mut v = Violations::new();
+        assert_eq!(
+            resource_id("customers/abc-1", "customers", "name", &mut v),
+            "abc-1"
+        );
+        assert!(v.is_empty());
+        resource_id("orders/abc", "customers", "name", &mut v);
+        resource_id("customers/a/b", "customers", "name", &mut v);
+        resource_id("", "customers", "name", &mut v);
+        assert_eq!(v.iter().count(), 3);
+    }
+
+    #[test]
+    fn tags_and_locales() {
+        let mut v = Violations::new();
+        let tags_in: Vec<String> = vec!["VIP".into(), "vip".into(), "b2b:retail".into()];
+        assert_eq!(
+            tags(&tags_in, 50, "tags", &mut v),
+            vec!["b2b:retail", "vip"]
+        );
+        assert_eq!(locale("zh-Hans-CN", "locale", &mut v), "zh-Hans-CN");
+        assert!(v.is_empty());
+        tags(&["has space".to_owned()], 50, "tags", &mut v);
+        locale("english please", "locale", &mut v);
+        assert_eq!(v.iter().count(), 2);
+    }
+}
