@@ -83,14 +83,20 @@ where
         health_stop.clone(),
     ));
 
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(kefu_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // The descriptor set holds every kefu contract; list only what this server serves.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(kefu_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name(S::NAME)
+            .with_service_name("grpc.health.v1.Health")
+    };
+    let reflection_v1 = reflection()
+        .with_service_name("grpc.reflection.v1.ServerReflection")
         .build_v1()?;
     // Many clients (Python's grpcio among them) still speak only v1alpha.
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(kefu_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_v1alpha = reflection()
+        .with_service_name("grpc.reflection.v1alpha.ServerReflection")
         .build_v1alpha()?;
 
     let stream_shutdown = settings.shutdown.clone();

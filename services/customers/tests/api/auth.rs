@@ -93,6 +93,12 @@ async fn health_and_reflection_need_no_principal(backend: Backend) {
         services.contains(&"kefu.customers.v1.CustomerService".to_owned()),
         "{services:?}"
     );
+    assert!(
+        !services
+            .iter()
+            .any(|s| s.starts_with("kefu.") && s != "kefu.customers.v1.CustomerService"),
+        "only the services this server serves are listed: {services:?}"
+    );
 
     use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient as V1Alpha;
     use tonic_reflection::pb::v1alpha::{
