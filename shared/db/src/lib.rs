@@ -13,6 +13,7 @@
 
 mod database;
 mod error;
+pub mod idempotency;
 pub mod outbox;
 mod sql;
 pub mod time;

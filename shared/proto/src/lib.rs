@@ -23,3 +23,12 @@ pub mod customers {
         tonic::include_proto!("kefu.customers.v1");
     }
 }
+
+/// The knowledge base contract, `kefu.knowledge.v1`.
+#[cfg(feature = "knowledge")]
+pub mod knowledge {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("kefu.knowledge.v1");
+    }
+}

@@ -1,0 +1,7 @@
+//! The knowledge service's rules: who sees what, the article life cycle, the category tree, and
+//! text analysis for search. No I/O here.
+
+pub mod access;
+pub mod article;
+pub mod category;
+pub mod search;
