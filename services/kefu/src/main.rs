@@ -1,8 +1,8 @@
 //! The `kefu` command.
 //!
-//! - `kefu dev`: runs the platform on the embedded SQLite default under `KEFU_DATA_DIR`, listening
-//!   on `KEFU_LISTEN` (default `127.0.0.1:50051`), until Ctrl-C. Today that is the customers
-//!   service; the gateway and the other services join it as they land.
+//! - `kefu dev`: runs the platform on the embedded SQLite default under `KEFU_DATA_DIR` until
+//!   Ctrl-C: the customers service on `KEFU_LISTEN` (default `127.0.0.1:50051`) and the knowledge
+//!   service on the next port. The gateway will take `KEFU_LISTEN` when it lands.
 //! - `kefu principal --role ROLE`: prints a signed principal for the `x-kefu-principal` header,
 //!   so `grpcurl`/`buf curl` can call a service directly during development.
 
@@ -14,7 +14,7 @@ use kefu_principal::{Principal, Role};
 use kefu_server::{CommonConfig, shutdown_signal};
 use kefu_telemetry::TelemetryConfig;
 
-/// Where `kefu dev` listens when `KEFU_LISTEN` is unset.
+/// Where `kefu dev` puts its first service when `KEFU_LISTEN` is unset.
 const DEV_LISTEN: &str = "127.0.0.1:50051";
 
 #[derive(Parser)]
@@ -68,30 +68,60 @@ async fn main() -> ExitCode {
 
 async fn dev() -> Result<(), Box<dyn std::error::Error>> {
     let telemetry = TelemetryConfig::from_env("kefu")?.install()?;
-    let config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
-    let admin = config.internal_key.sign(
-        &Principal::new("dev-admin", Role::Admin),
-        Duration::from_secs(12 * 3600),
-    );
-    let data_dir = config.data_dir.clone();
-    let customers = match kefu_customers::prepare(config.into()).await {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            telemetry.shutdown();
-            return Err(error.into());
-        }
-    };
-    println!(
-        "kefu dev: customers service listening on {addr} (data in {})",
-        data_dir.display()
-    );
-    println!("kefu dev: admin principal for the next 12 h (header x-kefu-principal):\n{admin}");
-    let result = customers.serve(listener, shutdown_signal()).await;
+    let result = run_services().await;
     telemetry.shutdown();
     result?;
     println!("kefu dev: stopped");
+    Ok(())
+}
+
+/// Starts every service in this process until Ctrl-C: customers on `KEFU_LISTEN`, knowledge on
+/// the next port. (The gateway will take `KEFU_LISTEN` and route to them when it lands.)
+async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
+    let customers_config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
+    let knowledge_config = CommonConfig::from_env(kefu_knowledge::SERVICE, DEV_LISTEN)?;
+    let customers_listener = tokio::net::TcpListener::bind(customers_config.listen).await?;
+    let customers_addr = customers_listener.local_addr()?;
+    let knowledge_listener =
+        tokio::net::TcpListener::bind((customers_addr.ip(), customers_addr.port().wrapping_add(1)))
+            .await?;
+    let knowledge_addr = knowledge_listener.local_addr()?;
+    let admin = customers_config.internal_key.sign(
+        &Principal::new("dev-admin", Role::Admin),
+        Duration::from_secs(12 * 3600),
+    );
+    let data_dir = customers_config.data_dir.clone();
+    let customers = kefu_customers::prepare(customers_config.into()).await?;
+    let knowledge = kefu_knowledge::prepare(knowledge_config.into()).await?;
+    println!("kefu dev: data in {}", data_dir.display());
+    println!("kefu dev: customers service listening on {customers_addr}");
+    println!("kefu dev: knowledge service listening on {knowledge_addr}");
+    println!("kefu dev: admin principal for the next 12 h (header x-kefu-principal):\n{admin}");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let signal_stop = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signal_stop.cancel();
+    });
+    // Whichever service ends first (an error, or Ctrl-C) stops the other.
+    let (customers_result, knowledge_result) = tokio::join!(
+        async {
+            let result = customers
+                .serve(customers_listener, stop.clone().cancelled_owned())
+                .await;
+            stop.cancel();
+            result
+        },
+        async {
+            let result = knowledge
+                .serve(knowledge_listener, stop.clone().cancelled_owned())
+                .await;
+            stop.cancel();
+            result
+        },
+    );
+    customers_result?;
+    knowledge_result?;
     Ok(())
 }
 

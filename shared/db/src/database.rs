@@ -118,6 +118,14 @@ impl Database {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics (`ANALYZE`, the same statement on both
+    /// databases). PostgreSQL's autovacuum does this on its own a while after large changes;
+    /// calling it right after a bulk load keeps the planner from working from empty tables.
+    pub async fn analyze(&self) -> Result<(), DbError> {
+        self.pool.execute("ANALYZE").await?;
+        Ok(())
+    }
+
     /// Closes every connection. On SQLite the last close checkpoints the WAL and removes the
     /// `-wal` and `-shm` files.
     pub async fn close(&self) {

@@ -7,7 +7,6 @@ use std::time::Duration;
 use kefu_db::Database;
 use thiserror::Error;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
 use tonic::server::NamedService;
@@ -108,7 +107,7 @@ where
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+        .serve_with_incoming_shutdown(incoming(listener), async move {
             tokio::select! {
                 () = shutdown => {}
                 () = stream_shutdown.cancelled() => {}
@@ -128,6 +127,15 @@ where
     settings.db.close().await;
     tracing::info!(service = S::NAME, "stopped");
     Ok(result?)
+}
+
+/// Accepted connections with TCP_NODELAY: without it, a response written in two segments waits
+/// for the client's delayed ACK (measured: +40 ms on every SearchArticles call). Keepalive finds
+/// dead peers of long streams such as WatchEvents.
+fn incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
+    tonic::transport::server::TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_secs(60)))
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).

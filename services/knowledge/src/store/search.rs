@@ -116,22 +116,29 @@ pub async fn search(
     // PostgreSQL sums BIGINTs into NUMERIC; the cast keeps one integer type on both databases.
     let score =
         format!("(CAST(SUM(({cases}) * {points}) AS BIGINT) + COUNT(*) * {COVERAGE_BONUS})");
-    let mut clauses = vec![format!("p.term IN ({})", terms.join(", "))];
-    clauses.extend(filter_clauses(&mut params, filter, scope));
-    let having = match after {
-        Some((last_score, last_id)) => {
-            let s1 = params.bind(*last_score);
-            let s2 = params.bind(*last_score);
-            let id = params.bind(last_id.clone());
-            format!("HAVING {score} < {s1} OR ({score} = {s2} AND p.article_id > {id})")
-        }
-        None => String::new(),
+    // Aggregate the postings first (a clustered range read per term), then look each matched
+    // article up once for the reader's scope and the filters.
+    let mut clauses = filter_clauses(&mut params, filter, scope);
+    if let Some((last_score, last_id)) = after {
+        let s1 = params.bind(*last_score);
+        let s2 = params.bind(*last_score);
+        let id = params.bind(last_id.clone());
+        clauses.push(format!(
+            "(s.score < {s1} OR (s.score = {s2} AND s.article_id > {id}))"
+        ));
+    }
+    let where_clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
     };
     let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql = format!(
-        "SELECT p.article_id AS article_id, {score} AS score FROM article_terms p JOIN articles a ON a.id = p.article_id \
-         WHERE {} GROUP BY p.article_id {having} ORDER BY score DESC, article_id LIMIT {limit}",
-        clauses.join(" AND ")
+        "WITH s AS MATERIALIZED \
+         (SELECT p.article_id AS article_id, {score} AS score FROM article_terms p WHERE p.term IN ({}) GROUP BY p.article_id) \
+         SELECT s.article_id AS article_id, s.score AS score FROM s \
+         JOIN articles a ON a.id = s.article_id {where_clause} ORDER BY s.score DESC, s.article_id LIMIT {limit}",
+        terms.join(", ")
     );
     let rows = sqlx::query_with(&sql, params.into_args())
         .fetch_all(&mut *conn)

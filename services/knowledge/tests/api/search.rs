@@ -122,10 +122,9 @@ async fn chinese_is_searched_by_words_not_characters(backend: Backend) {
         "退货指南"
     );
     let hits = search(&mut customer, "退货").await;
-    assert!(
-        hits[0].snippet.contains("<mark>退货</mark>"),
-        "{}",
-        hits[0].snippet
+    assert_eq!(
+        hits[0].snippet, "如何办理<mark>退货</mark>流程：登录后在订单页面申请。",
+        "an article without a summary gets a snippet of its body alone"
     );
     let only_zh = customer
         .search_articles(pb::SearchArticlesRequest {

@@ -1,0 +1,2 @@
+-- One database per service (the customers database is POSTGRES_DB).
+CREATE DATABASE knowledge;
