@@ -1,8 +1,8 @@
 //! The `kefu` command.
 //!
 //! - `kefu dev`: runs the platform on the embedded SQLite default under `KEFU_DATA_DIR` until
-//!   Ctrl-C: the customers service on `KEFU_LISTEN` (default `127.0.0.1:50051`) and the knowledge
-//!   service on the next port. The gateway will take `KEFU_LISTEN` when it lands.
+//!   Ctrl-C: the customers service on `KEFU_LISTEN` (default `127.0.0.1:50051`), knowledge and
+//!   tickets on the next two ports. The gateway will take `KEFU_LISTEN` when it lands.
 //! - `kefu principal --role ROLE`: prints a signed principal for the `x-kefu-principal` header,
 //!   so `grpcurl`/`buf curl` can call a service directly during development.
 
@@ -75,17 +75,26 @@ async fn dev() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Starts every service in this process until Ctrl-C: customers on `KEFU_LISTEN`, knowledge on
-/// the next port. (The gateway will take `KEFU_LISTEN` and route to them when it lands.)
+/// Starts every service in this process until Ctrl-C: customers on `KEFU_LISTEN`, knowledge and
+/// tickets on the next ports. (The gateway will take `KEFU_LISTEN` and route to them when it lands.)
 async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
     let customers_config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
     let knowledge_config = CommonConfig::from_env(kefu_knowledge::SERVICE, DEV_LISTEN)?;
+    let tickets_common = CommonConfig::from_env(kefu_tickets::SERVICE, DEV_LISTEN)?;
     let customers_listener = tokio::net::TcpListener::bind(customers_config.listen).await?;
     let customers_addr = customers_listener.local_addr()?;
-    let knowledge_listener =
-        tokio::net::TcpListener::bind((customers_addr.ip(), customers_addr.port().wrapping_add(1)))
-            .await?;
+    let next_port = |offset: u16| {
+        (
+            customers_addr.ip(),
+            customers_addr.port().wrapping_add(offset),
+        )
+    };
+    let knowledge_listener = tokio::net::TcpListener::bind(next_port(1)).await?;
     let knowledge_addr = knowledge_listener.local_addr()?;
+    let tickets_listener = tokio::net::TcpListener::bind(next_port(2)).await?;
+    let tickets_addr = tickets_listener.local_addr()?;
+    let mut tickets_config = kefu_tickets::Config::from_env(tickets_common)?;
+    tickets_config.customers_url = format!("http://{customers_addr}");
     let admin = customers_config.internal_key.sign(
         &Principal::new("dev-admin", Role::Admin),
         Duration::from_secs(12 * 3600),
@@ -93,9 +102,11 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = customers_config.data_dir.clone();
     let customers = kefu_customers::prepare(customers_config.into()).await?;
     let knowledge = kefu_knowledge::prepare(knowledge_config.into()).await?;
+    let tickets = kefu_tickets::prepare(tickets_config).await?;
     println!("kefu dev: data in {}", data_dir.display());
     println!("kefu dev: customers service listening on {customers_addr}");
     println!("kefu dev: knowledge service listening on {knowledge_addr}");
+    println!("kefu dev: tickets service listening on {tickets_addr}");
     println!("kefu dev: admin principal for the next 12 h (header x-kefu-principal):\n{admin}");
     let stop = tokio_util::sync::CancellationToken::new();
     let signal_stop = stop.clone();
@@ -103,8 +114,8 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
         shutdown_signal().await;
         signal_stop.cancel();
     });
-    // Whichever service ends first (an error, or Ctrl-C) stops the other.
-    let (customers_result, knowledge_result) = tokio::join!(
+    // Whichever service ends first (an error, or Ctrl-C) stops the others.
+    let (customers_result, knowledge_result, tickets_result) = tokio::join!(
         async {
             let result = customers
                 .serve(customers_listener, stop.clone().cancelled_owned())
@@ -119,9 +130,17 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
             stop.cancel();
             result
         },
+        async {
+            let result = tickets
+                .serve(tickets_listener, stop.clone().cancelled_owned())
+                .await;
+            stop.cancel();
+            result
+        },
     );
     customers_result?;
     knowledge_result?;
+    tickets_result?;
     Ok(())
 }
 

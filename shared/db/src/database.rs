@@ -118,11 +118,16 @@ impl Database {
         Ok(())
     }
 
-    /// Refreshes the query planner's statistics (`ANALYZE`, the same statement on both
-    /// databases). PostgreSQL's autovacuum does this on its own a while after large changes;
-    /// calling it right after a bulk load keeps the planner from working from empty tables.
+    /// Refreshes the query planner's statistics after a bulk load, which PostgreSQL's
+    /// autovacuum would otherwise do only a while later. On PostgreSQL it also vacuums, which
+    /// marks the pages all-visible so index-only scans need not visit the table; on SQLite
+    /// `VACUUM` would rewrite the whole file, so it only analyzes.
     pub async fn analyze(&self) -> Result<(), DbError> {
-        self.pool.execute("ANALYZE").await?;
+        let statement = match self.dialect {
+            Dialect::Sqlite => "ANALYZE",
+            Dialect::Postgres => "VACUUM (ANALYZE)",
+        };
+        self.pool.execute(statement).await?;
         Ok(())
     }
 

@@ -32,3 +32,12 @@ pub mod knowledge {
         tonic::include_proto!("kefu.knowledge.v1");
     }
 }
+
+/// The tickets contract, `kefu.tickets.v1`.
+#[cfg(feature = "tickets")]
+pub mod tickets {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("kefu.tickets.v1");
+    }
+}

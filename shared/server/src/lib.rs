@@ -13,6 +13,7 @@ pub mod etag;
 mod health;
 pub mod layers;
 pub mod mask;
+pub mod outgoing;
 pub mod paging;
 mod serve;
 pub mod status;

@@ -158,6 +158,42 @@ fn is_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// A map of custom values: at most `max` entries, keys 1 to 64 characters of `a-z 0-9 _` starting
+/// with a letter, values at most `max_value_chars` characters.
+pub fn string_map(
+    values: &std::collections::HashMap<String, String>,
+    max: usize,
+    max_value_chars: usize,
+    field: &str,
+    v: &mut Violations,
+) -> std::collections::BTreeMap<String, String> {
+    if values.len() > max {
+        v.add(field, format!("at most {max} entries"));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for (key, value) in values {
+        let key_ok = (1..=64).contains(&key.len())
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            v.add(
+                format!("{field}[{key:?}]"),
+                "key must be 1 to 64 characters of a-z 0-9 _, starting with a letter",
+            );
+        } else if value.chars().count() > max_value_chars {
+            v.add(
+                format!("{field}[{key:?}]"),
+                format!("value must be at most {max_value_chars} characters"),
+            );
+        } else {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

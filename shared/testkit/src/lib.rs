@@ -148,10 +148,23 @@ impl TestServer {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: std::fmt::Display,
     {
+        Self::start_with_key(backend, InternalKey::generate(), serve).await
+    }
+
+    /// Like [`TestServer::start`], with a given key, for several services that trust each other.
+    pub async fn start_with_key<F, Fut, E>(
+        backend: Backend,
+        key: InternalKey,
+        serve: F,
+    ) -> Result<Option<Self>, TestkitError>
+    where
+        F: FnOnce(String, InternalKey, TcpListener, oneshot::Receiver<()>) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
         let Some(database) = TestDatabase::create(backend).await? else {
             return Ok(None);
         };
-        let key = InternalKey::generate();
         // Bound before the server task starts, so there is nothing to wait for.
         let listener = TcpListener::bind("127.0.0.1:0").await.map_err(setup)?;
         let addr = listener.local_addr().map_err(setup)?;

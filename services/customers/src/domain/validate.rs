@@ -97,31 +97,7 @@ pub fn attributes(
     field: &str,
     v: &mut Violations,
 ) -> BTreeMap<String, String> {
-    if values.len() > MAX_ATTRIBUTES {
-        v.add(field, format!("at most {MAX_ATTRIBUTES} attributes"));
-    }
-    let mut out = BTreeMap::new();
-    for (key, value) in values {
-        let key_ok = (1..=64).contains(&key.len())
-            && key.starts_with(|c: char| c.is_ascii_lowercase())
-            && key
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !key_ok {
-            v.add(
-                format!("{field}[{key:?}]"),
-                "key must be 1 to 64 characters of a-z 0-9 _, starting with a letter",
-            );
-        } else if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
-            v.add(
-                format!("{field}[{key:?}]"),
-                format!("value must be at most {MAX_ATTRIBUTE_VALUE_CHARS} characters"),
-            );
-        } else {
-            out.insert(key.clone(), value.clone());
-        }
-    }
-    out
+    kefu_server::validate::string_map(values, MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUE_CHARS, field, v)
 }
 
 /// An IANA time zone name, or empty.

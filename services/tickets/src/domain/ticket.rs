@@ -1,0 +1,633 @@
+//! Tickets, comments, teams and schedules as stored, the checks on what clients send, and the
+//! field-by-field difference that becomes an audit entry.
+
+use std::collections::BTreeMap;
+
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::{Violations, validate};
+
+use super::sla::SlaRecord;
+
+/// Longest subject, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 250;
+/// Longest description or comment body, in characters.
+pub const MAX_TEXT_CHARS: usize = 65_536;
+/// Longest category path, in characters.
+pub const MAX_CATEGORY_CHARS: usize = 100;
+/// Most tags on a ticket, skills on an agent.
+pub const MAX_TAGS: usize = 20;
+/// Most custom fields on a ticket.
+pub const MAX_CUSTOM_FIELDS: usize = 50;
+/// Longest custom field value, in characters.
+pub const MAX_CUSTOM_FIELD_CHARS: usize = 1024;
+/// Most attachments on a comment.
+pub const MAX_ATTACHMENTS: usize = 20;
+
+/// `tickets/{id}`.
+pub fn ticket_name(id: &str) -> String {
+    format!("tickets/{id}")
+}
+
+/// A ticket as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRecord {
+    /// Id (UUIDv7).
+    pub id: String,
+    /// Editable fields.
+    pub fields: TicketFields,
+    /// Customer id.
+    pub requester_id: String,
+    /// Requester's name at creation.
+    pub requester_name: String,
+    /// Requester's tier at creation.
+    pub requester_tier: String,
+    /// Whether the requester was erased (and the snapshot anonymized).
+    pub requester_erased: bool,
+    /// Organization id at creation.
+    pub organization_id: Option<String>,
+    /// Agent id.
+    pub assignee_id: Option<String>,
+    /// Group id.
+    pub group_id: Option<String>,
+    /// `pb::TicketStatus`.
+    pub status: i32,
+    /// `pb::Channel`.
+    pub channel: i32,
+    /// SLA progress.
+    pub sla: SlaRecord,
+    /// Counted seconds to the first public agent reply.
+    pub first_response_seconds: Option<i64>,
+    /// Counted seconds from creation to the last solve.
+    pub resolution_seconds: Option<i64>,
+    /// Times reopened.
+    pub reopen_count: i32,
+    /// Public agent replies.
+    pub agent_replies: i32,
+    /// Micros.
+    pub create_time: i64,
+    /// Micros.
+    pub update_time: i64,
+    /// Micros; set while SOLVED or CLOSED.
+    pub solve_time: Option<i64>,
+    /// Micros.
+    pub close_time: Option<i64>,
+    /// Bumped on every change; the etag derives from it.
+    pub version: i64,
+    /// The closed ticket this one follows up.
+    pub follow_up_of: Option<String>,
+}
+
+/// The fields a client sets on create and changes with UpdateTicket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketFields {
+    /// Subject.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// `pb::TicketPriority`.
+    pub priority: i32,
+    /// `pb::TicketType`.
+    pub ticket_type: i32,
+    /// `pb::AfterSalesKind`.
+    pub after_sales_kind: i32,
+    /// Category path.
+    pub category: String,
+    /// Tags, sorted.
+    pub tags: Vec<String>,
+    /// Custom fields.
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+/// The paths UpdateTicket accepts.
+pub const UPDATABLE: &[&str] = &[
+    "subject",
+    "description",
+    "priority",
+    "type",
+    "after_sales_kind",
+    "category",
+    "tags",
+    "custom_fields",
+];
+
+impl TicketFields {
+    /// Reads and checks the fields named in `paths` from `input` into `self` (all on create).
+    pub fn read(&mut self, input: &pb::Ticket, paths: &[String], v: &mut Violations) {
+        let f = |name: &str| format!("ticket.{name}");
+        for path in paths {
+            match path.as_str() {
+                "subject" => self.subject = subject(&input.subject, &f("subject"), v),
+                "description" => {
+                    self.description = text(&input.description, false, &f("description"), v)
+                }
+                "priority" => {
+                    let known = pb::TicketPriority::try_from(input.priority).is_ok();
+                    let value =
+                        validate::enum_value(input.priority, known, false, &f("priority"), v);
+                    self.priority = if value == 0 {
+                        pb::TicketPriority::Normal as i32
+                    } else {
+                        value
+                    };
+                }
+                "type" => {
+                    let known = pb::TicketType::try_from(input.r#type).is_ok();
+                    let value = validate::enum_value(input.r#type, known, false, &f("type"), v);
+                    self.ticket_type = if value == 0 {
+                        pb::TicketType::Question as i32
+                    } else {
+                        value
+                    };
+                }
+                "after_sales_kind" => {
+                    let known = pb::AfterSalesKind::try_from(input.after_sales_kind).is_ok();
+                    self.after_sales_kind = validate::enum_value(
+                        input.after_sales_kind,
+                        known,
+                        false,
+                        &f("after_sales_kind"),
+                        v,
+                    );
+                }
+                "category" => self.category = category(&input.category, &f("category"), v),
+                "tags" => self.tags = validate::tags(&input.tags, MAX_TAGS, &f("tags"), v),
+                "custom_fields" => {
+                    self.custom_fields = validate::string_map(
+                        &input.custom_fields,
+                        MAX_CUSTOM_FIELDS,
+                        MAX_CUSTOM_FIELD_CHARS,
+                        &f("custom_fields"),
+                        v,
+                    )
+                }
+                other => v.add("update_mask", format!("{other:?} cannot be updated")),
+            }
+        }
+    }
+
+    /// Cross-field rule: an AFTER_SALES ticket has a kind, and only it has one.
+    pub fn check_after_sales(&self, v: &mut Violations) {
+        let after_sales = self.ticket_type == pb::TicketType::AfterSales as i32;
+        let has_kind = self.after_sales_kind != 0;
+        if after_sales && !has_kind {
+            v.add(
+                "ticket.after_sales_kind",
+                "is required for an AFTER_SALES ticket",
+            );
+        } else if !after_sales && has_kind {
+            v.add(
+                "ticket.after_sales_kind",
+                "is only allowed on an AFTER_SALES ticket",
+            );
+        }
+    }
+}
+
+/// A required one-line subject.
+pub fn subject(value: &str, field: &str, v: &mut Violations) -> String {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        v.add(field, "is required");
+    } else if trimmed.chars().count() > MAX_SUBJECT_CHARS {
+        v.add(
+            field,
+            format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+        );
+    } else if trimmed.chars().any(char::is_control) {
+        v.add(field, "must be one line without control characters");
+    }
+    trimmed.to_owned()
+}
+
+/// Free text up to 65,536 characters; `required` refuses empty.
+pub fn text(value: &str, required: bool, field: &str, v: &mut Violations) -> String {
+    if required && value.trim().is_empty() {
+        v.add(field, "is required");
+    } else if value.chars().count() > MAX_TEXT_CHARS {
+        v.add(
+            field,
+            format!("must be at most {MAX_TEXT_CHARS} characters"),
+        );
+    } else if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        v.add(
+            field,
+            "must not contain control characters other than line breaks and tabs",
+        );
+    }
+    value.to_owned()
+}
+
+fn category(value: &str, field: &str, v: &mut Violations) -> String {
+    let value = value.trim();
+    if value.chars().count() > MAX_CATEGORY_CHARS || value.chars().any(char::is_control) {
+        v.add(
+            field,
+            format!("must be at most {MAX_CATEGORY_CHARS} printable characters"),
+        );
+    }
+    value.to_owned()
+}
+
+/// A comment as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentRecord {
+    /// Id.
+    pub id: String,
+    /// Ticket id.
+    pub ticket_id: String,
+    /// Text.
+    pub body: String,
+    /// Visible to the requester.
+    pub public: bool,
+    /// Principal id.
+    pub author: String,
+    /// `pb::AuthorKind`.
+    pub author_kind: i32,
+    /// `pb::Channel`.
+    pub channel: i32,
+    /// Attachment metadata.
+    pub attachments: Vec<AttachmentRecord>,
+    /// Micros.
+    pub create_time: i64,
+}
+
+/// Attachment metadata.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AttachmentRecord {
+    /// File name.
+    pub file_name: String,
+    /// Bytes.
+    pub size_bytes: i64,
+    /// MIME type.
+    pub content_type: String,
+    /// Storage key.
+    pub storage_key: String,
+}
+
+/// Checks attachments.
+pub fn attachments(
+    input: &[pb::Attachment],
+    field: &str,
+    v: &mut Violations,
+) -> Vec<AttachmentRecord> {
+    if input.len() > MAX_ATTACHMENTS {
+        v.add(field, format!("at most {MAX_ATTACHMENTS} attachments"));
+    }
+    let printable = |s: &str, max: usize| {
+        !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+    };
+    input
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let f = |name: &str| format!("{field}[{i}].{name}");
+            if !printable(&a.file_name, 255) {
+                v.add(f("file_name"), "must be 1 to 255 printable characters");
+            }
+            if !(0..=1_i64 << 40).contains(&a.size_bytes) {
+                v.add(f("size_bytes"), "must be between 0 and 2^40");
+            }
+            let mime_ok = a.content_type.len() >= 3
+                && a.content_type.len() <= 100
+                && a.content_type.split_once('/').is_some_and(|(t, s)| {
+                    !t.is_empty()
+                        && !s.is_empty()
+                        && a.content_type.is_ascii()
+                        && !a.content_type.contains(char::is_whitespace)
+                });
+            if !mime_ok {
+                v.add(f("content_type"), "must be a MIME type like image/png");
+            }
+            if !printable(&a.storage_key, 500) {
+                v.add(f("storage_key"), "must be 1 to 500 printable characters");
+            }
+            AttachmentRecord {
+                file_name: a.file_name.trim().to_owned(),
+                size_bytes: a.size_bytes,
+                content_type: a.content_type.to_lowercase(),
+                storage_key: a.storage_key.clone(),
+            }
+        })
+        .collect()
+}
+
+/// A group as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRecord {
+    /// Id.
+    pub id: String,
+    /// Unique name.
+    pub display_name: String,
+    /// Description.
+    pub description: String,
+    /// Micros.
+    pub create_time: i64,
+    /// Version.
+    pub version: i64,
+}
+
+/// An agent as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    /// Id = the agent's principal id.
+    pub id: String,
+    /// Name.
+    pub display_name: String,
+    /// Unique email.
+    pub email: String,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Capacity (0 = unlimited).
+    pub capacity: i32,
+    /// Assignable.
+    pub active: bool,
+    /// Group ids.
+    pub groups: Vec<String>,
+    /// Micros.
+    pub create_time: i64,
+    /// Version.
+    pub version: i64,
+}
+
+/// A principal id usable as an agent id: 1–64 characters of `A-Z a-z 0-9 _ -`.
+pub fn agent_id(value: &str, field: &str, v: &mut Violations) -> String {
+    let ok = (1..=64).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    if !ok {
+        v.add(field, "must be 1 to 64 characters of A-Z a-z 0-9 _ -");
+    }
+    value.to_owned()
+}
+
+/// An email address: one `@`, a dotted domain, at most 254 characters, lowercased.
+pub fn email(value: &str, field: &str, v: &mut Violations) -> String {
+    let value = value.trim().to_lowercase();
+    let ok = value.len() <= 254
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !value.contains(char::is_whitespace)
+                && !domain.contains('@')
+        });
+    if !ok {
+        v.add(field, "must be an email address like agent@example.com");
+    }
+    value
+}
+
+/// One field's old and new value, rendered as text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Change {
+    /// Field path.
+    pub field: String,
+    /// Before.
+    pub old: String,
+    /// After.
+    pub new: String,
+}
+
+fn enum_text<E: TryFrom<i32>>(value: i32, name: impl Fn(E) -> &'static str) -> String {
+    if value == 0 {
+        return String::new();
+    }
+    E::try_from(value).map(name).unwrap_or_default().to_owned()
+}
+
+/// The audit lines between two versions of a ticket: every field whose rendering differs.
+pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> {
+    let render = |t: &TicketRecord| -> Vec<(&'static str, String)> {
+        vec![
+            ("subject", t.fields.subject.clone()),
+            ("description", t.fields.description.clone()),
+            ("requester", format!("customers/{}", t.requester_id)),
+            (
+                "status",
+                enum_text(t.status, |e: pb::TicketStatus| e.as_str_name()),
+            ),
+            (
+                "priority",
+                enum_text(t.fields.priority, |e: pb::TicketPriority| e.as_str_name()),
+            ),
+            (
+                "type",
+                enum_text(t.fields.ticket_type, |e: pb::TicketType| e.as_str_name()),
+            ),
+            (
+                "after_sales_kind",
+                enum_text(t.fields.after_sales_kind, |e: pb::AfterSalesKind| {
+                    e.as_str_name()
+                }),
+            ),
+            ("category", t.fields.category.clone()),
+            (
+                "channel",
+                enum_text(t.channel, |e: pb::Channel| e.as_str_name()),
+            ),
+            ("tags", t.fields.tags.join(",")),
+            (
+                "custom_fields",
+                t.fields
+                    .custom_fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            (
+                "assignee",
+                t.assignee_id
+                    .as_ref()
+                    .map(|a| format!("agents/{a}"))
+                    .unwrap_or_default(),
+            ),
+            (
+                "group",
+                t.group_id
+                    .as_ref()
+                    .map(|g| format!("groups/{g}"))
+                    .unwrap_or_default(),
+            ),
+            (
+                "sla.policy",
+                t.sla
+                    .policy_id
+                    .as_ref()
+                    .map(|p| format!("slaPolicies/{p}"))
+                    .unwrap_or_default(),
+            ),
+            (
+                "sla.first_response.breached",
+                t.sla.first_response.breached.to_string(),
+            ),
+            (
+                "sla.next_response.breached",
+                t.sla.next_response.breached.to_string(),
+            ),
+            (
+                "sla.resolution.breached",
+                t.sla.resolution.breached.to_string(),
+            ),
+            ("requester_snapshot.erased", t.requester_erased.to_string()),
+        ]
+    };
+    let new = render(after);
+    match before.map(render) {
+        // On creation: every field that has a value.
+        None => new
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty() && value != "false")
+            .map(|(field, value)| Change {
+                field: field.to_owned(),
+                old: String::new(),
+                new: value,
+            })
+            .collect(),
+        Some(old) => old
+            .into_iter()
+            .zip(new)
+            .filter(|((_, old_value), (_, new_value))| old_value != new_value)
+            .map(|((field, old_value), (_, new_value))| Change {
+                field: field.to_owned(),
+                old: old_value,
+                new: new_value,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn record() -> TicketRecord {
+        TicketRecord {
+            id: "t1".into(),
+            fields: TicketFields {
+                subject: "Printer on fire".into(),
+                priority: pb::TicketPriority::Normal as i32,
+                ticket_type: pb::TicketType::Incident as i32,
+                ..TicketFields::default()
+            },
+            requester_id: "c1".into(),
+            requester_name: "Ada".into(),
+            requester_tier: "VIP".into(),
+            requester_erased: false,
+            organization_id: None,
+            assignee_id: None,
+            group_id: None,
+            status: pb::TicketStatus::New as i32,
+            channel: pb::Channel::Email as i32,
+            sla: SlaRecord::default(),
+            first_response_seconds: None,
+            resolution_seconds: None,
+            reopen_count: 0,
+            agent_replies: 0,
+            create_time: 0,
+            update_time: 0,
+            solve_time: None,
+            close_time: None,
+            version: 1,
+            follow_up_of: None,
+        }
+    }
+
+    #[test]
+    fn creation_audits_every_set_field_and_updates_only_the_changes() {
+        let created = record();
+        let fields: Vec<String> = diff(None, &created).into_iter().map(|c| c.field).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "subject",
+                "requester",
+                "status",
+                "priority",
+                "type",
+                "channel"
+            ]
+        );
+        let mut next = created.clone();
+        next.status = pb::TicketStatus::Open as i32;
+        next.assignee_id = Some("a1".into());
+        let changes = diff(Some(&created), &next);
+        assert_eq!(
+            changes,
+            vec![
+                Change {
+                    field: "status".into(),
+                    old: "TICKET_STATUS_NEW".into(),
+                    new: "TICKET_STATUS_OPEN".into()
+                },
+                Change {
+                    field: "assignee".into(),
+                    old: String::new(),
+                    new: "agents/a1".into()
+                },
+            ]
+        );
+        assert!(diff(Some(&next), &next).is_empty());
+    }
+
+    #[test]
+    fn fields_are_checked_with_every_violation_reported() {
+        let input = pb::Ticket {
+            subject: " ".into(),
+            priority: 99,
+            tags: vec!["Bad Tag!".into()],
+            description: "x".repeat(MAX_TEXT_CHARS + 1),
+            ..pb::Ticket::default()
+        };
+        let mut v = Violations::new();
+        let mut fields = TicketFields::default();
+        let paths: Vec<String> = UPDATABLE.iter().map(|p| (*p).to_owned()).collect();
+        fields.read(&input, &paths, &mut v);
+        let bad: Vec<&str> = v.iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            bad,
+            vec![
+                "ticket.subject",
+                "ticket.description",
+                "ticket.priority",
+                "ticket.tags[0]"
+            ]
+        );
+        let mut v = Violations::new();
+        fields.ticket_type = pb::TicketType::AfterSales as i32;
+        fields.after_sales_kind = 0;
+        fields.check_after_sales(&mut v);
+        assert!(!v.is_empty());
+    }
+
+    #[test]
+    fn attachment_metadata_is_checked() {
+        let good = pb::Attachment {
+            file_name: "photo.png".into(),
+            size_bytes: 1024,
+            content_type: "image/png".into(),
+            storage_key: "s3://bucket/key".into(),
+        };
+        let mut v = Violations::new();
+        assert_eq!(
+            attachments(std::slice::from_ref(&good), "a", &mut v).len(),
+            1
+        );
+        assert!(v.is_empty());
+        let bad = pb::Attachment {
+            file_name: String::new(),
+            size_bytes: -1,
+            content_type: "png".into(),
+            storage_key: String::new(),
+        };
+        attachments(&[bad], "a", &mut v);
+        assert_eq!(v.iter().count(), 4);
+    }
+}

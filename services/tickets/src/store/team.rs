@@ -1,0 +1,381 @@
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{flag, int, json, json_text};
+use crate::domain::sla::{PolicyRecord, ScheduleRecord};
+use crate::domain::ticket::{AgentRecord, GroupRecord};
+
+/// Inserts a group.
+pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO team_groups (id, display_name, description, create_time, update_time, version) \
+         VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(&g.id)
+    .bind(&g.display_name)
+    .bind(&g.description)
+    .bind(g.create_time)
+    .bind(g.version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn decode_group(row: &AnyRow) -> Result<GroupRecord, sqlx::Error> {
+    Ok(GroupRecord {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        description: row.try_get("description")?,
+        create_time: row.try_get("create_time")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// One group.
+pub async fn get_group(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<GroupRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, display_name, description, create_time, version FROM team_groups WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.first().map(decode_group).transpose()
+}
+
+/// Whether a group of this name exists.
+pub async fn group_name_taken(
+    conn: &mut AnyConnection,
+    display_name: &str,
+) -> Result<bool, sqlx::Error> {
+    let rows = sqlx::query("SELECT id FROM team_groups WHERE display_name = $1")
+        .bind(display_name)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+/// A page of groups by name after `(name, id)`.
+pub async fn list_groups(
+    conn: &mut AnyConnection,
+    after: Option<&(String, String)>,
+    limit: i64,
+) -> Result<Vec<GroupRecord>, sqlx::Error> {
+    let (name, id) = after.cloned().unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT id, display_name, description, create_time, version FROM team_groups \
+         WHERE ($1 = 0 OR display_name > $2 OR (display_name = $3 AND id > $4)) ORDER BY display_name, id LIMIT $5",
+    )
+    .bind(i64::from(after.is_some()))
+    .bind(&name)
+    .bind(&name)
+    .bind(&id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(decode_group).collect()
+}
+
+const AGENT_COLUMNS: &str =
+    "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.create_time, a.version";
+
+async fn decode_agent(conn: &mut AnyConnection, row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
+    let id: String = row.try_get("id")?;
+    let groups = groups_of(conn, &id).await?;
+    Ok(AgentRecord {
+        id,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        skills: json(row, "skills")?,
+        capacity: int(row, "capacity")?,
+        active: flag(row, "active")?,
+        groups,
+        create_time: row.try_get("create_time")?,
+        version: row.try_get("version")?,
+    })
+}
+
+async fn groups_of(conn: &mut AnyConnection, agent_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT group_id FROM group_members WHERE agent_id = $1 ORDER BY group_id")
+            .bind(agent_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter().map(|r| r.try_get("group_id")).collect()
+}
+
+/// Inserts an agent (without memberships).
+pub async fn insert_agent(conn: &mut AnyConnection, a: &AgentRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO agents (id, display_name, email, skills, capacity, active, create_time, update_time, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+    )
+    .bind(&a.id)
+    .bind(&a.display_name)
+    .bind(&a.email)
+    .bind(json_text(&a.skills)?)
+    .bind(i64::from(a.capacity))
+    .bind(i64::from(a.active))
+    .bind(a.create_time)
+    .bind(a.version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes an agent's fields if the stored row is at `a.version - 1`.
+pub async fn update_agent(
+    conn: &mut AnyConnection,
+    a: &AgentRecord,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE agents SET display_name = $1, email = $2, skills = $3, capacity = $4, active = $5, \
+         update_time = $6, version = $7 WHERE id = $8 AND version = $9",
+    )
+    .bind(&a.display_name)
+    .bind(&a.email)
+    .bind(json_text(&a.skills)?)
+    .bind(i64::from(a.capacity))
+    .bind(i64::from(a.active))
+    .bind(now)
+    .bind(a.version)
+    .bind(&a.id)
+    .bind(a.version - 1)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// One agent with its groups.
+pub async fn get_agent(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<AgentRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = $1"
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    match rows.first() {
+        Some(row) => Ok(Some(decode_agent(conn, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The agent with this email, if any.
+pub async fn agent_with_email(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id FROM agents WHERE email = $1")
+        .bind(email)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.first().map(|r| r.try_get("id")).transpose()
+}
+
+/// A page of agents by id after `after`, optionally only members of `group_id`.
+pub async fn list_agents(
+    conn: &mut AnyConnection,
+    group_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AgentRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id > $1 AND ($2 = '' OR a.id IN \
+         (SELECT agent_id FROM group_members WHERE group_id = $3)) ORDER BY a.id LIMIT $4"
+    ))
+    .bind(after.unwrap_or(""))
+    .bind(group_id.unwrap_or(""))
+    .bind(group_id.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut agents = Vec::with_capacity(rows.len());
+    for row in &rows {
+        agents.push(decode_agent(conn, row).await?);
+    }
+    Ok(agents)
+}
+
+/// Adds a membership (no-op when present).
+pub async fn add_member(
+    conn: &mut AnyConnection,
+    group_id: &str,
+    agent_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let added = sqlx::query(
+        "INSERT INTO group_members (group_id, agent_id) VALUES ($1, $2) ON CONFLICT (group_id, agent_id) DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(agent_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(added == 1)
+}
+
+/// Removes a membership (no-op when absent).
+pub async fn remove_member(
+    conn: &mut AnyConnection,
+    group_id: &str,
+    agent_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND agent_id = $2")
+        .bind(group_id)
+        .bind(agent_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(removed == 1)
+}
+
+/// Inserts a schedule.
+pub async fn insert_schedule(
+    conn: &mut AnyConnection,
+    s: &ScheduleRecord,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO business_schedules (id, display_name, time_zone, intervals, holidays, create_time) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&s.id)
+    .bind(&s.display_name)
+    .bind(&s.time_zone)
+    .bind(json_text(&s.intervals)?)
+    .bind(json_text(&s.holidays)?)
+    .bind(s.create_time)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn decode_schedule(row: &AnyRow) -> Result<ScheduleRecord, sqlx::Error> {
+    Ok(ScheduleRecord {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        time_zone: row.try_get("time_zone")?,
+        intervals: json(row, "intervals")?,
+        holidays: json(row, "holidays")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
+/// One schedule.
+pub async fn get_schedule(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<ScheduleRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, display_name, time_zone, intervals, holidays, create_time FROM business_schedules WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.first().map(decode_schedule).transpose()
+}
+
+/// A page of schedules by id after `after`.
+pub async fn list_schedules(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ScheduleRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, display_name, time_zone, intervals, holidays, create_time FROM business_schedules \
+         WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(decode_schedule).collect()
+}
+
+#[derive(Serialize, Deserialize)]
+struct Conditions {
+    priorities: Vec<i32>,
+    tiers: Vec<String>,
+    types: Vec<i32>,
+    channels: Vec<i32>,
+    groups: Vec<String>,
+}
+
+/// Inserts a policy.
+pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRecord) -> Result<(), sqlx::Error> {
+    let conditions = Conditions {
+        priorities: p.priorities.clone(),
+        tiers: p.tiers.clone(),
+        types: p.types.clone(),
+        channels: p.channels.clone(),
+        groups: p.groups.clone(),
+    };
+    sqlx::query(
+        "INSERT INTO sla_policies (id, display_name, position, conditions, first_response_minutes, \
+         next_response_minutes, resolution_minutes, schedule_id, create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&p.id)
+    .bind(&p.display_name)
+    .bind(i64::from(p.position))
+    .bind(json_text(&conditions)?)
+    .bind(i64::from(p.first_response_minutes))
+    .bind(i64::from(p.next_response_minutes))
+    .bind(i64::from(p.resolution_minutes))
+    .bind(&p.schedule_id)
+    .bind(p.create_time)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn decode_policy(row: &AnyRow) -> Result<PolicyRecord, sqlx::Error> {
+    let conditions: Conditions = json(row, "conditions")?;
+    Ok(PolicyRecord {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        position: int(row, "position")?,
+        priorities: conditions.priorities,
+        tiers: conditions.tiers,
+        types: conditions.types,
+        channels: conditions.channels,
+        groups: conditions.groups,
+        first_response_minutes: int(row, "first_response_minutes")?,
+        next_response_minutes: int(row, "next_response_minutes")?,
+        resolution_minutes: int(row, "resolution_minutes")?,
+        schedule_id: row.try_get("schedule_id")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
+/// Policies in the order they are tried, after `(position, create_time, id)`.
+pub async fn list_policies(
+    conn: &mut AnyConnection,
+    after: Option<&(i64, i64, String)>,
+    limit: i64,
+) -> Result<Vec<PolicyRecord>, sqlx::Error> {
+    let (position, created, id) = after
+        .cloned()
+        .unwrap_or((i64::MIN, i64::MIN, String::new()));
+    let rows = sqlx::query(
+        "SELECT id, display_name, position, conditions, first_response_minutes, next_response_minutes, \
+         resolution_minutes, schedule_id, create_time FROM sla_policies \
+         WHERE ($1 = 0 OR position > $2 OR (position = $3 AND (create_time > $4 OR (create_time = $5 AND id > $6)))) \
+         ORDER BY position, create_time, id LIMIT $7",
+    )
+    .bind(i64::from(after.is_some()))
+    .bind(position)
+    .bind(position)
+    .bind(created)
+    .bind(created)
+    .bind(&id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(decode_policy).collect()
+}

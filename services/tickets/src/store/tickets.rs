@@ -1,0 +1,386 @@
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use kefu_db::Params;
+
+use super::{TicketFilter, TicketOrder, flag, int, json, json_text};
+use crate::domain::ticket::{TicketFields, TicketRecord};
+
+const COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.requester_name, t.requester_tier, \
+    t.requester_erased, t.organization_id, t.assignee_id, t.group_id, t.status, t.priority, t.ticket_type, \
+    t.after_sales_kind, t.category, t.channel, t.tags, t.custom_fields, t.sla, t.first_response_seconds, \
+    t.resolution_seconds, t.reopen_count, t.agent_replies, t.create_time, t.update_time, t.solve_time, \
+    t.close_time, t.version, t.follow_up_of";
+
+fn decode(row: &AnyRow) -> Result<TicketRecord, sqlx::Error> {
+    Ok(TicketRecord {
+        id: row.try_get("id")?,
+        fields: TicketFields {
+            subject: row.try_get("subject")?,
+            description: row.try_get("description")?,
+            priority: int(row, "priority")?,
+            ticket_type: int(row, "ticket_type")?,
+            after_sales_kind: int(row, "after_sales_kind")?,
+            category: row.try_get("category")?,
+            tags: json(row, "tags")?,
+            custom_fields: json(row, "custom_fields")?,
+        },
+        requester_id: row.try_get("requester_id")?,
+        requester_name: row.try_get("requester_name")?,
+        requester_tier: row.try_get("requester_tier")?,
+        requester_erased: flag(row, "requester_erased")?,
+        organization_id: row.try_get("organization_id")?,
+        assignee_id: row.try_get("assignee_id")?,
+        group_id: row.try_get("group_id")?,
+        status: int(row, "status")?,
+        channel: int(row, "channel")?,
+        sla: json(row, "sla")?,
+        first_response_seconds: row.try_get("first_response_seconds")?,
+        resolution_seconds: row.try_get("resolution_seconds")?,
+        reopen_count: int(row, "reopen_count")?,
+        agent_replies: int(row, "agent_replies")?,
+        create_time: row.try_get("create_time")?,
+        update_time: row.try_get("update_time")?,
+        solve_time: row.try_get("solve_time")?,
+        close_time: row.try_get("close_time")?,
+        version: row.try_get("version")?,
+        follow_up_of: row.try_get("follow_up_of")?,
+    })
+}
+
+/// One ticket.
+pub async fn get_ticket(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<TicketRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets t WHERE t.id = $1"))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.first().map(decode).transpose()
+}
+
+/// Tickets by id, in no particular order.
+pub async fn get_tickets(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Params::new();
+    let list: Vec<String> = ids.iter().map(|id| params.bind(id.clone())).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({})",
+        list.join(", ")
+    );
+    let rows = sqlx::query_with(&sql, params.into_args())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The columns derived from the record for filters and ordering.
+struct Derived {
+    search_text: String,
+    tags: String,
+    custom_fields: String,
+    sla: String,
+    sla_breached: i64,
+    next_due: Option<i64>,
+    due_order: i64,
+}
+
+fn derive(t: &TicketRecord) -> Result<Derived, sqlx::Error> {
+    let next_due = t.sla.next_due();
+    Ok(Derived {
+        search_text: format!("{}\n{}", t.fields.subject, t.fields.description).to_lowercase(),
+        tags: json_text(&t.fields.tags)?,
+        custom_fields: json_text(&t.fields.custom_fields)?,
+        sla: json_text(&t.sla)?,
+        sla_breached: i64::from(t.sla.any_breached()),
+        next_due,
+        due_order: next_due.unwrap_or(i64::MAX),
+    })
+}
+
+async fn write_tags(conn: &mut AnyConnection, t: &TicketRecord) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1")
+        .bind(&t.id)
+        .execute(&mut *conn)
+        .await?;
+    for tag in &t.fields.tags {
+        sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+            .bind(&t.id)
+            .bind(tag)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a new ticket.
+pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result<(), sqlx::Error> {
+    let d = derive(t)?;
+    sqlx::query(
+        "INSERT INTO tickets (id, subject, description, search_text, requester_id, requester_name, requester_tier, \
+         requester_erased, organization_id, assignee_id, group_id, status, priority, ticket_type, after_sales_kind, \
+         category, channel, tags, custom_fields, sla, sla_policy_id, sla_breached, next_due, due_order, \
+         first_response_seconds, resolution_seconds, reopen_count, agent_replies, create_time, update_time, \
+         solve_time, close_time, version, follow_up_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)",
+    )
+    .bind(&t.id)
+    .bind(&t.fields.subject)
+    .bind(&t.fields.description)
+    .bind(&d.search_text)
+    .bind(&t.requester_id)
+    .bind(&t.requester_name)
+    .bind(&t.requester_tier)
+    .bind(i64::from(t.requester_erased))
+    .bind(&t.organization_id)
+    .bind(&t.assignee_id)
+    .bind(&t.group_id)
+    .bind(i64::from(t.status))
+    .bind(i64::from(t.fields.priority))
+    .bind(i64::from(t.fields.ticket_type))
+    .bind(i64::from(t.fields.after_sales_kind))
+    .bind(&t.fields.category)
+    .bind(i64::from(t.channel))
+    .bind(&d.tags)
+    .bind(&d.custom_fields)
+    .bind(&d.sla)
+    .bind(&t.sla.policy_id)
+    .bind(d.sla_breached)
+    .bind(d.next_due)
+    .bind(d.due_order)
+    .bind(t.first_response_seconds)
+    .bind(t.resolution_seconds)
+    .bind(i64::from(t.reopen_count))
+    .bind(i64::from(t.agent_replies))
+    .bind(t.create_time)
+    .bind(t.update_time)
+    .bind(t.solve_time)
+    .bind(t.close_time)
+    .bind(t.version)
+    .bind(&t.follow_up_of)
+    .execute(&mut *conn)
+    .await?;
+    write_tags(conn, t).await
+}
+
+/// Writes `t` over the stored row if that row is still at `t.version - 1`; false if it moved on.
+pub async fn update_ticket(
+    conn: &mut AnyConnection,
+    t: &TicketRecord,
+) -> Result<bool, sqlx::Error> {
+    let d = derive(t)?;
+    let updated = sqlx::query(
+        "UPDATE tickets SET subject = $1, description = $2, search_text = $3, requester_name = $4, \
+         requester_tier = $5, requester_erased = $6, assignee_id = $7, group_id = $8, status = $9, priority = $10, \
+         ticket_type = $11, after_sales_kind = $12, category = $13, tags = $14, custom_fields = $15, sla = $16, \
+         sla_policy_id = $17, sla_breached = $18, next_due = $19, due_order = $20, first_response_seconds = $21, \
+         resolution_seconds = $22, reopen_count = $23, agent_replies = $24, update_time = $25, solve_time = $26, \
+         close_time = $27, version = $28 WHERE id = $29 AND version = $30",
+    )
+    .bind(&t.fields.subject)
+    .bind(&t.fields.description)
+    .bind(&d.search_text)
+    .bind(&t.requester_name)
+    .bind(&t.requester_tier)
+    .bind(i64::from(t.requester_erased))
+    .bind(&t.assignee_id)
+    .bind(&t.group_id)
+    .bind(i64::from(t.status))
+    .bind(i64::from(t.fields.priority))
+    .bind(i64::from(t.fields.ticket_type))
+    .bind(i64::from(t.fields.after_sales_kind))
+    .bind(&t.fields.category)
+    .bind(&d.tags)
+    .bind(&d.custom_fields)
+    .bind(&d.sla)
+    .bind(&t.sla.policy_id)
+    .bind(d.sla_breached)
+    .bind(d.next_due)
+    .bind(d.due_order)
+    .bind(t.first_response_seconds)
+    .bind(t.resolution_seconds)
+    .bind(i64::from(t.reopen_count))
+    .bind(i64::from(t.agent_replies))
+    .bind(t.update_time)
+    .bind(t.solve_time)
+    .bind(t.close_time)
+    .bind(t.version)
+    .bind(&t.id)
+    .bind(t.version - 1)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        write_tags(conn, t).await?;
+    }
+    Ok(updated == 1)
+}
+
+/// A page of tickets matching `filter` in `order`, after the keyset `after` (sort value, id).
+pub async fn list_tickets(
+    conn: &mut AnyConnection,
+    filter: &TicketFilter,
+    order: TicketOrder,
+    after: Option<&(i64, String)>,
+    limit: usize,
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
+    let mut params = Params::new();
+    let mut clauses = Vec::new();
+    let eq = |clauses: &mut Vec<String>, params: &mut Params, column: &str, value: Option<i64>| {
+        if let Some(value) = value {
+            clauses.push(format!("t.{column} = {}", params.bind(value)));
+        }
+    };
+    eq(
+        &mut clauses,
+        &mut params,
+        "priority",
+        filter.priority.map(i64::from),
+    );
+    eq(
+        &mut clauses,
+        &mut params,
+        "ticket_type",
+        filter.ticket_type.map(i64::from),
+    );
+    eq(
+        &mut clauses,
+        &mut params,
+        "channel",
+        filter.channel.map(i64::from),
+    );
+    if filter.sla_breached {
+        clauses.push("t.sla_breached = 1".to_owned());
+    }
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| params.bind(i64::from(*s)))
+            .collect();
+        clauses.push(format!("t.status IN ({})", list.join(", ")));
+    }
+    let text_columns = [
+        ("category", &filter.category),
+        ("group_id", &filter.group_id),
+        ("requester_id", &filter.requester_id),
+        ("organization_id", &filter.organization_id),
+    ];
+    for (column, value) in text_columns {
+        if let Some(value) = value {
+            clauses.push(format!("t.{column} = {}", params.bind(value.clone())));
+        }
+    }
+    match &filter.assignee {
+        Some(None) => clauses.push("t.assignee_id IS NULL".to_owned()),
+        Some(Some(id)) => clauses.push(format!("t.assignee_id = {}", params.bind(id.clone()))),
+        None => {}
+    }
+    if let Some(tag) = &filter.tag {
+        clauses.push(format!(
+            "t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})",
+            params.bind(tag.clone())
+        ));
+    }
+    let ranges = [
+        ("create_time", ">=", filter.create_from),
+        ("create_time", "<", filter.create_to),
+        ("update_time", ">=", filter.update_from),
+        ("update_time", "<", filter.update_to),
+    ];
+    for (column, op, value) in ranges {
+        if let Some(value) = value {
+            clauses.push(format!("t.{column} {op} {}", params.bind(value)));
+        }
+    }
+    if let Some(text) = &filter.text {
+        // Substring match; LIKE wildcards in the text are taken literally.
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        clauses.push(format!(
+            "t.search_text LIKE {} ESCAPE '\\'",
+            params.bind(format!("%{escaped}%"))
+        ));
+    }
+    let (key, descending) = order.key();
+    if let Some((value, id)) = after {
+        let (cmp, v1, v2, id) = (
+            if descending { "<" } else { ">" },
+            params.bind(*value),
+            params.bind(*value),
+            params.bind(id.clone()),
+        );
+        clauses.push(format!(
+            "(t.{key} {cmp} {v1} OR (t.{key} = {v2} AND t.id {cmp} {id}))"
+        ));
+    }
+    let where_clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let direction = if descending { "DESC" } else { "ASC" };
+    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t {where_clause} \
+         ORDER BY t.{key} {direction}, t.id {direction} LIMIT {limit}"
+    );
+    let rows = sqlx::query_with(&sql, params.into_args())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// Ids of open tickets with a due time at or before `now`, soonest first.
+pub async fn due_tickets(
+    conn: &mut AnyConnection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id FROM tickets WHERE next_due IS NOT NULL AND next_due <= $1 ORDER BY next_due, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| r.try_get("id")).collect()
+}
+
+/// Ids of tickets SOLVED at or before `solved_before`.
+pub async fn solved_before(
+    conn: &mut AnyConnection,
+    solved_status: i32,
+    solved_before: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id FROM tickets WHERE status = $1 AND solve_time <= $2 ORDER BY solve_time, id LIMIT $3",
+    )
+    .bind(i64::from(solved_status))
+    .bind(solved_before)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| r.try_get("id")).collect()
+}
+
+/// Ids of tickets of a requester.
+pub async fn tickets_of_requester(
+    conn: &mut AnyConnection,
+    requester_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id")
+        .bind(requester_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| r.try_get("id")).collect()
+}

@@ -1,0 +1,286 @@
+use std::time::Duration;
+
+use kefu_principal::{Principal, Role};
+use kefu_proto::customers::v1 as cpb;
+use kefu_proto::tickets::v1 as pb;
+use kefu_testkit::{Backend, CallAs, TestServer};
+use pb::ticket_service_client::TicketServiceClient;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+pub type Client = TicketServiceClient<InterceptedService<Channel, CallAs>>;
+pub type CustomersClient =
+    cpb::customer_service_client::CustomerServiceClient<InterceptedService<Channel, CallAs>>;
+
+pub struct App {
+    pub tickets: TestServer,
+    pub customers: Option<TestServer>,
+}
+
+/// Customers and tickets on one backend, trusting the same key.
+pub async fn spawn(backend: Backend) -> Option<App> {
+    let key = kefu_principal::InternalKey::generate();
+    let customers = TestServer::start_with_key(
+        backend,
+        key.clone(),
+        |database_url, internal_key, listener, stop| {
+            let config = kefu_customers::Config {
+                database_url,
+                internal_key,
+                request_timeout: Duration::from_secs(10),
+                health_interval: Duration::from_secs(5),
+            };
+            kefu_customers::serve(config, listener, async move {
+                let _ = stop.await;
+            })
+        },
+    )
+    .await
+    .expect("customers starts")?;
+    let customers_url = format!("http://{}", customers.addr);
+    let tickets = start_tickets(backend, key, customers_url).await?;
+    Some(App {
+        tickets,
+        customers: Some(customers),
+    })
+}
+
+pub async fn start_tickets(
+    backend: Backend,
+    key: kefu_principal::InternalKey,
+    customers_url: String,
+) -> Option<TestServer> {
+    TestServer::start_with_key(
+        backend,
+        key,
+        move |database_url, internal_key, listener, stop| {
+            let config = kefu_tickets::Config {
+                database_url,
+                internal_key,
+                request_timeout: Duration::from_secs(10),
+                health_interval: Duration::from_secs(5),
+                customers_url,
+                auto_close_after: Duration::from_secs(96 * 3600),
+                sweep_interval: Duration::from_secs(3600),
+            };
+            kefu_tickets::serve(config, listener, async move {
+                let _ = stop.await;
+            })
+        },
+    )
+    .await
+    .expect("tickets starts")
+}
+
+impl App {
+    pub fn client(&self, principal: &Principal) -> Client {
+        TicketServiceClient::with_interceptor(
+            self.tickets.channel(),
+            self.tickets.as_principal(principal),
+        )
+    }
+    pub fn admin(&self) -> Client {
+        self.client(&Principal::new("admin-1", Role::Admin))
+    }
+    pub fn agent(&self, id: &str) -> Client {
+        self.client(&Principal::new(id, Role::Agent))
+    }
+    pub fn integration(&self) -> Client {
+        self.client(&Principal::new("crm-sync", Role::Integration))
+    }
+    pub fn customer(&self, id: &str) -> Client {
+        self.client(&Principal::customer(id))
+    }
+
+    pub fn customers_admin(&self) -> CustomersClient {
+        let server = self.customers.as_ref().expect("customers runs");
+        cpb::customer_service_client::CustomerServiceClient::with_interceptor(
+            server.channel(),
+            server.as_principal(&Principal::new("admin-1", Role::Admin)),
+        )
+    }
+
+    /// The service's operations on the same database, for the background jobs.
+    pub async fn ops(&self) -> kefu_tickets::ops::Tickets {
+        let config = kefu_tickets::Config {
+            database_url: self.tickets.database.url.clone(),
+            internal_key: self.tickets.key.clone(),
+            request_timeout: Duration::from_secs(10),
+            health_interval: Duration::from_secs(5),
+            customers_url: "http://127.0.0.1:9".into(),
+            auto_close_after: Duration::from_secs(3600),
+            sweep_interval: Duration::from_secs(3600),
+        };
+        kefu_tickets::prepare(config).await.expect("prepare").ops()
+    }
+
+    /// Creates a customer and returns its id.
+    pub async fn customer_record(&self, name: &str, tier: cpb::Tier) -> String {
+        let created = self
+            .customers_admin()
+            .create_customer(cpb::CreateCustomerRequest {
+                customer: Some(cpb::Customer {
+                    display_name: name.into(),
+                    tier: tier as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create customer")
+            .into_inner();
+        created.name.trim_start_matches("customers/").to_owned()
+    }
+}
+
+pub fn new_ticket(requester: &str, subject: &str) -> pb::Ticket {
+    pb::Ticket {
+        subject: subject.into(),
+        description: format!("{subject}: details"),
+        requester: format!("customers/{requester}"),
+        channel: pb::Channel::Email as i32,
+        ..Default::default()
+    }
+}
+
+pub async fn create(client: &mut Client, ticket: pb::Ticket) -> pb::Ticket {
+    client
+        .create_ticket(pb::CreateTicketRequest {
+            ticket: Some(ticket),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create ticket")
+        .into_inner()
+}
+
+pub async fn group(client: &mut Client, name: &str) -> pb::Group {
+    client
+        .create_group(pb::CreateGroupRequest {
+            group: Some(pb::Group {
+                display_name: name.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("create group")
+        .into_inner()
+}
+
+/// An active agent with this principal id, member of `groups`.
+pub async fn agent(client: &mut Client, id: &str, groups: &[&pb::Group]) -> pb::Agent {
+    let mut agent = client
+        .create_agent(pb::CreateAgentRequest {
+            agent: Some(pb::Agent {
+                display_name: id.into(),
+                email: format!("{id}@example.com"),
+                active: true,
+                ..Default::default()
+            }),
+            agent_id: id.into(),
+        })
+        .await
+        .expect("create agent")
+        .into_inner();
+    for group in groups {
+        agent = client
+            .add_group_member(pb::AddGroupMemberRequest {
+                group: group.name.clone(),
+                agent: agent.name.clone(),
+            })
+            .await
+            .expect("add member")
+            .into_inner();
+    }
+    agent
+}
+
+pub async fn assign(
+    client: &mut Client,
+    ticket: &str,
+    agent: &str,
+    group: &str,
+) -> Result<pb::Ticket, Status> {
+    client
+        .assign_ticket(pb::AssignTicketRequest {
+            name: ticket.into(),
+            assignee: agent.into(),
+            group: group.into(),
+            etag: String::new(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+pub async fn comment(
+    client: &mut Client,
+    ticket: &str,
+    body: &str,
+    public: bool,
+) -> Result<pb::Comment, Status> {
+    client
+        .create_comment(pb::CreateCommentRequest {
+            parent: ticket.into(),
+            comment: Some(pb::Comment {
+                body: body.into(),
+                public,
+                ..Default::default()
+            }),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+pub async fn get(client: &mut Client, name: &str) -> pb::Ticket {
+    client
+        .get_ticket(pb::GetTicketRequest { name: name.into() })
+        .await
+        .expect("get ticket")
+        .into_inner()
+}
+
+pub fn status(ticket: &pb::Ticket) -> pb::TicketStatus {
+    pb::TicketStatus::try_from(ticket.status).unwrap()
+}
+
+pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+pub fn micros(t: Option<&prost_types::Timestamp>) -> i64 {
+    let t = t.expect("timestamp set");
+    t.seconds * 1_000_000 + i64::from(t.nanos / 1000)
+}
+
+#[track_caller]
+pub fn assert_status<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    code: Code,
+    fields: &[&str],
+) -> Status {
+    let status = result.expect_err("the call should fail");
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    let lower = status.message().to_lowercase();
+    assert!(
+        !lower.contains("sqlx") && !lower.contains("syntax"),
+        "database text leaked: {}",
+        status.message()
+    );
+    if code == Code::InvalidArgument {
+        let violations: Vec<String> = status
+            .get_details_bad_request()
+            .map(|br| br.field_violations.into_iter().map(|v| v.field).collect())
+            .unwrap_or_default();
+        for field in fields {
+            assert!(
+                violations.iter().any(|v| v == field),
+                "no violation for {field} in {violations:?}"
+            );
+        }
+    }
+    status
+}

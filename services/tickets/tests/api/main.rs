@@ -1,0 +1,17 @@
+//! Integration tests of the tickets service over gRPC, with a real customers service beside it,
+//! on SQLite and on PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod helpers;
+
+mod access;
+mod lifecycle;
+mod queries;
+mod requesters;
+mod sla;
