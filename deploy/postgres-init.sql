@@ -1,2 +1,3 @@
 -- One database per service (the customers database is POSTGRES_DB).
 CREATE DATABASE knowledge;
+CREATE DATABASE tickets;

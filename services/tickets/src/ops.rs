@@ -810,7 +810,11 @@ impl Tickets {
             if breached.is_empty() {
                 continue;
             }
-            self.save(&mut tx, &actor, &before, &mut after, now).await?;
+            match self.save(&mut tx, &actor, &before, &mut after, now).await {
+                // Another replica's sweeper (or a client) changed it first; the next round sees it.
+                Err(TicketsError::Conflict(_)) => continue,
+                other => other?,
+            };
             let name = ticket_name(&id);
             for target in breached {
                 let mut draft = EventDraft::ticket(pb::EventType::SlaBreached, &after, &name);
@@ -848,7 +852,10 @@ impl Tickets {
             let mut after = before.clone();
             let clock = self.ticket_clock(&mut tx, &before).await?;
             set_status(&mut after, pb::TicketStatus::Closed, now, &clock);
-            self.save(&mut tx, &actor, &before, &mut after, now).await?;
+            match self.save(&mut tx, &actor, &before, &mut after, now).await {
+                Err(TicketsError::Conflict(_)) => continue,
+                other => other?,
+            };
             self.emit_status(&mut tx, &actor, &after, before.status, now)
                 .await?;
             self.commit(tx).await?;

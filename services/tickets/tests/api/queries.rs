@@ -135,19 +135,11 @@ async fn every_filter_narrows_the_list(backend: Backend) {
     );
     let created_b = b.create_time;
     assert_eq!(
-        names(
-            &mut admin,
-            request(&|r| r.create_time_from = created_b)
-        )
-        .await,
+        names(&mut admin, request(&|r| r.create_time_from = created_b)).await,
         vec![b.subject.clone()]
     );
     assert_eq!(
-        names(
-            &mut admin,
-            request(&|r| r.create_time_to = created_b)
-        )
-        .await,
+        names(&mut admin, request(&|r| r.create_time_to = created_b)).await,
         vec![a.subject.clone()]
     );
     // Filters combine.
