@@ -390,6 +390,7 @@ impl Tickets {
         if old_status == t.status {
             return Ok(());
         }
+        store::insert_status_change(tx, &new_id(), t, old_status, now).await?;
         let name = ticket_name(&t.id);
         let mut draft = EventDraft::ticket(pb::EventType::TicketStatusChanged, t, &name);
         draft.old_status = Some(old_status);
@@ -787,6 +788,17 @@ impl Tickets {
             i64::try_from(limit).unwrap_or(i64::MAX),
         )
         .await?)
+    }
+
+    /// GetTicketStats figures for `[start, end)` split by `dimension`.
+    pub async fn stats(
+        &self,
+        dimension: store::Dimension,
+        start: i64,
+        end: i64,
+    ) -> Result<std::collections::BTreeMap<String, store::StatsRow>, TicketsError> {
+        let mut conn = self.conn().await?;
+        Ok(store::ticket_stats(&mut conn, dimension, start, end).await?)
     }
 
     // ----- background work -------------------------------------------------------------------

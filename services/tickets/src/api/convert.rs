@@ -6,7 +6,7 @@ use kefu_server::etag::etag;
 use crate::domain::sla::{PolicyRecord, ScheduleRecord, Target};
 use crate::domain::ticket::{AgentRecord, CommentRecord, GroupRecord, TicketRecord, ticket_name};
 use crate::ops::timestamp;
-use crate::store::AuditRecord;
+use crate::store::{AuditRecord, Dimension, StatsRow};
 
 fn target(t: &Target) -> pb::SlaTarget {
     pb::SlaTarget {
@@ -199,5 +199,45 @@ pub(super) fn policy(p: &PolicyRecord) -> pb::SlaPolicy {
             .map(|s| format!("businessSchedules/{s}"))
             .unwrap_or_default(),
         create_time: Some(timestamp(p.create_time)),
+    }
+}
+
+/// One row of GetTicketStats, its key rendered as clients see it.
+pub(super) fn stats_row(dimension: Dimension, key: &str, row: &StatsRow) -> pb::TicketStatsRow {
+    let number = key.parse::<i32>().unwrap_or_default();
+    let key = match dimension {
+        Dimension::None => String::new(),
+        Dimension::Agent if !key.is_empty() => format!("agents/{key}"),
+        Dimension::Group if !key.is_empty() => format!("groups/{key}"),
+        Dimension::Agent | Dimension::Group => String::new(),
+        Dimension::Channel => pb::Channel::try_from(number)
+            .map(|e| e.as_str_name().to_owned())
+            .unwrap_or_else(|_| key.to_owned()),
+        Dimension::Priority => pb::TicketPriority::try_from(number)
+            .map(|e| e.as_str_name().to_owned())
+            .unwrap_or_else(|_| key.to_owned()),
+        Dimension::Type => pb::TicketType::try_from(number)
+            .map(|e| e.as_str_name().to_owned())
+            .unwrap_or_else(|_| key.to_owned()),
+    };
+    let (first_response_median_seconds, first_response_p90_seconds) =
+        row.first_response.unwrap_or_default();
+    let (resolution_median_seconds, resolution_p90_seconds) = row.resolution.unwrap_or_default();
+    pb::TicketStatsRow {
+        key,
+        created: row.created,
+        solved: row.solved,
+        reopened: row.reopened,
+        backlog: row.backlog,
+        first_response_median_seconds,
+        first_response_p90_seconds,
+        resolution_median_seconds,
+        resolution_p90_seconds,
+        sla_measured: row.sla_measured,
+        sla_compliance_percent: if row.sla_measured == 0 {
+            0.0
+        } else {
+            row.sla_met as f64 * 100.0 / row.sla_measured as f64
+        },
     }
 }

@@ -22,10 +22,12 @@ use crate::domain::sla::{PolicyRecord, ScheduleRecord};
 use crate::domain::ticket::{self, AgentRecord, TicketFields, UPDATABLE};
 use crate::error::TicketsError;
 use crate::ops::{Actor, NewComment, NewTicket, Tickets, decode_event};
-use crate::store::{TicketFilter, TicketOrder};
+use crate::store::{Dimension, TicketFilter, TicketOrder};
 
 /// Most names in one BatchGetTickets.
 pub const MAX_BATCH: usize = 100;
+/// Longest statistics period: 366 days, in microseconds.
+pub const MAX_STATS_PERIOD_MICROS: i64 = 366 * 24 * 3600 * 1_000_000;
 /// Longest SLA target, in minutes (a year).
 pub const MAX_TARGET_MINUTES: i32 = 525_600;
 
@@ -495,6 +497,58 @@ impl TicketService for TicketsApi {
         Ok(Response::new(pb::ListTicketAuditsResponse {
             audits: records.iter().map(convert::audit).collect(),
             next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_ticket_stats(
+        &self,
+        request: Request<pb::GetTicketStatsRequest>,
+    ) -> ApiResult<pb::GetTicketStatsResponse> {
+        let principal = principal_of(&request)?;
+        allow(&principal, Action::ReadTeam)?;
+        let r = request.get_ref();
+        let mut v = Violations::new();
+        let period = match (micros(r.start_time.as_ref()), micros(r.end_time.as_ref())) {
+            (None, _) => {
+                v.add("start_time", "is required");
+                None
+            }
+            (_, None) => {
+                v.add("end_time", "is required");
+                None
+            }
+            (Some(start), Some(end)) if end <= start => {
+                v.add("end_time", "must be after start_time");
+                None
+            }
+            (Some(start), Some(end)) if end - start > MAX_STATS_PERIOD_MICROS => {
+                v.add("end_time", "the period may be at most 366 days");
+                None
+            }
+            (Some(start), Some(end)) => Some((start, end)),
+        };
+        let dimension = match pb::StatsDimension::try_from(r.group_by) {
+            Ok(pb::StatsDimension::Unspecified) => Dimension::None,
+            Ok(pb::StatsDimension::Agent) => Dimension::Agent,
+            Ok(pb::StatsDimension::Group) => Dimension::Group,
+            Ok(pb::StatsDimension::Channel) => Dimension::Channel,
+            Ok(pb::StatsDimension::Priority) => Dimension::Priority,
+            Ok(pb::StatsDimension::Type) => Dimension::Type,
+            Err(_) => {
+                v.add("group_by", format!("unknown value {}", r.group_by));
+                Dimension::None
+            }
+        };
+        check(v)?;
+        // A missing period was reported as a violation above.
+        let (start, end) = period.unwrap_or_default();
+        let figures = self.ops.stats(dimension, start, end).await?;
+        Ok(Response::new(pb::GetTicketStatsResponse {
+            rows: figures
+                .into_iter()
+                .map(|(key, row)| convert::stats_row(dimension, &key, &row))
+                .collect(),
         }))
     }
 

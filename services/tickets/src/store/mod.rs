@@ -1,9 +1,11 @@
 //! All SQL of the tickets service, one query text for SQLite and PostgreSQL; no rules here.
 
+mod stats;
 mod team;
 mod tickets;
 mod trail;
 
+pub use stats::*;
 pub use team::*;
 pub use tickets::*;
 pub use trail::*;

@@ -15,3 +15,4 @@ mod lifecycle;
 mod queries;
 mod requesters;
 mod sla;
+mod stats;

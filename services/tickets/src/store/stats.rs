@@ -1,0 +1,214 @@
+use std::collections::BTreeMap;
+
+use sqlx::{AnyConnection, Row};
+
+use kefu_proto::tickets::v1 as pb;
+
+/// What statistics are split by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// One row for everything.
+    None,
+    /// Assignee id.
+    Agent,
+    /// Group id.
+    Group,
+    /// Channel.
+    Channel,
+    /// Priority.
+    Priority,
+    /// Type.
+    Type,
+}
+
+impl Dimension {
+    /// The bucket expression over alias `t` (a `tickets` or `status_changes` row).
+    fn key(self) -> &'static str {
+        match self {
+            Dimension::None => "''",
+            Dimension::Agent => "COALESCE(t.assignee_id, '')",
+            Dimension::Group => "COALESCE(t.group_id, '')",
+            Dimension::Channel => "CAST(t.channel AS TEXT)",
+            Dimension::Priority => "CAST(t.priority AS TEXT)",
+            Dimension::Type => "CAST(t.ticket_type AS TEXT)",
+        }
+    }
+}
+
+/// The figures of one bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatsRow {
+    /// Tickets created in the period.
+    pub created: i64,
+    /// Solves in the period.
+    pub solved: i64,
+    /// Reopens of solved tickets in the period.
+    pub reopened: i64,
+    /// Open tickets now.
+    pub backlog: i64,
+    /// Nearest-rank median and p90 of first-response seconds.
+    pub first_response: Option<(i64, i64)>,
+    /// Nearest-rank median and p90 of resolution seconds.
+    pub resolution: Option<(i64, i64)>,
+    /// Solved tickets under a policy.
+    pub sla_measured: i64,
+    /// Of those, with no breach.
+    pub sla_met: i64,
+}
+
+const OPEN_STATUSES: &str = "1, 2, 3, 4";
+const DONE_STATUSES: &str = "5, 6";
+
+async fn counts(
+    conn: &mut AnyConnection,
+    sql: &str,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(sql)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// Nearest-rank median and p90 of `value` per bucket, over tickets matching `filter`
+/// (`$1`/`$2` are the period), in SQL with window functions (the same text on both databases).
+async fn percentiles(
+    conn: &mut AnyConnection,
+    key: &str,
+    value: &str,
+    filter: &str,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT k, MIN(CASE WHEN rn >= (n * 50 + 99) / 100 THEN v END) AS p50, \
+         MIN(CASE WHEN rn >= (n * 90 + 99) / 100 THEN v END) AS p90 FROM \
+         (SELECT {key} AS k, {value} AS v, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {value}) AS rn, \
+         COUNT(*) OVER (PARTITION BY {key}) AS n FROM tickets t WHERE {filter} AND {value} IS NOT NULL) x \
+         GROUP BY k"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("k")?, r.try_get("p50")?, r.try_get("p90")?)))
+        .collect()
+}
+
+/// Every figure of GetTicketStats for `[start, end)`, per bucket of `dimension`.
+pub async fn ticket_stats(
+    conn: &mut AnyConnection,
+    dimension: Dimension,
+    start: i64,
+    end: i64,
+) -> Result<BTreeMap<String, StatsRow>, sqlx::Error> {
+    let key = dimension.key();
+    let solved = pb::TicketStatus::Solved as i32;
+    let open = pb::TicketStatus::Open as i32;
+    let mut rows: BTreeMap<String, StatsRow> = BTreeMap::new();
+    let created = format!(
+        "SELECT {key} AS k, COUNT(*) AS n FROM tickets t WHERE t.create_time >= $1 AND t.create_time < $2 GROUP BY 1"
+    );
+    for (k, n) in counts(conn, &created, start, end).await? {
+        rows.entry(k).or_default().created = n;
+    }
+    let solves = format!(
+        "SELECT {key} AS k, COUNT(*) AS n FROM status_changes t WHERE t.change_time >= $1 AND t.change_time < $2 \
+         AND t.new_status = {solved} GROUP BY 1"
+    );
+    for (k, n) in counts(conn, &solves, start, end).await? {
+        rows.entry(k).or_default().solved = n;
+    }
+    let reopens = format!(
+        "SELECT {key} AS k, COUNT(*) AS n FROM status_changes t WHERE t.change_time >= $1 AND t.change_time < $2 \
+         AND t.old_status = {solved} AND t.new_status = {open} GROUP BY 1"
+    );
+    for (k, n) in counts(conn, &reopens, start, end).await? {
+        rows.entry(k).or_default().reopened = n;
+    }
+    // The backlog is as of now, whatever the period.
+    let backlog = format!(
+        "SELECT {key} AS k, COUNT(*) AS n FROM tickets t WHERE t.status IN ({OPEN_STATUSES}) GROUP BY 1"
+    );
+    for r in sqlx::query(&backlog).fetch_all(&mut *conn).await? {
+        let k: String = r.try_get("k")?;
+        rows.entry(k).or_default().backlog = r.try_get("n")?;
+    }
+    let created_in_period = "t.create_time >= $1 AND t.create_time < $2";
+    for (k, p50, p90) in percentiles(
+        conn,
+        key,
+        "t.first_response_seconds",
+        created_in_period,
+        start,
+        end,
+    )
+    .await?
+    {
+        rows.entry(k).or_default().first_response = Some((p50, p90));
+    }
+    let solved_in_period =
+        format!("t.status IN ({DONE_STATUSES}) AND t.solve_time >= $1 AND t.solve_time < $2");
+    for (k, p50, p90) in percentiles(
+        conn,
+        key,
+        "t.resolution_seconds",
+        &solved_in_period,
+        start,
+        end,
+    )
+    .await?
+    {
+        rows.entry(k).or_default().resolution = Some((p50, p90));
+    }
+    let sla = format!(
+        "SELECT {key} AS k, COUNT(*) AS n, SUM(CASE WHEN t.sla_breached = 0 THEN 1 ELSE 0 END) AS met \
+         FROM tickets t WHERE {solved_in_period} AND t.sla_policy_id IS NOT NULL GROUP BY 1"
+    );
+    let sla_rows = sqlx::query(&sla)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in &sla_rows {
+        let k: String = r.try_get("k")?;
+        let row = rows.entry(k).or_default();
+        row.sla_measured = r.try_get("n")?;
+        row.sla_met = r.try_get("met")?;
+    }
+    Ok(rows)
+}
+
+/// Records a status change with the ticket's facts at that moment.
+pub async fn insert_status_change(
+    conn: &mut AnyConnection,
+    id: &str,
+    t: &crate::domain::ticket::TicketRecord,
+    old_status: i32,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO status_changes (id, ticket_id, change_time, old_status, new_status, assignee_id, group_id, \
+         channel, priority, ticket_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(&t.id)
+    .bind(at)
+    .bind(i64::from(old_status))
+    .bind(i64::from(t.status))
+    .bind(&t.assignee_id)
+    .bind(&t.group_id)
+    .bind(i64::from(t.channel))
+    .bind(i64::from(t.fields.priority))
+    .bind(i64::from(t.fields.ticket_type))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
