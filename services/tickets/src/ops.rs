@@ -96,6 +96,42 @@ pub struct NewTicket {
     pub follow_up_of: Option<String>,
 }
 
+/// UpdateTicket, validated: which ticket, the client's values, the mask, the etag.
+#[derive(Debug, Clone)]
+pub struct FieldUpdate {
+    /// Ticket id.
+    pub id: String,
+    /// The values (only the masked paths are read).
+    pub input: pb::Ticket,
+    /// Mask paths, from [`crate::domain::ticket::UPDATABLE`].
+    pub paths: Vec<String>,
+    /// Current etag, or empty.
+    pub etag: String,
+}
+
+/// An error of the `index`-th update of a batch, saying which.
+fn in_batch(index: usize, error: TicketsError) -> TicketsError {
+    match error {
+        TicketsError::Invalid(violations) => {
+            let mut prefixed = kefu_server::Violations::new();
+            for (field, description) in violations.iter() {
+                prefixed.add(format!("requests[{index}].{field}"), description);
+            }
+            TicketsError::Invalid(prefixed)
+        }
+        TicketsError::NotFound(what) => {
+            TicketsError::NotFound(format!("requests[{index}]: {what}"))
+        }
+        TicketsError::StaleEtag(what) => {
+            TicketsError::StaleEtag(format!("requests[{index}]: {what}"))
+        }
+        TicketsError::FailedPrecondition(why) => {
+            TicketsError::FailedPrecondition(format!("requests[{index}]: {why}"))
+        }
+        other => other,
+    }
+}
+
 /// How a comment changes its ticket.
 #[derive(Debug, Clone)]
 pub struct NewComment {
@@ -531,39 +567,73 @@ impl Tickets {
         Ok(store::list_tickets(&mut conn, &filter, order, after, limit).await?)
     }
 
-    /// Updates the fields in `paths` (already read into `fields`).
-    pub async fn update_ticket(
+    /// Applies one field update inside `tx`: the masked fields are merged into the current
+    /// ones here, so the cross-field rules see what will be stored.
+    async fn update_in(
         &self,
+        tx: &mut WriteTx,
         actor: &Actor,
-        id: &str,
-        fields: TicketFields,
-        etag: &str,
+        update: &FieldUpdate,
+        now: i64,
     ) -> Result<TicketRecord, TicketsError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = now_micros();
-        let before = self.load(&mut tx, id).await?;
-        let name = ticket_name(id);
-        check_etag(&name, before.version, etag)?;
+        let before = self.load(tx, &update.id).await?;
+        let name = ticket_name(&update.id);
+        check_etag(&name, before.version, &update.etag)?;
         if before.status == pb::TicketStatus::Closed as i32 {
             return Err(TicketsError::FailedPrecondition(format!(
                 "{name} is CLOSED and cannot change"
             )));
         }
         let mut after = before.clone();
-        after.fields = fields;
+        let mut v = kefu_server::Violations::new();
+        after.fields.read(&update.input, &update.paths, &mut v);
+        after.fields.check_after_sales(&mut v);
+        v.into_result().map_err(TicketsError::Invalid)?;
         let matching_changed = after.fields.priority != before.fields.priority
             || after.fields.ticket_type != before.fields.ticket_type;
         if matching_changed {
-            self.apply_policy(&mut tx, &mut after).await?;
+            self.apply_policy(tx, &mut after).await?;
         }
-        let changes = self.save(&mut tx, actor, &before, &mut after, now).await?;
+        let changes = self.save(tx, actor, &before, &mut after, now).await?;
         if !changes.is_empty() {
             let mut draft = EventDraft::ticket(pb::EventType::TicketUpdated, &after, &name);
             draft.changed_fields = changes.into_iter().map(|c| c.field).collect();
-            self.emit(&mut tx, actor, now, draft).await?;
+            self.emit(tx, actor, now, draft).await?;
         }
+        Ok(after)
+    }
+
+    /// Updates the fields a mask names.
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        update: &FieldUpdate,
+    ) -> Result<TicketRecord, TicketsError> {
+        let mut tx = self.db.begin_write().await?;
+        let after = self.update_in(&mut tx, actor, update, now_micros()).await?;
         self.commit(tx).await?;
         Ok(after)
+    }
+
+    /// Applies every update in one transaction: all are written or none. A failure names the
+    /// position of the update that failed.
+    pub async fn batch_update(
+        &self,
+        actor: &Actor,
+        updates: &[FieldUpdate],
+    ) -> Result<Vec<TicketRecord>, TicketsError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = now_micros();
+        let mut out = Vec::with_capacity(updates.len());
+        for (i, update) in updates.iter().enumerate() {
+            let after = self
+                .update_in(&mut tx, actor, update, now)
+                .await
+                .map_err(|error| in_batch(i, error))?;
+            out.push(after);
+        }
+        self.commit(tx).await?;
+        Ok(out)
     }
 
     /// Assigns an agent and/or a group.

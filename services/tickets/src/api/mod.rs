@@ -21,7 +21,7 @@ use crate::domain::lifecycle::Move;
 use crate::domain::sla::{PolicyRecord, ScheduleRecord};
 use crate::domain::ticket::{self, AgentRecord, TicketFields, UPDATABLE};
 use crate::error::TicketsError;
-use crate::ops::{Actor, NewComment, NewTicket, Tickets, decode_event};
+use crate::ops::{Actor, FieldUpdate, NewComment, NewTicket, Tickets, decode_event};
 use crate::store::{Dimension, TicketFilter, TicketOrder};
 
 /// Most names in one BatchGetTickets.
@@ -303,28 +303,47 @@ impl TicketService for TicketsApi {
     ) -> ApiResult<pb::Ticket> {
         let principal = principal_of(&request)?;
         allow(&principal, Action::WorkTickets)?;
-        let r = request.get_ref();
-        let input = r.ticket.clone().unwrap_or_default();
-        let id = id_of(&input.name, "tickets", "ticket.name")?;
-        let actor = Actor::of(&principal, "UpdateTicket");
-        let current = self.ops.get_ticket(&actor, &id).await?;
         let mut v = Violations::new();
-        let paths: Vec<String> = mask::resolve(
-            r.update_mask.as_ref(),
-            UPDATABLE,
-            true,
-            "update_mask",
-            &mut v,
-        )
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-        let mut fields = current.fields.clone();
-        fields.read(&input, &paths, &mut v);
-        fields.check_after_sales(&mut v);
+        let update = field_update(request.get_ref(), "", &mut v);
         check(v)?;
-        let record = self.ops.update_ticket(&actor, &id, fields, &r.etag).await?;
+        let record = self
+            .ops
+            .update_ticket(&Actor::of(&principal, "UpdateTicket"), &update)
+            .await?;
         Ok(Response::new(convert::ticket(&record)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn batch_update_tickets(
+        &self,
+        request: Request<pb::BatchUpdateTicketsRequest>,
+    ) -> ApiResult<pb::BatchUpdateTicketsResponse> {
+        let principal = principal_of(&request)?;
+        allow(&principal, Action::WorkTickets)?;
+        let requests = &request.get_ref().requests;
+        let mut v = Violations::new();
+        if requests.is_empty() || requests.len() > MAX_BATCH {
+            v.add("requests", format!("must hold 1 to {MAX_BATCH} updates"));
+        }
+        let mut updates: Vec<FieldUpdate> = Vec::with_capacity(requests.len());
+        for (i, r) in requests.iter().enumerate() {
+            let update = field_update(r, &format!("requests[{i}]."), &mut v);
+            if !update.id.is_empty() && updates.iter().any(|u| u.id == update.id) {
+                v.add(
+                    format!("requests[{i}].ticket.name"),
+                    "names a ticket already updated in this batch: merge the two updates",
+                );
+            }
+            updates.push(update);
+        }
+        check(v)?;
+        let records = self
+            .ops
+            .batch_update(&Actor::of(&principal, "BatchUpdateTickets"), &updates)
+            .await?;
+        Ok(Response::new(pb::BatchUpdateTicketsResponse {
+            tickets: records.iter().map(convert::ticket).collect(),
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -1012,6 +1031,34 @@ impl TicketsApi {
             .transition(&Actor::of(&principal, via), &id, action, etag)
             .await?;
         Ok(Response::new(convert::ticket(&record)))
+    }
+}
+
+/// Checks an UpdateTicketRequest on its own (field syntax, mask); `prefix` names its place in a
+/// batch. Cross-field rules run against the stored ticket in `ops`.
+fn field_update(r: &pb::UpdateTicketRequest, prefix: &str, v: &mut Violations) -> FieldUpdate {
+    let input = r.ticket.clone().unwrap_or_default();
+    let mut own = Violations::new();
+    let id = validate::resource_id(&input.name, "tickets", "ticket.name", &mut own);
+    let paths: Vec<String> = mask::resolve(
+        r.update_mask.as_ref(),
+        UPDATABLE,
+        true,
+        "update_mask",
+        &mut own,
+    )
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    TicketFields::default().read(&input, &paths, &mut own);
+    for (field, description) in own.iter() {
+        v.add(format!("{prefix}{field}"), description);
+    }
+    FieldUpdate {
+        id,
+        input,
+        paths,
+        etag: r.etag.clone(),
     }
 }
 

@@ -12,7 +12,8 @@ backend_tests!(
     stale_etags_are_refused_and_nothing_changes,
     every_change_is_one_audit_entry,
     events_follow_the_life_of_a_ticket,
-    follow_ups_link_to_a_ticket_of_the_same_requester
+    follow_ups_link_to_a_ticket_of_the_same_requester,
+    batch_updates_are_all_or_nothing
 );
 
 async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
@@ -601,5 +602,134 @@ async fn follow_ups_link_to_a_ticket_of_the_same_requester(backend: Backend) {
             .await,
         Code::FailedPrecondition,
         &[],
+    );
+}
+
+fn priority_update(
+    name: &str,
+    priority: pb::TicketPriority,
+    etag: &str,
+) -> pb::UpdateTicketRequest {
+    pb::UpdateTicketRequest {
+        ticket: Some(pb::Ticket {
+            name: name.into(),
+            priority: priority as i32,
+            tags: vec!["bulk".into()],
+            ..Default::default()
+        }),
+        update_mask: mask(&["priority", "tags"]),
+        etag: etag.into(),
+    }
+}
+
+async fn batch_updates_are_all_or_nothing(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer_id = app.customer_record("Bulk", cpb::Tier::Standard).await;
+    let mut agent_client = app.agent("agent-b");
+    let a = create(&mut agent_client, new_ticket(&customer_id, "a")).await;
+    let b = create(&mut agent_client, new_ticket(&customer_id, "b")).await;
+    let c = create(&mut agent_client, new_ticket(&customer_id, "c")).await;
+    let urgent = pb::TicketPriority::Urgent;
+    // A stale etag in the third update: nothing is written, and the error says which.
+    let stale = assert_status(
+        agent_client
+            .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                requests: vec![
+                    priority_update(&a.name, urgent, &a.etag),
+                    priority_update(&b.name, urgent, ""),
+                    priority_update(&c.name, urgent, "\"stale\""),
+                ],
+            })
+            .await,
+        Code::Aborted,
+        &[],
+    );
+    assert!(
+        stale.message().contains("requests[2]"),
+        "{}",
+        stale.message()
+    );
+    for t in [&a, &b, &c] {
+        let current = get(&mut agent_client, &t.name).await;
+        assert_eq!(
+            current.priority,
+            pb::TicketPriority::Normal as i32,
+            "rolled back"
+        );
+        assert!(current.tags.is_empty());
+    }
+    // Bad values and repeated tickets are refused up front, naming each place.
+    let mut bad = priority_update(&b.name, urgent, "");
+    bad.ticket.as_mut().unwrap().priority = 77;
+    assert_status(
+        agent_client
+            .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                requests: vec![
+                    priority_update(&a.name, urgent, ""),
+                    bad,
+                    priority_update(&a.name, urgent, ""),
+                ],
+            })
+            .await,
+        Code::InvalidArgument,
+        &["requests[1].ticket.priority", "requests[2].ticket.name"],
+    );
+    // A rule that needs the stored ticket (AFTER_SALES needs a kind) fails the whole batch too.
+    let mut after_sales = priority_update(&c.name, urgent, "");
+    after_sales.ticket.as_mut().unwrap().r#type = pb::TicketType::AfterSales as i32;
+    after_sales.update_mask = mask(&["type"]);
+    assert_status(
+        agent_client
+            .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                requests: vec![priority_update(&a.name, urgent, ""), after_sales],
+            })
+            .await,
+        Code::InvalidArgument,
+        &["requests[1].ticket.after_sales_kind"],
+    );
+    assert_eq!(
+        get(&mut agent_client, &a.name).await.priority,
+        pb::TicketPriority::Normal as i32
+    );
+    // All good: all written, in order.
+    let done = agent_client
+        .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+            requests: vec![
+                priority_update(&c.name, urgent, &c.etag),
+                priority_update(&a.name, pb::TicketPriority::Low, ""),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tickets;
+    assert_eq!(done.len(), 2);
+    assert_eq!(
+        (done[0].name.as_str(), done[0].priority),
+        (c.name.as_str(), urgent as i32)
+    );
+    assert_eq!(
+        (done[1].name.as_str(), done[1].priority),
+        (a.name.as_str(), pb::TicketPriority::Low as i32)
+    );
+    assert_eq!(done[1].tags, vec!["bulk"]);
+    let audits = agent_client
+        .list_ticket_audits(pb::ListTicketAuditsRequest {
+            parent: c.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .audits;
+    assert_eq!(audits.last().unwrap().via, "BatchUpdateTickets");
+    assert_status(
+        agent_client
+            .batch_update_tickets(pb::BatchUpdateTicketsRequest { requests: vec![] })
+            .await,
+        Code::InvalidArgument,
+        &["requests"],
     );
 }
