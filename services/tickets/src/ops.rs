@@ -11,6 +11,7 @@ use sqlx::AnyConnection;
 use crate::domain::access::own_customer;
 use crate::domain::calendar::Clock;
 use crate::domain::lifecycle::{self, Move, Replier, pauses_clock, status_label};
+use crate::domain::links::{self, LinkFacts};
 use crate::domain::sla::{self, PolicyRecord, ScheduleRecord, SlaRecord};
 use crate::domain::ticket::{
     AgentRecord, Change, CommentRecord, GroupRecord, TicketFields, TicketRecord, diff, ticket_name,
@@ -193,6 +194,7 @@ struct EventDraft<'a> {
     changed_fields: Vec<String>,
     comment: Option<String>,
     sla_target: Option<&'static str>,
+    related: Option<String>,
 }
 
 impl<'a> EventDraft<'a> {
@@ -205,6 +207,7 @@ impl<'a> EventDraft<'a> {
             changed_fields: Vec::new(),
             comment: None,
             sla_target: None,
+            related: None,
         }
     }
 }
@@ -261,6 +264,7 @@ impl Tickets {
             actor: actor.id.clone(),
             event_time: Some(timestamp(now)),
             ticket: draft.ticket.map(facts),
+            related: draft.related.unwrap_or_default(),
         };
         outbox::append(
             tx,
@@ -503,6 +507,7 @@ impl Tickets {
             close_time: None,
             version: 1,
             follow_up_of: new.follow_up_of,
+            merged_into: None,
         };
         t.sla = SlaRecord::start(None, now, &Clock::Calendar);
         self.apply_policy(&mut tx, &mut t).await?;
@@ -740,6 +745,334 @@ impl Tickets {
             .await?;
         self.commit(tx).await?;
         Ok(after)
+    }
+
+    // ----- merge and links -------------------------------------------------------------------
+
+    /// Writes an internal note on `t` (by `actor`) and bumps its version, with an audit entry.
+    async fn note(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        t: &TicketRecord,
+        body: String,
+        change: Change,
+        now: i64,
+    ) -> Result<TicketRecord, TicketsError> {
+        let comment = CommentRecord {
+            id: new_id(),
+            ticket_id: t.id.clone(),
+            body,
+            public: false,
+            author: actor.id.clone(),
+            author_kind: pb::AuthorKind::System as i32,
+            channel: pb::Channel::Api as i32,
+            attachments: Vec::new(),
+            create_time: now,
+        };
+        store::insert_comment(tx, &comment).await?;
+        let mut after = t.clone();
+        after.version = t.version + 1;
+        after.update_time = now;
+        if !store::update_ticket(tx, &after).await? {
+            return Err(TicketsError::Conflict(ticket_name(&t.id)));
+        }
+        self.audit(tx, actor, &t.id, vec![change], now).await?;
+        Ok(after)
+    }
+
+    /// Merges `source_id` into `target_id`; returns the target.
+    pub async fn merge(
+        &self,
+        actor: &Actor,
+        source_id: &str,
+        target_id: &str,
+        etag: &str,
+    ) -> Result<TicketRecord, TicketsError> {
+        if source_id == target_id {
+            return Err(TicketsError::FailedPrecondition(
+                "a ticket cannot be merged into itself".to_owned(),
+            ));
+        }
+        let mut tx = self.db.begin_write().await?;
+        let now = now_micros();
+        let source = self.load(&mut tx, source_id).await?;
+        let target = self.load(&mut tx, target_id).await?;
+        let source_name = ticket_name(source_id);
+        let target_name = ticket_name(target_id);
+        check_etag(&source_name, source.version, etag)?;
+        for t in [&source, &target] {
+            if t.status == pb::TicketStatus::Closed as i32 {
+                return Err(TicketsError::FailedPrecondition(format!(
+                    "{} is CLOSED and cannot take part in a merge",
+                    ticket_name(&t.id)
+                )));
+            }
+        }
+        if source.requester_id != target.requester_id {
+            return Err(TicketsError::FailedPrecondition(format!(
+                "{source_name} and {target_name} have different requesters: only a requester's own tickets merge"
+            )));
+        }
+        let moved = store::comment_ids(&mut tx, source_id).await?;
+        store::move_comments(&mut tx, &moved, target_id).await?;
+        store::insert_merge(
+            &mut tx,
+            &store::MergeRecord {
+                source_id: source_id.to_owned(),
+                target_id: target_id.to_owned(),
+                moved_comments: moved,
+                source_status: source.status,
+                source_solve_time: source.solve_time,
+                create_time: now,
+            },
+        )
+        .await?;
+        let mut after = source.clone();
+        let clock = self.ticket_clock(&mut tx, &source).await?;
+        set_status(&mut after, pb::TicketStatus::Closed, now, &clock);
+        after.merged_into = Some(target_id.to_owned());
+        self.save(&mut tx, actor, &source, &mut after, now).await?;
+        let mut draft = EventDraft::ticket(pb::EventType::TicketMerged, &after, &source_name);
+        draft.related = Some(target_name.clone());
+        self.emit(&mut tx, actor, now, draft).await?;
+        self.emit_status(&mut tx, actor, &after, source.status, now)
+            .await?;
+        let target_after = self
+            .note(
+                &mut tx,
+                actor,
+                &target,
+                format!(
+                    "Merged {source_name} into this ticket: \"{}\"",
+                    source.fields.subject
+                ),
+                Change {
+                    field: "merged_from".to_owned(),
+                    old: String::new(),
+                    new: source_name,
+                },
+                now,
+            )
+            .await?;
+        self.commit(tx).await?;
+        Ok(target_after)
+    }
+
+    /// Takes a merged ticket back out; returns it.
+    pub async fn unmerge(
+        &self,
+        actor: &Actor,
+        source_id: &str,
+    ) -> Result<TicketRecord, TicketsError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = now_micros();
+        let source = self.load(&mut tx, source_id).await?;
+        let source_name = ticket_name(source_id);
+        let merge = store::get_merge(&mut tx, source_id).await?.ok_or_else(|| {
+            TicketsError::FailedPrecondition(format!("{source_name} is not merged"))
+        })?;
+        let target = self.load(&mut tx, &merge.target_id).await?;
+        let target_name = ticket_name(&merge.target_id);
+        if target.status == pb::TicketStatus::Closed as i32 {
+            return Err(TicketsError::FailedPrecondition(format!(
+                "{target_name} is CLOSED: its comments can no longer move"
+            )));
+        }
+        store::move_comments(&mut tx, &merge.moved_comments, source_id).await?;
+        store::delete_merge(&mut tx, source_id).await?;
+        let mut after = source.clone();
+        let clock = self.ticket_clock(&mut tx, &source).await?;
+        let restored = status_of(merge.source_status);
+        // Back to where it was, not through the lifecycle: a merge's CLOSED is the one reversible close.
+        after.status = restored as i32;
+        after.close_time = None;
+        after.solve_time = merge.source_solve_time;
+        after.merged_into = None;
+        after.sla.set_paused(pauses_clock(restored), now, &clock);
+        self.save(&mut tx, actor, &source, &mut after, now).await?;
+        let mut draft = EventDraft::ticket(pb::EventType::TicketUnmerged, &after, &source_name);
+        draft.related = Some(target_name);
+        self.emit(&mut tx, actor, now, draft).await?;
+        // A restored status is not a new solve: no SOLVED event (no second survey), no stats row.
+        let mut draft =
+            EventDraft::ticket(pb::EventType::TicketStatusChanged, &after, &source_name);
+        draft.old_status = Some(source.status);
+        self.emit(&mut tx, actor, now, draft).await?;
+        self.note(
+            &mut tx,
+            actor,
+            &target,
+            format!("Unmerged {source_name} from this ticket"),
+            Change {
+                field: "merged_from".to_owned(),
+                old: source_name.clone(),
+                new: String::new(),
+            },
+            now,
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(after)
+    }
+
+    async fn ancestors(
+        &self,
+        conn: &mut AnyConnection,
+        id: &str,
+    ) -> Result<Vec<String>, TicketsError> {
+        let mut chain = Vec::new();
+        let mut current = id.to_owned();
+        while chain.len() <= links::MAX_DEPTH {
+            let parent = store::list_links(conn, &current)
+                .await?
+                .into_iter()
+                .find(|l| l.kind == pb::LinkKind::Parent as i32)
+                .map(|l| l.other_id);
+            match parent {
+                Some(parent) if !chain.contains(&parent) => {
+                    chain.push(parent.clone());
+                    current = parent;
+                }
+                _ => break,
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Links two tickets.
+    pub async fn link(
+        &self,
+        actor: &Actor,
+        ticket_id: &str,
+        other_id: &str,
+        kind: pb::LinkKind,
+    ) -> Result<store::LinkRecord, TicketsError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = now_micros();
+        let ticket = self.load(&mut tx, ticket_id).await?;
+        let other = self.load(&mut tx, other_id).await?;
+        let ticket_links = store::list_links(&mut tx, ticket_id).await?;
+        let other_links = store::list_links(&mut tx, other_id).await?;
+        let ancestors = self.ancestors(&mut tx, ticket_id).await?;
+        let parent_of_other = other_links
+            .iter()
+            .find(|l| l.kind == pb::LinkKind::Parent as i32)
+            .map(|l| l.other_id.clone());
+        links::check_link(
+            kind,
+            ticket_id,
+            other_id,
+            &LinkFacts {
+                ancestors_of_ticket: &ancestors,
+                parent_of_other: parent_of_other.as_deref(),
+                already_linked: ticket_links.iter().any(|l| l.other_id == other_id),
+                link_counts: (ticket_links.len(), other_links.len()),
+            },
+        )
+        .map_err(TicketsError::FailedPrecondition)?;
+        let back = match kind {
+            pb::LinkKind::Child => pb::LinkKind::Parent,
+            other => other,
+        };
+        let forward = store::LinkRecord {
+            ticket_id: ticket_id.to_owned(),
+            other_id: other_id.to_owned(),
+            kind: kind as i32,
+            create_time: now,
+        };
+        store::insert_link(&mut tx, &forward).await?;
+        store::insert_link(
+            &mut tx,
+            &store::LinkRecord {
+                ticket_id: other_id.to_owned(),
+                other_id: ticket_id.to_owned(),
+                kind: back as i32,
+                create_time: now,
+            },
+        )
+        .await?;
+        for (t, to, link_kind) in [(&ticket, other_id, kind), (&other, ticket_id, back)] {
+            let change = Change {
+                field: format!(
+                    "links.{}",
+                    link_kind
+                        .as_str_name()
+                        .trim_start_matches("LINK_KIND_")
+                        .to_lowercase()
+                ),
+                old: String::new(),
+                new: ticket_name(to),
+            };
+            self.audit(&mut tx, actor, &t.id, vec![change], now).await?;
+            let name = ticket_name(&t.id);
+            let mut draft = EventDraft::ticket(pb::EventType::TicketLinked, t, &name);
+            draft.related = Some(ticket_name(to));
+            draft.changed_fields = vec!["links".to_owned()];
+            self.emit(&mut tx, actor, now, draft).await?;
+        }
+        self.commit(tx).await?;
+        Ok(forward)
+    }
+
+    /// Removes the link between two tickets.
+    pub async fn unlink(
+        &self,
+        actor: &Actor,
+        ticket_id: &str,
+        other_id: &str,
+    ) -> Result<(), TicketsError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = now_micros();
+        let ticket = self.load(&mut tx, ticket_id).await?;
+        let other = self.load(&mut tx, other_id).await?;
+        if store::delete_link(&mut tx, ticket_id, other_id).await? == 0 {
+            return Err(TicketsError::NotFound(format!(
+                "a link between {} and {}",
+                ticket_name(ticket_id),
+                ticket_name(other_id)
+            )));
+        }
+        for (t, to) in [(&ticket, other_id), (&other, ticket_id)] {
+            let change = Change {
+                field: "links".to_owned(),
+                old: ticket_name(to),
+                new: String::new(),
+            };
+            self.audit(&mut tx, actor, &t.id, vec![change], now).await?;
+            let name = ticket_name(&t.id);
+            let mut draft = EventDraft::ticket(pb::EventType::TicketLinked, t, &name);
+            draft.related = Some(ticket_name(to));
+            draft.changed_fields = vec!["links".to_owned()];
+            self.emit(&mut tx, actor, now, draft).await?;
+        }
+        self.commit(tx).await?;
+        Ok(())
+    }
+
+    /// A ticket's links the actor may see (customers: links to their own tickets only).
+    pub async fn list_links(
+        &self,
+        actor: &Actor,
+        ticket_id: &str,
+    ) -> Result<Vec<store::LinkRecord>, TicketsError> {
+        let mut conn = self.conn().await?;
+        self.load_visible(&mut conn, actor, ticket_id).await?;
+        let all = store::list_links(&mut conn, ticket_id).await?;
+        let Some(own) = &actor.customer_id else {
+            return Ok(all);
+        };
+        let others: Vec<String> = all.iter().map(|l| l.other_id.clone()).collect();
+        let visible: Vec<String> = store::get_tickets(&mut conn, &others)
+            .await?
+            .into_iter()
+            .filter(|t| t.requester_id == *own)
+            .map(|t| t.id)
+            .collect();
+        Ok(all
+            .into_iter()
+            .filter(|l| visible.contains(&l.other_id))
+            .collect())
     }
 
     // ----- comments --------------------------------------------------------------------------

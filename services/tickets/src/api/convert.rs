@@ -6,7 +6,7 @@ use kefu_server::etag::etag;
 use crate::domain::sla::{PolicyRecord, ScheduleRecord, Target};
 use crate::domain::ticket::{AgentRecord, CommentRecord, GroupRecord, TicketRecord, ticket_name};
 use crate::ops::timestamp;
-use crate::store::{AuditRecord, Dimension, StatsRow};
+use crate::store::{AuditRecord, Dimension, LinkRecord, StatsRow};
 
 fn target(t: &Target) -> pb::SlaTarget {
     pb::SlaTarget {
@@ -84,6 +84,11 @@ pub(super) fn ticket(t: &TicketRecord) -> pb::Ticket {
             .follow_up_of
             .as_ref()
             .map(|f| ticket_name(f))
+            .unwrap_or_default(),
+        merged_into: t
+            .merged_into
+            .as_ref()
+            .map(|m| ticket_name(m))
             .unwrap_or_default(),
     }
 }
@@ -239,5 +244,15 @@ pub(super) fn stats_row(dimension: Dimension, key: &str, row: &StatsRow) -> pb::
         } else {
             row.sla_met as f64 * 100.0 / row.sla_measured as f64
         },
+    }
+}
+
+/// A link.
+pub(super) fn link(l: &LinkRecord) -> pb::TicketLink {
+    pb::TicketLink {
+        ticket: ticket_name(&l.ticket_id),
+        other: ticket_name(&l.other_id),
+        kind: l.kind,
+        create_time: Some(timestamp(l.create_time)),
     }
 }

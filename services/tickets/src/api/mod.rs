@@ -426,6 +426,106 @@ impl TicketService for TicketsApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn merge_ticket(
+        &self,
+        request: Request<pb::MergeTicketRequest>,
+    ) -> ApiResult<pb::Ticket> {
+        let principal = principal_of(&request)?;
+        allow(&principal, Action::WorkTickets)?;
+        let r = request.get_ref();
+        let mut v = Violations::new();
+        let source = validate::resource_id(&r.name, "tickets", "name", &mut v);
+        let target = validate::resource_id(&r.target, "tickets", "target", &mut v);
+        check(v)?;
+        let record = self
+            .ops
+            .merge(
+                &Actor::of(&principal, "MergeTicket"),
+                &source,
+                &target,
+                &r.etag,
+            )
+            .await?;
+        Ok(Response::new(convert::ticket(&record)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn unmerge_ticket(
+        &self,
+        request: Request<pb::UnmergeTicketRequest>,
+    ) -> ApiResult<pb::Ticket> {
+        let principal = principal_of(&request)?;
+        allow(&principal, Action::WorkTickets)?;
+        let id = id_of(&request.get_ref().name, "tickets", "name")?;
+        let record = self
+            .ops
+            .unmerge(&Actor::of(&principal, "UnmergeTicket"), &id)
+            .await?;
+        Ok(Response::new(convert::ticket(&record)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn link_tickets(
+        &self,
+        request: Request<pb::LinkTicketsRequest>,
+    ) -> ApiResult<pb::TicketLink> {
+        let principal = principal_of(&request)?;
+        allow(&principal, Action::WorkTickets)?;
+        let link = request.get_ref().link.clone().unwrap_or_default();
+        let mut v = Violations::new();
+        let ticket = validate::resource_id(&link.ticket, "tickets", "link.ticket", &mut v);
+        let other = validate::resource_id(&link.other, "tickets", "link.other", &mut v);
+        let kind = match pb::LinkKind::try_from(link.kind) {
+            Ok(kind @ (pb::LinkKind::Related | pb::LinkKind::Child)) => kind,
+            _ => {
+                v.add("link.kind", "must be LINK_KIND_RELATED or LINK_KIND_CHILD");
+                pb::LinkKind::Unspecified
+            }
+        };
+        check(v)?;
+        let record = self
+            .ops
+            .link(&Actor::of(&principal, "LinkTickets"), &ticket, &other, kind)
+            .await?;
+        Ok(Response::new(convert::link(&record)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn unlink_tickets(
+        &self,
+        request: Request<pb::UnlinkTicketsRequest>,
+    ) -> ApiResult<pb::UnlinkTicketsResponse> {
+        let principal = principal_of(&request)?;
+        allow(&principal, Action::WorkTickets)?;
+        let r = request.get_ref();
+        let mut v = Violations::new();
+        let ticket = validate::resource_id(&r.ticket, "tickets", "ticket", &mut v);
+        let other = validate::resource_id(&r.other, "tickets", "other", &mut v);
+        check(v)?;
+        self.ops
+            .unlink(&Actor::of(&principal, "UnlinkTickets"), &ticket, &other)
+            .await?;
+        Ok(Response::new(pb::UnlinkTicketsResponse {}))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_ticket_links(
+        &self,
+        request: Request<pb::ListTicketLinksRequest>,
+    ) -> ApiResult<pb::ListTicketLinksResponse> {
+        let principal = principal_of(&request)?;
+        allow(&principal, Action::ReadTickets)?;
+        let id = id_of(&request.get_ref().parent, "tickets", "parent")?;
+        let records = self
+            .ops
+            .list_links(&Actor::of(&principal, "ListTicketLinks"), &id)
+            .await?;
+        Ok(Response::new(pb::ListTicketLinksResponse {
+            links: records.iter().map(convert::link).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn create_comment(
         &self,
         request: Request<pb::CreateCommentRequest>,

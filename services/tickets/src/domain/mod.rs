@@ -4,5 +4,6 @@
 pub mod access;
 pub mod calendar;
 pub mod lifecycle;
+pub mod links;
 pub mod sla;
 pub mod ticket;

@@ -75,6 +75,8 @@ pub struct TicketRecord {
     pub version: i64,
     /// The closed ticket this one follows up.
     pub follow_up_of: Option<String>,
+    /// The ticket this one is merged into.
+    pub merged_into: Option<String>,
 }
 
 /// The fields a client sets on create and changes with UpdateTicket.
@@ -475,6 +477,13 @@ pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> 
                 t.sla.resolution.breached.to_string(),
             ),
             ("requester_snapshot.erased", t.requester_erased.to_string()),
+            (
+                "merged_into",
+                t.merged_into
+                    .as_ref()
+                    .map(|m| ticket_name(m))
+                    .unwrap_or_default(),
+            ),
         ]
     };
     let new = render(after);
@@ -537,6 +546,7 @@ mod tests {
             close_time: None,
             version: 1,
             follow_up_of: None,
+            merged_into: None,
         }
     }
 

@@ -1,10 +1,12 @@
 //! All SQL of the tickets service, one query text for SQLite and PostgreSQL; no rules here.
 
+mod links;
 mod stats;
 mod team;
 mod tickets;
 mod trail;
 
+pub use links::*;
 pub use stats::*;
 pub use team::*;
 pub use tickets::*;

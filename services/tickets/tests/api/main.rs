@@ -12,6 +12,7 @@ mod helpers;
 
 mod access;
 mod lifecycle;
+mod merges;
 mod queries;
 mod requesters;
 mod sla;

@@ -66,6 +66,7 @@ fn record(row: &Row<'_>) -> TicketRecord {
         close_time: None,
         version: 1,
         follow_up_of: None,
+        merged_into: None,
     }
 }
 
