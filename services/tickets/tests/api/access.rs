@@ -8,6 +8,7 @@ use tonic::Code;
 use crate::helpers::*;
 
 backend_tests!(
+    integrations_create_and_update_tickets_for_any_requester,
     customers_see_and_touch_only_their_own_tickets,
     configuration_is_for_admins,
     calls_without_a_valid_principal_are_unauthenticated
@@ -188,4 +189,63 @@ async fn calls_without_a_valid_principal_are_unauthenticated(backend: Backend) {
             &[],
         );
     }
+}
+
+async fn integrations_create_and_update_tickets_for_any_requester(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer = app.customer_record("From the shop", cpb::Tier::Gold).await;
+    let mut integration = app.integration();
+    let mut request = new_ticket(&customer, "Order 991 arrived damaged");
+    request.channel = pb::Channel::Api as i32;
+    request.r#type = pb::TicketType::AfterSales as i32;
+    request.after_sales_kind = pb::AfterSalesKind::Return as i32;
+    request.custom_fields = [("order_id".to_owned(), "991".to_owned())]
+        .into_iter()
+        .collect();
+    let ticket = create(&mut integration, request).await;
+    assert_eq!(
+        ticket.custom_fields.get("order_id").map(String::as_str),
+        Some("991")
+    );
+    let updated = integration
+        .update_ticket(pb::UpdateTicketRequest {
+            ticket: Some(pb::Ticket {
+                name: ticket.name.clone(),
+                category: "shipping/damage".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["category"]),
+            etag: ticket.etag.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.category, "shipping/damage");
+    // The integration's reply is a system comment.
+    let reply = comment(&mut integration, &ticket.name, "Return label sent", true)
+        .await
+        .unwrap();
+    assert_eq!(reply.author_kind, pb::AuthorKind::System as i32);
+    assert_eq!(reply.author, "crm-sync");
+    // Agents work tickets but do not configure teams or SLAs.
+    let mut agent = app.agent("agent-x");
+    assert_status(
+        agent
+            .create_business_schedule(pb::CreateBusinessScheduleRequest::default())
+            .await,
+        Code::PermissionDenied,
+        &[],
+    );
+    assert_status(
+        agent
+            .add_group_member(pb::AddGroupMemberRequest {
+                group: "groups/g".into(),
+                agent: "agents/agent-x".into(),
+            })
+            .await,
+        Code::PermissionDenied,
+        &[],
+    );
 }
