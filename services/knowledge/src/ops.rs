@@ -1084,22 +1084,9 @@ async fn claim(
 
 /// A stored event as the proto message, with its cursor.
 pub fn decode_event(stored: &outbox::StoredEvent) -> Option<pb::Event> {
-    match pb::Event::decode(stored.payload.as_slice()) {
-        Ok(mut event) => {
-            event.cursor = stored.seq.to_string();
-            Some(event)
-        }
-        Err(error) => {
-            tracing::error!(seq = stored.seq, %error, "undecodable event in the outbox");
-            None
-        }
-    }
+    let mut event: pb::Event = kefu_server::events::decode(stored)?;
+    event.cursor = stored.seq.to_string();
+    Some(event)
 }
 
-/// A proto timestamp from UTC microseconds.
-pub fn timestamp(micros: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: micros.div_euclid(1_000_000),
-        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
-    }
-}
+pub use kefu_server::events::timestamp;

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod config;
 pub mod etag;
+pub mod events;
 mod health;
 pub mod layers;
 pub mod mask;

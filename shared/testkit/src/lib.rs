@@ -287,3 +287,37 @@ macro_rules! backend_tests {
         }
     };
 }
+
+/// Asserts that a call failed with `code`, that its message leaks no database text, and, for
+/// INVALID_ARGUMENT, that its `google.rpc.BadRequest` names every field in `fields`. Returns the
+/// status for further checks.
+#[track_caller]
+#[allow(clippy::expect_used)]
+pub fn assert_status<T: std::fmt::Debug>(
+    result: Result<T, tonic::Status>,
+    code: tonic::Code,
+    fields: &[&str],
+) -> tonic::Status {
+    use tonic_types::StatusExt;
+    let status = result.expect_err("the call should fail");
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    let lower = status.message().to_lowercase();
+    assert!(
+        !lower.contains("sqlx") && !lower.contains("syntax"),
+        "database text leaked: {}",
+        status.message()
+    );
+    if code == tonic::Code::InvalidArgument {
+        let violations: Vec<String> = status
+            .get_details_bad_request()
+            .map(|br| br.field_violations.into_iter().map(|v| v.field).collect())
+            .unwrap_or_default();
+        for field in fields {
+            assert!(
+                violations.iter().any(|v| v == field),
+                "no violation for {field} in {violations:?}"
+            );
+        }
+    }
+    status
+}

@@ -6,8 +6,6 @@ use kefu_testkit::{Backend, CallAs, TestServer};
 use pb::customer_service_client::CustomerServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-use tonic::{Code, Status};
-use tonic_types::StatusExt;
 
 pub type Client = CustomerServiceClient<InterceptedService<Channel, CallAs>>;
 
@@ -90,30 +88,4 @@ pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
 }
 
 /// Asserts the code, and for INVALID_ARGUMENT that a `BadRequest` names each of `fields`.
-#[track_caller]
-pub fn assert_status<T: std::fmt::Debug>(
-    result: Result<T, Status>,
-    code: Code,
-    fields: &[&str],
-) -> Status {
-    let status = result.expect_err("the call should fail");
-    assert_eq!(status.code(), code, "unexpected status: {status:?}");
-    assert!(
-        !status.message().to_lowercase().contains("sqlx"),
-        "database text leaked: {}",
-        status.message()
-    );
-    if code == Code::InvalidArgument {
-        let violations: Vec<String> = status
-            .get_details_bad_request()
-            .map(|br| br.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default();
-        for field in fields {
-            assert!(
-                violations.iter().any(|v| v == field),
-                "no violation for {field} in {violations:?}"
-            );
-        }
-    }
-    status
-}
+pub use kefu_testkit::assert_status;

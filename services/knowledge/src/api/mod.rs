@@ -2,15 +2,10 @@
 
 mod convert;
 
-use std::pin::Pin;
-
-use futures::{Stream, StreamExt};
-use kefu_db::outbox;
 use kefu_principal::Principal;
 use kefu_proto::knowledge::v1 as pb;
-use kefu_server::{Violations, mask, paging, principal_of, validate};
+use kefu_server::{Violations, events, mask, paging, principal_of, validate};
 use pb::knowledge_service_server::KnowledgeService;
-use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -658,8 +653,7 @@ impl KnowledgeService for KnowledgeApi {
         }))
     }
 
-    type WatchEventsStream =
-        Pin<Box<dyn Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
+    type WatchEventsStream = events::EventStream<pb::WatchEventsResponse>;
 
     #[tracing::instrument(skip_all)]
     async fn watch_events(
@@ -668,32 +662,17 @@ impl KnowledgeService for KnowledgeApi {
     ) -> ApiResult<Self::WatchEventsStream> {
         let principal = principal_of(&request)?;
         allow(&principal, Action::WatchEvents)?;
-        let cursor = &request.get_ref().after_cursor;
-        let after = if cursor.is_empty() {
-            0
-        } else {
-            match cursor.parse::<i64>() {
-                Ok(seq) if seq >= 0 => seq,
-                _ => {
-                    let mut v = Violations::new();
-                    v.add("after_cursor", "is not a cursor returned by WatchEvents");
-                    return Err(KnowledgeError::Invalid(v).into());
-                }
-            }
-        };
-        let receiver = outbox::tail(
+        let after = events::parse_cursor(&request.get_ref().after_cursor)
+            .map_err(KnowledgeError::Invalid)?;
+        Ok(Response::new(events::watch(
             self.ops.db.clone(),
             after,
             &self.ops.signal,
             self.shutdown.clone(),
-        );
-        let stream = ReceiverStream::new(receiver).filter_map(|item| async move {
-            match item {
-                Ok(stored) => decode_event(&stored)
-                    .map(|event| Ok(pb::WatchEventsResponse { event: Some(event) })),
-                Err(error) => Some(Err(Status::from(KnowledgeError::from(error)))),
-            }
-        });
-        Ok(Response::new(Box::pin(stream)))
+            |stored| {
+                decode_event(stored).map(|event| pb::WatchEventsResponse { event: Some(event) })
+            },
+            |error| Status::from(KnowledgeError::from(error)),
+        )))
     }
 }

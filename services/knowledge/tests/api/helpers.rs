@@ -6,8 +6,6 @@ use kefu_testkit::{Backend, CallAs, TestServer};
 use pb::knowledge_service_client::KnowledgeServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-use tonic::{Code, Status};
-use tonic_types::StatusExt;
 
 pub type Client = KnowledgeServiceClient<InterceptedService<Channel, CallAs>>;
 
@@ -120,31 +118,4 @@ pub fn titles(results: &[pb::SearchResult]) -> Vec<String> {
         .collect()
 }
 
-#[track_caller]
-pub fn assert_status<T: std::fmt::Debug>(
-    result: Result<T, Status>,
-    code: Code,
-    fields: &[&str],
-) -> Status {
-    let status = result.expect_err("the call should fail");
-    assert_eq!(status.code(), code, "unexpected status: {status:?}");
-    let lower = status.message().to_lowercase();
-    assert!(
-        !lower.contains("sqlx") && !lower.contains("syntax"),
-        "database text leaked: {}",
-        status.message()
-    );
-    if code == Code::InvalidArgument {
-        let violations: Vec<String> = status
-            .get_details_bad_request()
-            .map(|br| br.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default();
-        for field in fields {
-            assert!(
-                violations.iter().any(|v| v == field),
-                "no violation for {field} in {violations:?}"
-            );
-        }
-    }
-    status
-}
+pub use kefu_testkit::assert_status;

@@ -2,16 +2,11 @@
 
 mod convert;
 
-use std::pin::Pin;
-
-use futures::{Stream, StreamExt};
-use kefu_db::outbox;
 use kefu_principal::Principal;
 use kefu_proto::tickets::v1 as pb;
-use kefu_server::{Violations, mask, paging, principal_of, validate};
+use kefu_server::{Violations, events, mask, paging, principal_of, validate};
 use pb::ticket_service_server::TicketService;
 use sha2::{Digest, Sha256};
-use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -1074,8 +1069,7 @@ impl TicketService for TicketsApi {
         }))
     }
 
-    type WatchEventsStream =
-        Pin<Box<dyn Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send + 'static>>;
+    type WatchEventsStream = events::EventStream<pb::WatchEventsResponse>;
 
     #[tracing::instrument(skip_all)]
     async fn watch_events(
@@ -1084,33 +1078,18 @@ impl TicketService for TicketsApi {
     ) -> ApiResult<Self::WatchEventsStream> {
         let principal = principal_of(&request)?;
         allow(&principal, Action::WatchEvents)?;
-        let cursor = &request.get_ref().after_cursor;
-        let after = if cursor.is_empty() {
-            0
-        } else {
-            match cursor.parse::<i64>() {
-                Ok(seq) if seq >= 0 => seq,
-                _ => {
-                    let mut v = Violations::new();
-                    v.add("after_cursor", "is not a cursor returned by WatchEvents");
-                    return Err(TicketsError::Invalid(v).into());
-                }
-            }
-        };
-        let receiver = outbox::tail(
+        let after =
+            events::parse_cursor(&request.get_ref().after_cursor).map_err(TicketsError::Invalid)?;
+        Ok(Response::new(events::watch(
             self.ops.db.clone(),
             after,
             &self.ops.signal,
             self.shutdown.clone(),
-        );
-        let stream = ReceiverStream::new(receiver).filter_map(|item| async move {
-            match item {
-                Ok(stored) => decode_event(&stored)
-                    .map(|event| Ok(pb::WatchEventsResponse { event: Some(event) })),
-                Err(error) => Some(Err(Status::from(TicketsError::from(error)))),
-            }
-        });
-        Ok(Response::new(Box::pin(stream)))
+            |stored| {
+                decode_event(stored).map(|event| pb::WatchEventsResponse { event: Some(event) })
+            },
+            |error| Status::from(TicketsError::from(error)),
+        )))
     }
 }
 

@@ -1,0 +1,109 @@
+//! The server side of every service's `WatchEvents`: the cursor a client sends, and the stream
+//! of stored outbox events decoded into the service's own event message.
+
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
+use kefu_db::outbox::{self, OutboxSignal, StoredEvent};
+use kefu_db::{Database, DbError};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+
+use crate::Violations;
+
+/// A `WatchEvents` response stream.
+pub type EventStream<R> = Pin<Box<dyn Stream<Item = Result<R, Status>> + Send + 'static>>;
+
+/// The sequence number after which to stream: empty starts from the first event.
+pub fn parse_cursor(cursor: &str) -> Result<i64, Violations> {
+    if cursor.is_empty() {
+        return Ok(0);
+    }
+    match cursor.parse::<i64>() {
+        Ok(seq) if seq >= 0 => Ok(seq),
+        _ => {
+            let mut v = Violations::new();
+            v.add("after_cursor", "is not a cursor returned by WatchEvents");
+            Err(v)
+        }
+    }
+}
+
+/// Decodes a stored event into the service's message `E`; `None` (logged) if it does not decode.
+pub fn decode<E: prost::Message + Default>(stored: &StoredEvent) -> Option<E> {
+    match E::decode(stored.payload.as_slice()) {
+        Ok(event) => Some(event),
+        Err(error) => {
+            tracing::error!(seq = stored.seq, %error, "undecodable event in the outbox");
+            None
+        }
+    }
+}
+
+/// Every committed event after `after`, then new ones as they commit, until the client goes or
+/// `shutdown` fires. `respond` turns a stored event (its payload and sequence number, which is
+/// the cursor) into the response message; `map_error` turns a database failure into the status
+/// that ends the stream.
+pub fn watch<R: Send + 'static>(
+    db: Database,
+    after: i64,
+    signal: &OutboxSignal,
+    shutdown: CancellationToken,
+    respond: impl Fn(&StoredEvent) -> Option<R> + Send + Sync + 'static,
+    map_error: impl Fn(DbError) -> Status + Send + Sync + 'static,
+) -> EventStream<R> {
+    let receiver = outbox::tail(db, after, signal, shutdown);
+    let respond = std::sync::Arc::new(respond);
+    let map_error = std::sync::Arc::new(map_error);
+    let stream = ReceiverStream::new(receiver).filter_map(move |item| {
+        let respond = respond.clone();
+        let map_error = map_error.clone();
+        async move {
+            match item {
+                Ok(stored) => respond(&stored).map(Ok),
+                Err(error) => Some(Err(map_error(error))),
+            }
+        }
+    });
+    Box::pin(stream)
+}
+
+/// A proto timestamp from UTC microseconds.
+pub fn timestamp(micros: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_sequence_numbers() {
+        assert_eq!(parse_cursor(""), Ok(0));
+        assert_eq!(parse_cursor("42"), Ok(42));
+        assert!(parse_cursor("-1").is_err());
+        assert!(parse_cursor("abc").is_err());
+    }
+
+    #[test]
+    fn timestamps_keep_microseconds_before_1970_too() {
+        assert_eq!(
+            timestamp(1_500_001),
+            prost_types::Timestamp {
+                seconds: 1,
+                nanos: 500_001_000
+            }
+        );
+        assert_eq!(
+            timestamp(-1),
+            prost_types::Timestamp {
+                seconds: -1,
+                nanos: 999_999_000
+            }
+        );
+    }
+}
