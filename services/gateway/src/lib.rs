@@ -1,0 +1,303 @@
+//! kefu gateway: one port for every kefu API. It authenticates the caller (API keys stored as
+//! hashes, or JWTs), strips any principal the client sent and signs its own, rate-limits per
+//! principal, routes by gRPC service name to the replicas of that service (power of two choices,
+//! unhealthy ones ejected), and streams bodies through without decoding them — so a new RPC or a
+//! new service works with no gateway change. Health and reflection for the whole API are served
+//! here.
+
+pub mod auth;
+pub mod keys;
+pub mod pool;
+pub mod proxy;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use kefu_db::{Database, Migrations};
+use kefu_principal::{InternalKey, Role};
+use prost::Message;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic_health::ServingStatus;
+
+pub use keys::Keys;
+
+/// The service name used for the SQLite file and logs.
+pub const SERVICE: &str = "gateway";
+/// Where the gateway listens when `KEFU_LISTEN` is unset.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50050";
+
+/// The gateway's migrations (its API keys), embedded in the binary.
+pub fn migrations() -> Migrations {
+    Migrations {
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+        postgres: sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// Sustained requests per second and burst for one principal of a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Tokens per second.
+    pub per_second: u32,
+    /// Bucket size.
+    pub burst: u32,
+}
+
+/// What the gateway needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the API keys live.
+    pub database_url: String,
+    /// Signs the principal the services verify.
+    pub internal_key: InternalKey,
+    /// Upstream `host:port` replicas by package name (`tickets` serves `kefu.tickets.v1.*`).
+    pub upstreams: HashMap<String, Vec<String>>,
+    /// Accepted JWTs, if any.
+    pub jwt: Option<auth::JwtConfig>,
+    /// Per-role limits; a role without one is not limited.
+    pub rate_limits: HashMap<Role, RateLimit>,
+    /// The longest `grpc-timeout` passed on.
+    pub max_timeout: Duration,
+    /// How often upstream health is checked.
+    pub health_interval: Duration,
+}
+
+impl Config {
+    /// Defaults around the given upstreams: customers 20/s (burst 40), agents 200/s, integrations
+    /// 1000/s, admins unlimited; deadlines capped at 60 s; health checked every 2 s.
+    pub fn new(
+        database_url: String,
+        internal_key: InternalKey,
+        upstreams: HashMap<String, Vec<String>>,
+    ) -> Self {
+        let rate_limits = [
+            (
+                Role::Customer,
+                RateLimit {
+                    per_second: 20,
+                    burst: 40,
+                },
+            ),
+            (
+                Role::Agent,
+                RateLimit {
+                    per_second: 200,
+                    burst: 400,
+                },
+            ),
+            (
+                Role::Integration,
+                RateLimit {
+                    per_second: 1000,
+                    burst: 2000,
+                },
+            ),
+        ]
+        .into_iter()
+        .collect();
+        Self {
+            database_url,
+            internal_key,
+            upstreams,
+            jwt: None,
+            rate_limits,
+            max_timeout: Duration::from_secs(60),
+            health_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why the gateway could not start or stopped with an error.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Connecting or migrating failed.
+    #[error("database")]
+    Database(#[from] kefu_db::DbError),
+    /// The reflection service could not be built.
+    #[error("reflection")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// Accepting connections failed.
+    #[error("listener")]
+    Io(#[from] std::io::Error),
+}
+
+/// The gateway connected to its migrated database.
+#[derive(Debug)]
+pub struct Prepared {
+    config: Config,
+    db: Database,
+    keys: Keys,
+}
+
+/// Connects to the key store and runs its migrations.
+pub async fn prepare(config: Config) -> Result<Prepared, Error> {
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate(&migrations()).await?;
+    let keys = Keys::new(db.clone());
+    Ok(Prepared { config, db, keys })
+}
+
+/// Every `kefu.<package>.*` service in the descriptor set, by package.
+fn kefu_services() -> HashMap<String, Vec<String>> {
+    let mut services: HashMap<String, Vec<String>> = HashMap::new();
+    if let Ok(set) = prost_types::FileDescriptorSet::decode(kefu_proto::FILE_DESCRIPTOR_SET) {
+        for file in set.file {
+            let package = file.package.unwrap_or_default();
+            let Some(short) = package
+                .strip_prefix("kefu.")
+                .and_then(|p| p.split('.').next())
+            else {
+                continue;
+            };
+            for service in file.service {
+                services
+                    .entry(short.to_owned())
+                    .or_default()
+                    .push(format!("{package}.{}", service.name.unwrap_or_default()));
+            }
+        }
+    }
+    services
+}
+
+impl Prepared {
+    /// The key store, for the CLI, `kefu dev` and tests; it shares its cache with the server, so
+    /// a revocation through it takes effect at once.
+    pub fn keys(&self) -> Keys {
+        self.keys.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then lets open calls finish (up to 30 s).
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), Error> {
+        let Prepared { config, db, keys } = self;
+        let stop = CancellationToken::new();
+        let pools: HashMap<String, Arc<pool::Pool>> = config
+            .upstreams
+            .iter()
+            .map(|(name, addresses)| (name.clone(), Arc::new(pool::Pool::new(name, addresses))))
+            .collect();
+        for pool in pools.values() {
+            tokio::spawn(
+                pool.clone()
+                    .check_health(config.health_interval, stop.clone()),
+            );
+        }
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        tokio::spawn(report_health(
+            reporter,
+            pools.clone(),
+            config.health_interval,
+            stop.clone(),
+        ));
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(kefu_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let local = tonic::service::Routes::new(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?);
+        let limits = config
+            .rate_limits
+            .iter()
+            .filter_map(|(role, limit)| {
+                proxy::limiter(limit.per_second, limit.burst).map(|l| (*role, l))
+            })
+            .collect();
+        let gateway = Arc::new(proxy::Gateway {
+            pools,
+            authenticator: auth::Authenticator::new(keys, config.jwt.clone()),
+            internal_key: config.internal_key.clone(),
+            limits,
+            max_timeout: config.max_timeout,
+            local,
+        });
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        builder
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Duration::from_secs(30))
+            .max_concurrent_streams(1024);
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let gateway = gateway.clone();
+            let service =
+                hyper::service::service_fn(move |request| gateway.clone().handle(request));
+            let connection =
+                graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "client connection ended with an error");
+                }
+            });
+        }
+        stop.cancel();
+        if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("open calls did not finish within 30 s");
+        }
+        db.close().await;
+        tracing::info!(service = "kefu-gateway", "stopped");
+        Ok(())
+    }
+}
+
+/// Reports each kefu service as SERVING while one of its replicas is healthy.
+async fn report_health(
+    reporter: tonic_health::server::HealthReporter,
+    pools: HashMap<String, Arc<pool::Pool>>,
+    interval: Duration,
+    stop: CancellationToken,
+) {
+    let services = kefu_services();
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    loop {
+        for (package, pool) in &pools {
+            let status = if pool.any_healthy() {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            for service in services.get(package).into_iter().flatten() {
+                reporter.set_service_status(service, status).await;
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// Connects, migrates, and serves on `listener` until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), Error> {
+    prepare(config).await?.serve(listener, shutdown).await
+}

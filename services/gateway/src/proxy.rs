@@ -1,0 +1,279 @@
+//! The request path: local health and reflection, or authenticate → rate-limit → route by gRPC
+//! service name → forward to a replica, bodies streamed both ways without decoding them.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use http::header::{AUTHORIZATION, HeaderValue};
+use http::{Request, Response, Uri};
+use hyper::body::Incoming;
+use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal, Role};
+use kefu_server::outgoing::parse_grpc_timeout;
+use tonic::Status;
+use tonic::body::Body;
+use tonic_types::{ErrorDetails, StatusExt};
+use tower::ServiceExt;
+
+use crate::auth::Authenticator;
+use crate::pool::Pool;
+
+/// How long a minted principal is valid; it only has to outlive the request it rides on.
+const PRINCIPAL_TTL: Duration = Duration::from_secs(15 * 60);
+const REQUEST_ID: &str = "x-request-id";
+
+/// Everything a request needs.
+pub struct Gateway {
+    /// Upstream pools by package name (`tickets` for `kefu.tickets.v1`).
+    pub pools: HashMap<String, Arc<Pool>>,
+    /// Credentials → principal.
+    pub authenticator: Authenticator,
+    /// Signs the principal the services verify.
+    pub internal_key: InternalKey,
+    /// Token buckets per principal, one limiter per role (none: unlimited).
+    pub limits: HashMap<Role, DefaultKeyedRateLimiter<String>>,
+    /// The longest deadline passed on.
+    pub max_timeout: Duration,
+    /// grpc.health.v1 and reflection, served by the gateway itself.
+    pub local: tonic::service::Routes,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("pools", &self.pools.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token bucket per principal: `per_second` sustained, `burst` at once.
+pub fn limiter(per_second: u32, burst: u32) -> Option<DefaultKeyedRateLimiter<String>> {
+    let rate = std::num::NonZeroU32::new(per_second)?;
+    let burst = std::num::NonZeroU32::new(burst.max(1))?;
+    Some(DefaultKeyedRateLimiter::keyed(
+        Quota::per_second(rate).allow_burst(burst),
+    ))
+}
+
+fn grpc_error(status: Status) -> Response<Body> {
+    status.into_http()
+}
+
+/// The package part of a gRPC path: `tickets` from `/kefu.tickets.v1.TicketService/GetTicket`.
+fn package_of(path: &str) -> Option<&str> {
+    let service = path.strip_prefix('/')?.split('/').next()?;
+    let mut parts = service.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("kefu"), Some(package), Some(_version), Some(_service)) if !package.is_empty() => {
+            Some(package)
+        }
+        _ => None,
+    }
+}
+
+fn is_local(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.")
+}
+
+impl Gateway {
+    /// Serves one request; errors become gRPC statuses, never a dropped connection.
+    pub async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<Body>, Infallible> {
+        let started = Instant::now();
+        let path = request.uri().path().to_owned();
+        if is_local(&path) {
+            return Ok(match self.local.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            });
+        }
+        let request_id = request
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128)
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let outcome = self.forward(request, &path, &request_id).await;
+        let (response, principal) = match outcome {
+            Ok((response, principal)) => (response, Some(principal)),
+            Err((status, principal)) => (grpc_error(status), principal),
+        };
+        let code = response
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("streaming");
+        tracing::info!(
+            target: "access",
+            method = %path,
+            code,
+            latency_us = started.elapsed().as_micros() as u64,
+            principal = principal.as_ref().map(|p| p.id.as_str()).unwrap_or("-"),
+            request_id = %request_id,
+            "rpc"
+        );
+        Ok(response)
+    }
+
+    async fn forward(
+        &self,
+        mut request: Request<Incoming>,
+        path: &str,
+        request_id: &str,
+    ) -> Result<(Response<Body>, Principal), (Status, Option<Principal>)> {
+        let pool = package_of(path)
+            .and_then(|package| self.pools.get(package))
+            .cloned()
+            .ok_or_else(|| {
+                (
+                    Status::unimplemented(format!("no kefu service serves {path}")),
+                    None,
+                )
+            })?;
+        let authorization = request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let principal = self
+            .authenticator
+            .authenticate(authorization)
+            .await
+            .map_err(|status| (status, None))?;
+        if let Some(limiter) = self.limits.get(&principal.role)
+            && let Err(not_until) = limiter.check_key(&principal.id)
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let status = Status::with_error_details(
+                tonic::Code::ResourceExhausted,
+                format!(
+                    "rate limit for role {} exceeded; retry in {} ms",
+                    principal.role,
+                    wait.as_millis()
+                ),
+                ErrorDetails::with_retry_info(Some(wait)),
+            );
+            return Err((status, Some(principal)));
+        }
+        // Credentials stay at the gateway; the services get a principal only the gateway can sign.
+        let headers = request.headers_mut();
+        headers.remove(AUTHORIZATION);
+        headers.remove(PRINCIPAL_HEADER);
+        let signed = self.internal_key.sign(&principal, PRINCIPAL_TTL);
+        match HeaderValue::from_str(&signed) {
+            Ok(value) => {
+                headers.insert(PRINCIPAL_HEADER, value);
+            }
+            Err(_) => {
+                return Err((
+                    Status::internal("could not attach the principal"),
+                    Some(principal),
+                ));
+            }
+        }
+        if let Ok(value) = HeaderValue::from_str(request_id) {
+            headers.insert(REQUEST_ID, value);
+        }
+        let deadline = headers
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map(|d| d.min(self.max_timeout));
+        if let Some(deadline) = deadline {
+            // Milliseconds, at most 8 digits (27 h): more than any cap.
+            let millis = deadline.as_millis().min(99_999_999);
+            if let Ok(value) = HeaderValue::from_str(&format!("{millis}m")) {
+                headers.insert("grpc-timeout", value);
+            }
+        }
+        let send = self.send(pool, request, path);
+        let result = match deadline {
+            Some(deadline) => match tokio::time::timeout(deadline, send).await {
+                Ok(result) => result,
+                Err(_) => Err(Status::deadline_exceeded(
+                    "the upstream did not answer before the deadline",
+                )),
+            },
+            None => send.await,
+        };
+        result
+            .map(|r| (r, principal.clone()))
+            .map_err(|s| (s, Some(principal)))
+    }
+
+    async fn send(
+        &self,
+        pool: Arc<Pool>,
+        request: Request<Incoming>,
+        path: &str,
+    ) -> Result<Response<Body>, Status> {
+        // The request goes only to a replica whose connection is up and ready, so a dead replica
+        // costs a connect attempt, not the request: it moves on to the next candidate.
+        let mut chosen = None;
+        for replica in pool.candidates() {
+            match replica.sender().await {
+                Ok(mut sender) => {
+                    if sender.ready().await.is_ok() {
+                        chosen = Some((replica, sender));
+                        break;
+                    }
+                    replica.eject();
+                }
+                Err(error) => {
+                    tracing::debug!(upstream = %replica.address, %error, "connect failed");
+                    replica.eject();
+                }
+            }
+        }
+        let (replica, mut sender) = chosen
+            .ok_or_else(|| Status::unavailable(format!("no {} replica is reachable", pool.name)))?;
+        let uri: Uri = format!("http://{}{}", replica.address, path)
+            .parse()
+            .map_err(|_| Status::invalid_argument("unusable request path"))?;
+        let (mut parts, body) = request.into_parts();
+        parts.uri = uri;
+        let in_flight = replica.start();
+        let response = sender.send_request(Request::from_parts(parts, body)).await;
+        drop(in_flight);
+        match response {
+            Ok(response) => Ok(response.map(Body::new)),
+            Err(error) => {
+                tracing::warn!(upstream = %replica.address, %error, "upstream request failed");
+                replica.eject();
+                Err(Status::unavailable(format!(
+                    "the {} service failed mid-request",
+                    pool.name
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_come_from_the_service_name() {
+        assert_eq!(
+            package_of("/kefu.tickets.v1.TicketService/GetTicket"),
+            Some("tickets")
+        );
+        assert_eq!(
+            package_of("/kefu.feedback.v2.FeedbackService/X"),
+            Some("feedback")
+        );
+        assert_eq!(package_of("/other.v1.Thing/Do"), None);
+        assert_eq!(package_of("/kefu..v1.X/Y"), None);
+        assert_eq!(package_of("garbage"), None);
+        assert!(is_local("/grpc.health.v1.Health/Check"));
+        assert!(is_local(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+        ));
+    }
+}

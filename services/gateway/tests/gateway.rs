@@ -1,0 +1,468 @@
+//! The gateway in front of real services: authentication, principal minting, routing,
+//! balancing and ejection, rate limits, deadlines, streaming, health and reflection.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use kefu_gateway::{Config, RateLimit};
+use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal, Role};
+use kefu_proto::customers::v1 as cpb;
+use kefu_testkit::{Backend, TestServer, assert_status};
+use tonic::Code;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+
+type Customers = cpb::customer_service_client::CustomerServiceClient<Channel>;
+
+async fn customers(key: &InternalKey) -> TestServer {
+    TestServer::start_with_key(
+        Backend::Sqlite,
+        key.clone(),
+        |database_url, internal_key, listener, stop| {
+            let config = kefu_customers::Config {
+                database_url,
+                internal_key,
+                request_timeout: Duration::from_secs(10),
+                health_interval: Duration::from_secs(1),
+            };
+            kefu_customers::serve(config, listener, async move {
+                let _ = stop.await;
+            })
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+struct Gateway {
+    addr: std::net::SocketAddr,
+    keys: kefu_gateway::Keys,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn gateway(
+    key: &InternalKey,
+    upstreams: HashMap<String, Vec<String>>,
+    tune: impl FnOnce(&mut Config),
+) -> Gateway {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gateway.db").display()
+    );
+    let mut config = Config::new(url, key.clone(), upstreams);
+    config.health_interval = Duration::from_millis(200);
+    tune(&mut config);
+    let prepared = kefu_gateway::prepare(config).await.unwrap();
+    let keys = prepared.keys();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(prepared.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Gateway {
+        addr,
+        keys,
+        _dir: dir,
+        stop: Some(stop),
+    }
+}
+
+impl Gateway {
+    async fn channel(&self) -> Channel {
+        tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    async fn key(&self, principal: &Principal) -> String {
+        self.keys.create("test", principal).await.unwrap().0
+    }
+}
+
+fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        MetadataValue::try_from(format!("Bearer {token}")).unwrap(),
+    );
+    request
+}
+
+fn upstream(server: &TestServer) -> HashMap<String, Vec<String>> {
+    [("customers".to_owned(), vec![server.addr.to_string()])]
+        .into_iter()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_authenticate_and_client_principals_are_replaced() {
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let gw = gateway(&key, upstream(&backend), |_| {}).await;
+    let mut client = Customers::new(gw.channel().await);
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let created = client
+        .create_customer(with_bearer(
+            cpb::CreateCustomerRequest {
+                customer: Some(cpb::Customer {
+                    display_name: "Through the gateway".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            &admin_key,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.display_name, "Through the gateway");
+
+    // No credentials, a wrong key, garbage: UNAUTHENTICATED.
+    assert_status(
+        client
+            .list_customers(cpb::ListCustomersRequest::default())
+            .await,
+        Code::Unauthenticated,
+        &[],
+    );
+    for token in [
+        "kefu_00000000000000000000000000000000_nope",
+        "not-a-jwt",
+        &format!("{admin_key}x"),
+    ] {
+        assert_status(
+            client
+                .list_customers(with_bearer(cpb::ListCustomersRequest::default(), token))
+                .await,
+            Code::Unauthenticated,
+            &[],
+        );
+    }
+    // A customer key with a smuggled admin principal acts as the customer only.
+    let customer_id = created.name.trim_start_matches("customers/").to_owned();
+    let customer_key = gw.key(&Principal::customer(&customer_id)).await;
+    let mut smuggled = with_bearer(cpb::ListCustomersRequest::default(), &customer_key);
+    let forged = key.sign(
+        &Principal::new("root", Role::Admin),
+        Duration::from_secs(60),
+    );
+    smuggled
+        .metadata_mut()
+        .insert(PRINCIPAL_HEADER, forged.parse().unwrap());
+    assert_status(
+        client.list_customers(smuggled).await,
+        Code::PermissionDenied,
+        &[],
+    );
+    let own = client
+        .get_customer(with_bearer(
+            cpb::GetCustomerRequest {
+                name: created.name.clone(),
+            },
+            &customer_key,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.name, created.name);
+    // Revoked keys stop working at once on the gateway that revoked them (others within 5 s).
+    let id = customer_key.split('_').nth(1).unwrap();
+    assert!(gw.keys.revoke(id).await.unwrap());
+    assert_status(
+        client
+            .get_customer(with_bearer(
+                cpb::GetCustomerRequest { name: created.name },
+                &customer_key,
+            ))
+            .await,
+        Code::Unauthenticated,
+        &[],
+    );
+    // Unknown services are UNIMPLEMENTED, known-but-unconfigured ones too.
+    let mut tickets = kefu_proto::tickets::v1::ticket_service_client::TicketServiceClient::new(
+        gw.channel().await,
+    );
+    assert_status(
+        tickets
+            .list_tickets(with_bearer(
+                kefu_proto::tickets::v1::ListTicketsRequest::default(),
+                &admin_key,
+            ))
+            .await,
+        Code::Unimplemented,
+        &[],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_reflection_cover_the_whole_api() {
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let gw = gateway(&key, upstream(&backend), |_| {}).await;
+    let channel = gw.channel().await;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let check = |service: &str| tonic_health::pb::HealthCheckRequest {
+        service: service.to_owned(),
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = health
+            .check(check("kefu.customers.v1.CustomerService"))
+            .await
+            .map(|r| r.into_inner().status);
+        if status.as_ref().ok()
+            == Some(&(tonic_health::pb::health_check_response::ServingStatus::Serving as i32))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "customers never reported SERVING: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Reflection lists every kefu service, without credentials.
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let mut reflection = ServerReflectionClient::new(channel);
+    let request = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection response");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for service in [
+        "kefu.customers.v1.CustomerService",
+        "kefu.tickets.v1.TicketService",
+        "kefu.knowledge.v1.KnowledgeService",
+    ] {
+        assert!(
+            names.iter().any(|n| n == service),
+            "{service} missing from {names:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_replica_is_ejected_while_requests_keep_succeeding() {
+    let key = InternalKey::generate();
+    let first = customers(&key).await;
+    let second = customers(&key).await;
+    let upstreams = [(
+        "customers".to_owned(),
+        vec![first.addr.to_string(), second.addr.to_string()],
+    )]
+    .into_iter()
+    .collect();
+    let gw = gateway(&key, upstreams, |_| {}).await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = Customers::new(gw.channel().await);
+    for _ in 0..20 {
+        client
+            .list_customers(with_bearer(
+                cpb::ListCustomersRequest::default(),
+                &admin_key,
+            ))
+            .await
+            .unwrap();
+    }
+    first.stop().await.unwrap();
+    for i in 0..100 {
+        let result = client
+            .list_customers(with_bearer(
+                cpb::ListCustomersRequest::default(),
+                &admin_key,
+            ))
+            .await;
+        assert!(
+            result.is_ok(),
+            "request {i} after the kill failed: {result:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_resource_exhausted_with_retry_info() {
+    use tonic_types::StatusExt;
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let gw = gateway(&key, upstream(&backend), |config| {
+        config.rate_limits.insert(
+            Role::Agent,
+            RateLimit {
+                per_second: 1,
+                burst: 3,
+            },
+        );
+    })
+    .await;
+    let agent_key = gw.key(&Principal::new("busy-agent", Role::Agent)).await;
+    let other_key = gw.key(&Principal::new("calm-agent", Role::Agent)).await;
+    let mut client = Customers::new(gw.channel().await);
+    for _ in 0..3 {
+        client
+            .list_customers(with_bearer(
+                cpb::ListCustomersRequest::default(),
+                &agent_key,
+            ))
+            .await
+            .unwrap();
+    }
+    let status = assert_status(
+        client
+            .list_customers(with_bearer(
+                cpb::ListCustomersRequest::default(),
+                &agent_key,
+            ))
+            .await,
+        Code::ResourceExhausted,
+        &[],
+    );
+    let retry = status.get_details_retry_info().expect("RetryInfo attached");
+    assert!(
+        retry
+            .retry_delay
+            .is_some_and(|d| d <= Duration::from_secs(1))
+    );
+    // The bucket is per principal.
+    client
+        .list_customers(with_bearer(
+            cpb::ListCustomersRequest::default(),
+            &other_key,
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_upstream_is_cut_at_the_callers_deadline() {
+    // An HTTP/2 server that accepts calls and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(|_request| async {
+                    std::future::pending::<
+                        Result<http::Response<tonic::body::Body>, std::convert::Infallible>,
+                    >()
+                    .await
+                });
+                let _ =
+                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+            });
+        }
+    });
+    let key = InternalKey::generate();
+    let upstreams = [("customers".to_owned(), vec![addr.to_string()])]
+        .into_iter()
+        .collect();
+    // The gateway caps deadlines at 300 ms; the caller allows 10 s.
+    let gw = gateway(&key, upstreams, |config| {
+        config.max_timeout = Duration::from_millis(300)
+    })
+    .await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = Customers::new(gw.channel().await);
+    let mut request = with_bearer(cpb::ListCustomersRequest::default(), &admin_key);
+    request.set_timeout(Duration::from_secs(10));
+    let started = std::time::Instant::now();
+    assert_status(
+        client.list_customers(request).await,
+        Code::DeadlineExceeded,
+        &[],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cut near the deadline, took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_streams_flow_through_the_gateway() {
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let gw = gateway(&key, upstream(&backend), |_| {}).await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = Customers::new(gw.channel().await);
+    let mut stream = client
+        .watch_events(with_bearer(cpb::WatchEventsRequest::default(), &admin_key))
+        .await
+        .unwrap()
+        .into_inner();
+    for i in 0..3 {
+        client
+            .create_customer(with_bearer(
+                cpb::CreateCustomerRequest {
+                    customer: Some(cpb::Customer {
+                        display_name: format!("Streamed {i}"),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &admin_key,
+            ))
+            .await
+            .unwrap();
+    }
+    let mut cursors = Vec::new();
+    while cursors.len() < 3 {
+        let event = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await
+            .expect("event in time")
+            .unwrap()
+            .unwrap()
+            .event
+            .unwrap();
+        cursors.push(event.cursor);
+    }
+    // A new stream (a reconnect) resumes after the first event's cursor.
+    let mut resumed = client
+        .watch_events(with_bearer(
+            cpb::WatchEventsRequest {
+                after_cursor: cursors[0].clone(),
+            },
+            &admin_key,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let next = resumed.message().await.unwrap().unwrap().event.unwrap();
+    assert_eq!(next.cursor, cursors[1]);
+}
