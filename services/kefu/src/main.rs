@@ -1,10 +1,12 @@
 //! The `kefu` command.
 //!
-//! - `kefu dev`: runs the platform on the embedded SQLite default under `KEFU_DATA_DIR` until
-//!   Ctrl-C: the customers service on `KEFU_LISTEN` (default `127.0.0.1:50051`), knowledge and
-//!   tickets on the next two ports. The gateway will take `KEFU_LISTEN` when it lands.
+//! - `kefu dev`: runs the whole platform on the embedded SQLite default under `KEFU_DATA_DIR`
+//!   until Ctrl-C: the gateway on `KEFU_LISTEN` (default `127.0.0.1:50051`) in front of the
+//!   customers, tickets and knowledge services (on loopback ports of their own). On first start
+//!   it creates a development admin API key, kept in `$KEFU_DATA_DIR/dev-admin.key`.
+//! - `kefu key --role ROLE`: creates another API key in the same data directory.
 //! - `kefu principal --role ROLE`: prints a signed principal for the `x-kefu-principal` header,
-//!   so `grpcurl`/`buf curl` can call a service directly during development.
+//!   to call one service directly, bypassing the gateway.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,8 +16,10 @@ use kefu_principal::{Principal, Role};
 use kefu_server::{CommonConfig, shutdown_signal};
 use kefu_telemetry::TelemetryConfig;
 
-/// Where `kefu dev` puts its first service when `KEFU_LISTEN` is unset.
+/// Where `kefu dev` serves the gateway when `KEFU_LISTEN` is unset.
 const DEV_LISTEN: &str = "127.0.0.1:50051";
+/// The development admin key's file under the data directory.
+const DEV_KEY_FILE: &str = "dev-admin.key";
 
 #[derive(Parser)]
 #[command(name = "kefu", version, about = "kefu customer service platform")]
@@ -28,6 +32,18 @@ struct Cli {
 enum Command {
     /// Run kefu for development on the embedded SQLite default.
     Dev,
+    /// Create an API key for the gateway of `kefu dev` and print it (shown only once).
+    Key {
+        /// ADMIN, AGENT, INTEGRATION or CUSTOMER.
+        #[arg(long)]
+        role: String,
+        /// The principal id the key acts as (default: `dev-<role>`, or the customer id).
+        #[arg(long)]
+        id: Option<String>,
+        /// For CUSTOMER: the customer's id (the part after `customers/`).
+        #[arg(long)]
+        customer: Option<String>,
+    },
     /// Print a signed principal for the `x-kefu-principal` header.
     Principal {
         /// ADMIN, AGENT, INTEGRATION or CUSTOMER.
@@ -50,6 +66,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dev => dev().await,
+        Command::Key { role, id, customer } => key(&role, id, customer).await,
         Command::Principal {
             role,
             id,
@@ -75,85 +92,149 @@ async fn dev() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Starts every service in this process until Ctrl-C: customers on `KEFU_LISTEN`, knowledge and
-/// tickets on the next ports. (The gateway will take `KEFU_LISTEN` and route to them when it lands.)
+/// Binds a loopback port for an internal service.
+async fn loopback() -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await
+}
+
+/// The development admin key: read from the data directory, or created there on first start.
+async fn dev_admin_key(
+    keys: &kefu_gateway::Keys,
+    data_dir: &std::path::Path,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let path = data_dir.join(DEV_KEY_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if keys.verify(&existing).await?.is_some() {
+            return Ok(existing);
+        }
+    }
+    let (key, _) = keys
+        .create("kefu dev admin", &Principal::new("dev-admin", Role::Admin))
+        .await?;
+    write_private(&path, &key)?;
+    Ok(key)
+}
+
+/// Writes a secret readable by its owner only.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// Starts the gateway on `KEFU_LISTEN` and every service behind it, until Ctrl-C; whichever
+/// ends first (an error, or Ctrl-C) stops the others.
 async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
-    let customers_config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
-    let knowledge_config = CommonConfig::from_env(kefu_knowledge::SERVICE, DEV_LISTEN)?;
+    let gateway_common = CommonConfig::from_env(kefu_gateway::SERVICE, DEV_LISTEN)?;
+    let data_dir = gateway_common.data_dir.clone();
+    let customers_common = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
+    let knowledge_common = CommonConfig::from_env(kefu_knowledge::SERVICE, DEV_LISTEN)?;
     let tickets_common = CommonConfig::from_env(kefu_tickets::SERVICE, DEV_LISTEN)?;
-    let customers_listener = tokio::net::TcpListener::bind(customers_config.listen).await?;
+    let gateway_listener = tokio::net::TcpListener::bind(gateway_common.listen).await?;
+    let gateway_addr = gateway_listener.local_addr()?;
+    let (customers_listener, knowledge_listener, tickets_listener) =
+        (loopback().await?, loopback().await?, loopback().await?);
     let customers_addr = customers_listener.local_addr()?;
-    let next_port = |offset: u16| {
-        (
-            customers_addr.ip(),
-            customers_addr.port().wrapping_add(offset),
-        )
-    };
-    let knowledge_listener = tokio::net::TcpListener::bind(next_port(1)).await?;
-    let knowledge_addr = knowledge_listener.local_addr()?;
-    let tickets_listener = tokio::net::TcpListener::bind(next_port(2)).await?;
-    let tickets_addr = tickets_listener.local_addr()?;
+    let upstreams = [
+        ("customers", customers_addr),
+        ("knowledge", knowledge_listener.local_addr()?),
+        ("tickets", tickets_listener.local_addr()?),
+    ]
+    .into_iter()
+    .map(|(name, addr)| (name.to_owned(), vec![addr.to_string()]))
+    .collect();
     let mut tickets_config = kefu_tickets::Config::from_env(tickets_common)?;
     tickets_config.customers_url = format!("http://{customers_addr}");
-    let admin = customers_config.internal_key.sign(
-        &Principal::new("dev-admin", Role::Admin),
-        Duration::from_secs(12 * 3600),
+    let gateway_config = kefu_gateway::Config::new(
+        gateway_common.database_url,
+        gateway_common.internal_key,
+        upstreams,
     );
-    let data_dir = customers_config.data_dir.clone();
-    let customers = kefu_customers::prepare(customers_config.into()).await?;
-    let knowledge = kefu_knowledge::prepare(knowledge_config.into()).await?;
+    let customers = kefu_customers::prepare(customers_common.into()).await?;
+    let knowledge = kefu_knowledge::prepare(knowledge_common.into()).await?;
     let tickets = kefu_tickets::prepare(tickets_config).await?;
+    let gateway = kefu_gateway::prepare(gateway_config).await?;
+    let admin_key = dev_admin_key(&gateway.keys(), &data_dir).await?;
     println!("kefu dev: data in {}", data_dir.display());
-    println!("kefu dev: customers service listening on {customers_addr}");
-    println!("kefu dev: knowledge service listening on {knowledge_addr}");
-    println!("kefu dev: tickets service listening on {tickets_addr}");
-    println!("kefu dev: admin principal for the next 12 h (header x-kefu-principal):\n{admin}");
+    println!(
+        "kefu dev: gateway listening on {gateway_addr} (customers, tickets, knowledge behind it)"
+    );
+    println!(
+        "kefu dev: admin API key (also in {}):\n{admin_key}",
+        data_dir.join(DEV_KEY_FILE).display()
+    );
     let stop = tokio_util::sync::CancellationToken::new();
     let signal_stop = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         signal_stop.cancel();
     });
-    // Whichever service ends first (an error, or Ctrl-C) stops the others.
-    let (customers_result, knowledge_result, tickets_result) = tokio::join!(
+    let until = |stop: &tokio_util::sync::CancellationToken| stop.clone().cancelled_owned();
+    let (gateway_result, customers_result, knowledge_result, tickets_result) = tokio::join!(
         async {
-            let result = customers
-                .serve(customers_listener, stop.clone().cancelled_owned())
-                .await;
+            let result = gateway.serve(gateway_listener, until(&stop)).await;
             stop.cancel();
             result
         },
         async {
-            let result = knowledge
-                .serve(knowledge_listener, stop.clone().cancelled_owned())
-                .await;
+            let result = customers.serve(customers_listener, until(&stop)).await;
             stop.cancel();
             result
         },
         async {
-            let result = tickets
-                .serve(tickets_listener, stop.clone().cancelled_owned())
-                .await;
+            let result = knowledge.serve(knowledge_listener, until(&stop)).await;
+            stop.cancel();
+            result
+        },
+        async {
+            let result = tickets.serve(tickets_listener, until(&stop)).await;
             stop.cancel();
             result
         },
     );
+    gateway_result?;
     customers_result?;
     knowledge_result?;
     tickets_result?;
     Ok(())
 }
 
-fn principal(
+/// Creates an API key in the development gateway's key store and prints it.
+async fn key(
     role: &str,
     id: Option<String>,
     customer: Option<String>,
-    ttl: u64,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let principal = principal_for(role, id, customer)?;
+    let common = CommonConfig::from_env(kefu_gateway::SERVICE, DEV_LISTEN)?;
+    let config =
+        kefu_gateway::Config::new(common.database_url, common.internal_key, Default::default());
+    let keys = kefu_gateway::prepare(config).await?.keys();
+    let (key, record) = keys
+        .create(&format!("kefu key ({})", principal.id), &principal)
+        .await?;
+    println!("{key}");
+    eprintln!(
+        "kefu: key {} acts as {} ({})",
+        record.id, principal.id, principal.role
+    );
+    Ok(())
+}
+
+/// The principal a `--role/--id/--customer` triple names.
+fn principal_for(
+    role: &str,
+    id: Option<String>,
+    customer: Option<String>,
+) -> Result<Principal, Box<dyn std::error::Error>> {
     let role = Role::parse(role).ok_or_else(|| {
         format!("unknown role {role:?}: use admin, agent, integration or customer")
     })?;
-    let principal = match (role, customer) {
+    Ok(match (role, customer) {
         (Role::Customer, Some(customer)) => {
             let customer = customer.trim_start_matches("customers/").to_owned();
             Principal {
@@ -168,7 +249,16 @@ fn principal(
             id.unwrap_or_else(|| format!("dev-{}", role.as_str().to_lowercase())),
             role,
         ),
-    };
+    })
+}
+
+fn principal(
+    role: &str,
+    id: Option<String>,
+    customer: Option<String>,
+    ttl: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let principal = principal_for(role, id, customer)?;
     let config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
     println!(
         "{}",

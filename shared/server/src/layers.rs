@@ -61,14 +61,27 @@ fn make_span(request: &Request<tonic::body::Body>) -> Span {
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let span = tracing::info_span!(
-        "rpc",
-        otel.name = %request.uri().path(),
-        otel.kind = "server",
-        rpc.method = %request.uri().path(),
-        request_id = %request_id,
-        principal = tracing::field::Empty,
-    );
+    let path = request.uri().path();
+    // Probes (the gateway's, Kubernetes') call health every few seconds: keep them out of the
+    // INFO log.
+    let span = if path.starts_with(HEALTH_PREFIX) {
+        tracing::debug_span!(
+            "probe",
+            otel.name = %path,
+            otel.kind = "server",
+            rpc.method = %path,
+            request_id = %request_id,
+        )
+    } else {
+        tracing::info_span!(
+            "rpc",
+            otel.name = %path,
+            otel.kind = "server",
+            rpc.method = %path,
+            request_id = %request_id,
+            principal = tracing::field::Empty,
+        )
+    };
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.extract(&HeaderExtractor(request.headers()))
     });
@@ -76,7 +89,14 @@ fn make_span(request: &Request<tonic::body::Body>) -> Span {
     span
 }
 
-fn on_response(response: &http::Response<tonic::body::Body>, latency: Duration, _span: &Span) {
+/// Health checks: logged at DEBUG.
+const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
+
+fn on_response(response: &http::Response<tonic::body::Body>, latency: Duration, span: &Span) {
+    if span.metadata().is_some_and(|m| m.name() == "probe") {
+        tracing::debug!(latency_us = latency.as_micros() as u64, "probe answered");
+        return;
+    }
     // Trailers-only responses (errors raised before any message) carry grpc-status in the headers.
     let code = response
         .headers()
