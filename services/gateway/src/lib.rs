@@ -220,6 +220,7 @@ impl Prepared {
             limits,
             max_timeout: config.max_timeout,
             local,
+            minted: std::sync::RwLock::default(),
         });
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());

@@ -25,7 +25,10 @@ pub struct Replica {
     pub address: String,
     in_flight: AtomicUsize,
     healthy: AtomicBool,
-    sender: tokio::sync::Mutex<Option<SendRequest<Incoming>>>,
+    /// The open connection, read on every request without waiting.
+    sender: std::sync::RwLock<Option<SendRequest<Incoming>>>,
+    /// Held while (re)connecting, so concurrent requests do not open several connections.
+    connecting: tokio::sync::Mutex<()>,
 }
 
 /// Counts a request in flight on a replica until dropped.
@@ -45,7 +48,8 @@ impl Replica {
             in_flight: AtomicUsize::new(0),
             // Healthy until a check or a request says otherwise, so the first calls need not wait.
             healthy: AtomicBool::new(true),
-            sender: tokio::sync::Mutex::new(None),
+            sender: std::sync::RwLock::new(None),
+            connecting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -72,9 +76,12 @@ impl Replica {
 
     /// The replica's HTTP/2 connection, opened (again) if needed.
     pub async fn sender(&self) -> std::io::Result<SendRequest<Incoming>> {
-        let mut guard = self.sender.lock().await;
-        if let Some(sender) = guard.as_ref().filter(|s| !s.is_closed()) {
-            return Ok(sender.clone());
+        if let Some(sender) = self.open_sender() {
+            return Ok(sender);
+        }
+        let _connecting = self.connecting.lock().await;
+        if let Some(sender) = self.open_sender() {
+            return Ok(sender);
         }
         let stream = tokio::time::timeout(
             CONNECT_TIMEOUT,
@@ -99,8 +106,19 @@ impl Replica {
                 tracing::debug!(upstream = %address, %error, "upstream connection ended");
             }
         });
-        *guard = Some(sender.clone());
+        if let Ok(mut slot) = self.sender.write() {
+            *slot = Some(sender.clone());
+        }
         Ok(sender)
+    }
+
+    fn open_sender(&self) -> Option<SendRequest<Incoming>> {
+        self.sender
+            .read()
+            .ok()?
+            .as_ref()
+            .filter(|s| !s.is_closed())
+            .cloned()
     }
 
     /// Counts a request in flight.

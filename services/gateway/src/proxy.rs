@@ -23,6 +23,9 @@ use crate::pool::Pool;
 
 /// How long a minted principal is valid; it only has to outlive the request it rides on.
 const PRINCIPAL_TTL: Duration = Duration::from_secs(15 * 60);
+/// A minted principal is reused for this long (well inside its validity), so signing is not on
+/// every request's path.
+const PRINCIPAL_REUSE: Duration = Duration::from_secs(60);
 const REQUEST_ID: &str = "x-request-id";
 
 /// Everything a request needs.
@@ -39,6 +42,8 @@ pub struct Gateway {
     pub max_timeout: Duration,
     /// grpc.health.v1 and reflection, served by the gateway itself.
     pub local: tonic::service::Routes,
+    /// Recently minted principal headers.
+    pub minted: std::sync::RwLock<HashMap<Principal, (Instant, HeaderValue)>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -56,6 +61,13 @@ pub fn limiter(per_second: u32, burst: u32) -> Option<DefaultKeyedRateLimiter<St
     Some(DefaultKeyedRateLimiter::keyed(
         Quota::per_second(rate).allow_burst(burst),
     ))
+}
+
+/// A random request id from the thread-local generator (no system call per request).
+fn new_request_id() -> String {
+    use rand::Rng;
+    let bits: u128 = rand::rng().random();
+    format!("{bits:032x}")
 }
 
 fn grpc_error(status: Status) -> Response<Body> {
@@ -98,7 +110,7 @@ impl Gateway {
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128)
             .map(str::to_owned)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(new_request_id);
         let outcome = self.forward(request, &path, &request_id).await;
         let (response, principal) = match outcome {
             Ok((response, principal)) => (response, Some(principal)),
@@ -164,12 +176,11 @@ impl Gateway {
         let headers = request.headers_mut();
         headers.remove(AUTHORIZATION);
         headers.remove(PRINCIPAL_HEADER);
-        let signed = self.internal_key.sign(&principal, PRINCIPAL_TTL);
-        match HeaderValue::from_str(&signed) {
-            Ok(value) => {
+        match self.mint(&principal) {
+            Some(value) => {
                 headers.insert(PRINCIPAL_HEADER, value);
             }
-            Err(_) => {
+            None => {
                 return Err((
                     Status::internal("could not attach the principal"),
                     Some(principal),
@@ -204,6 +215,24 @@ impl Gateway {
         result
             .map(|r| (r, principal.clone()))
             .map_err(|s| (s, Some(principal)))
+    }
+
+    /// The signed principal header for `principal`, reused while fresh.
+    fn mint(&self, principal: &Principal) -> Option<HeaderValue> {
+        if let Some((at, value)) = self.minted.read().ok()?.get(principal)
+            && at.elapsed() < PRINCIPAL_REUSE
+        {
+            return Some(value.clone());
+        }
+        let value =
+            HeaderValue::from_str(&self.internal_key.sign(principal, PRINCIPAL_TTL)).ok()?;
+        if let Ok(mut minted) = self.minted.write() {
+            if minted.len() > 100_000 {
+                minted.clear();
+            }
+            minted.insert(principal.clone(), (Instant::now(), value.clone()));
+        }
+        Some(value)
     }
 
     async fn send(

@@ -68,7 +68,7 @@ impl fmt::Display for Role {
 }
 
 /// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Principal {
     /// Stable id of the caller (an agent id, an API key id, a service name, a customer id).
     #[serde(rename = "sub")]

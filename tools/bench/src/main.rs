@@ -5,6 +5,8 @@
 //! is built exactly as in production), serves it on a loopback port, and measures SearchArticles
 //! latency over gRPC with one request in flight.
 
+mod unary;
+
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -45,6 +47,22 @@ enum Command {
         /// statistics.
         #[arg(long)]
         skip_analyze: bool,
+    },
+    /// Unary RPC throughput and latency: straight to a service, through kefu-gateway, and
+    /// through nginx's grpc_pass (when `nginx` is on the PATH), in one run.
+    Unary {
+        /// Seconds per throughput measurement.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Requests in flight for the throughput measurement.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Calls for the one-in-flight latency measurement.
+        #[arg(long, default_value_t = 5000)]
+        calls: usize,
+        /// Runtime worker threads of the gateway process (nginx runs one worker here).
+        #[arg(long, default_value_t = 2)]
+        gateway_threads: usize,
     },
 }
 
@@ -275,22 +293,43 @@ fn article(
     (content, settings)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let Cli {
-        command:
-            Command::Search {
-                articles,
-                database,
-                queries,
-                skip_analyze,
-            },
-    } = Cli::parse();
+    match Cli::parse().command {
+        Command::Search {
+            articles,
+            database,
+            queries,
+            skip_analyze,
+        } => search(articles, database, queries, skip_analyze).await,
+        Command::Unary {
+            seconds,
+            concurrency,
+            calls,
+            gateway_threads,
+        } => {
+            unary::run(
+                Duration::from_secs(seconds),
+                concurrency,
+                calls,
+                gateway_threads,
+            )
+            .await
+        }
+    }
+}
+
+async fn search(
+    articles: usize,
+    database: Database,
+    queries: usize,
+    skip_analyze: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let backend = match database {
         Database::Sqlite => Backend::Sqlite,
         Database::Postgres => Backend::Postgres,
