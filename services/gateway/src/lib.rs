@@ -65,6 +65,9 @@ pub struct Config {
     pub max_timeout: Duration,
     /// How often upstream health is checked.
     pub health_interval: Duration,
+    /// On shutdown, how long open calls (long event streams included) may take before their
+    /// connections are closed.
+    pub drain_timeout: Duration,
 }
 
 impl Config {
@@ -108,6 +111,7 @@ impl Config {
             rate_limits,
             max_timeout: Duration::from_secs(60),
             health_interval: Duration::from_secs(2),
+            drain_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -172,7 +176,8 @@ impl Prepared {
         self.keys.clone()
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then lets open calls finish (up to 30 s).
+    /// Serves on `listener` until `shutdown` resolves, then lets open calls finish for up to
+    /// `drain_timeout` and closes what is left, leaving no task behind.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -223,6 +228,7 @@ impl Prepared {
             minted: std::sync::RwLock::default(),
         });
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut connections = tokio::task::JoinSet::new();
         let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
         builder
             .timer(TokioTimer::new())
@@ -246,19 +252,26 @@ impl Prepared {
                 hyper::service::service_fn(move |request| gateway.clone().handle(request));
             let connection =
                 graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 if let Err(error) = connection.await {
                     tracing::debug!(%error, "client connection ended with an error");
                 }
             });
+            // Reap finished connections as we go.
+            while connections.try_join_next().is_some() {}
         }
         stop.cancel();
-        if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        // GOAWAY to every client: no new calls; open ones (long streams too) get the drain time.
+        if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
             .await
             .is_err()
         {
-            tracing::warn!("open calls did not finish within 30 s");
+            tracing::warn!(
+                drain_ms = config.drain_timeout.as_millis() as u64,
+                "open calls did not finish in time: closing their connections"
+            );
         }
+        connections.shutdown().await;
         db.close().await;
         tracing::info!(service = "kefu-gateway", "stopped");
         Ok(())

@@ -1,0 +1,185 @@
+//! The whole platform for end-to-end tests: customers, tickets and knowledge on port 0 (SQLite, or
+//! PostgreSQL per service when `KEFU_TEST_POSTGRES_URL` is set) behind a gateway, reached only
+//! through the gateway with API keys.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kefu_principal::{InternalKey, Principal};
+use kefu_testkit::{Backend, TestServer};
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+
+/// A running platform.
+pub struct Platform {
+    /// The services, by package name.
+    pub services: HashMap<&'static str, TestServer>,
+    /// The gateway's key store.
+    pub keys: kefu_gateway::Keys,
+    /// Where the gateway listens.
+    pub gateway: SocketAddr,
+    gateway_config: kefu_gateway::Config,
+    stop_gateway: Option<tokio::sync::oneshot::Sender<()>>,
+    gateway_task: Option<tokio::task::JoinHandle<Result<(), kefu_gateway::Error>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Why the platform could not start.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Platform {
+    /// Starts every service and the gateway; `None` when the backend is not available.
+    pub async fn start(
+        backend: Backend,
+        tune: impl FnOnce(&mut kefu_gateway::Config),
+    ) -> Result<Option<Self>, StartError> {
+        let key = InternalKey::generate();
+        let Some(customers) =
+            TestServer::start_with_key(backend, key.clone(), |url, key, listener, stop| {
+                let config = kefu_customers::Config {
+                    database_url: url,
+                    internal_key: key,
+                    request_timeout: Duration::from_secs(10),
+                    health_interval: Duration::from_secs(1),
+                };
+                kefu_customers::serve(config, listener, async move {
+                    let _ = stop.await;
+                })
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let customers_url = format!("http://{}", customers.addr);
+        let Some(tickets) =
+            TestServer::start_with_key(backend, key.clone(), move |url, key, listener, stop| {
+                let config = kefu_tickets::Config {
+                    database_url: url,
+                    internal_key: key,
+                    request_timeout: Duration::from_secs(10),
+                    health_interval: Duration::from_secs(1),
+                    customers_url,
+                    auto_close_after: Duration::from_secs(96 * 3600),
+                    sweep_interval: Duration::from_secs(3600),
+                };
+                kefu_tickets::serve(config, listener, async move {
+                    let _ = stop.await;
+                })
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(knowledge) =
+            TestServer::start_with_key(backend, key.clone(), |url, key, listener, stop| {
+                let config = kefu_knowledge::Config {
+                    database_url: url,
+                    internal_key: key,
+                    request_timeout: Duration::from_secs(10),
+                    health_interval: Duration::from_secs(1),
+                };
+                kefu_knowledge::serve(config, listener, async move {
+                    let _ = stop.await;
+                })
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let upstreams = [
+            ("customers", &customers),
+            ("tickets", &tickets),
+            ("knowledge", &knowledge),
+        ]
+        .into_iter()
+        .map(|(name, server)| (name.to_owned(), vec![server.addr.to_string()]))
+        .collect();
+        let dir = tempfile::tempdir()?;
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("gateway.db").display()
+        );
+        let mut config = kefu_gateway::Config::new(url, key, upstreams);
+        config.health_interval = Duration::from_millis(200);
+        tune(&mut config);
+        let mut platform = Self {
+            services: [
+                ("customers", customers),
+                ("tickets", tickets),
+                ("knowledge", knowledge),
+            ]
+            .into_iter()
+            .collect(),
+            keys: kefu_gateway::prepare(config.clone()).await?.keys(),
+            gateway: "127.0.0.1:0".parse()?,
+            gateway_config: config,
+            stop_gateway: None,
+            gateway_task: None,
+            _dir: dir,
+        };
+        platform.start_gateway().await?;
+        Ok(Some(platform))
+    }
+
+    /// (Re)starts the gateway on a new port, with the same key store.
+    pub async fn start_gateway(&mut self) -> Result<(), StartError> {
+        let prepared = kefu_gateway::prepare(self.gateway_config.clone()).await?;
+        self.keys = prepared.keys();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        self.gateway = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.stop_gateway = Some(stop);
+        self.gateway_task = Some(tokio::spawn(prepared.serve(listener, async move {
+            let _ = stopped.await;
+        })));
+        Ok(())
+    }
+
+    /// Stops the gateway (open streams end).
+    pub async fn stop_gateway(&mut self) {
+        if let Some(stop) = self.stop_gateway.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.gateway_task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(35), task).await;
+        }
+    }
+
+    /// A channel to the gateway.
+    pub async fn channel(&self) -> Result<Channel, StartError> {
+        Ok(
+            tonic::transport::Endpoint::from_shared(format!("http://{}", self.gateway))?
+                .connect()
+                .await?,
+        )
+    }
+
+    /// A new API key acting as `principal`.
+    pub async fn key(&self, principal: &Principal) -> Result<String, StartError> {
+        Ok(self.keys.create("e2e", principal).await?.0)
+    }
+}
+
+/// An interceptor that sends `authorization: Bearer <key>`.
+#[derive(Clone, Debug)]
+pub struct Bearer(MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    /// For this key.
+    pub fn new(key: &str) -> Result<Self, StartError> {
+        Ok(Self(format!("Bearer {key}").parse()?))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}

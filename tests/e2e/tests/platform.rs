@@ -1,0 +1,438 @@
+//! The platform as a client sees it: every call through the gateway with an API key.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use std::time::Duration;
+
+use kefu_e2e::{Bearer, Platform};
+use kefu_principal::{Principal, Role};
+use kefu_proto::customers::v1 as cpb;
+use kefu_proto::knowledge::v1 as kpb;
+use kefu_proto::tickets::v1 as tpb;
+use kefu_testkit::{Backend, assert_status, backend_tests};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+type Authed = InterceptedService<Channel, Bearer>;
+
+backend_tests!(
+    the_support_story_through_the_gateway,
+    every_role_against_every_service,
+    an_event_stream_resumes_across_a_gateway_restart
+);
+
+async fn clients(
+    platform: &Platform,
+    principal: &Principal,
+) -> (
+    cpb::customer_service_client::CustomerServiceClient<Authed>,
+    tpb::ticket_service_client::TicketServiceClient<Authed>,
+    kpb::knowledge_service_client::KnowledgeServiceClient<Authed>,
+) {
+    let key = platform.key(principal).await.unwrap();
+    let channel = platform.channel().await.unwrap();
+    let bearer = Bearer::new(&key).unwrap();
+    (
+        cpb::customer_service_client::CustomerServiceClient::with_interceptor(
+            channel.clone(),
+            bearer.clone(),
+        ),
+        tpb::ticket_service_client::TicketServiceClient::with_interceptor(
+            channel.clone(),
+            bearer.clone(),
+        ),
+        kpb::knowledge_service_client::KnowledgeServiceClient::with_interceptor(channel, bearer),
+    )
+}
+
+async fn the_support_story_through_the_gateway(backend: Backend) {
+    let Some(platform) = Platform::start(backend, |_| {}).await.unwrap() else {
+        return;
+    };
+    let (mut customers, mut admin_tickets, mut admin_kb) =
+        clients(&platform, &Principal::new("ops", Role::Admin)).await;
+    // The team, an SLA for VIPs, and an FAQ article.
+    let team = admin_tickets
+        .create_group(tpb::CreateGroupRequest {
+            group: Some(tpb::Group {
+                display_name: "After-sales".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    admin_tickets
+        .create_agent(tpb::CreateAgentRequest {
+            agent: Some(tpb::Agent {
+                display_name: "Li Lei".into(),
+                email: "li.lei@example.cn".into(),
+                active: true,
+                ..Default::default()
+            }),
+            agent_id: "li-lei".into(),
+        })
+        .await
+        .unwrap();
+    admin_tickets
+        .add_group_member(tpb::AddGroupMemberRequest {
+            group: team.name.clone(),
+            agent: "agents/li-lei".into(),
+        })
+        .await
+        .unwrap();
+    let vip_policy = admin_tickets
+        .create_sla_policy(tpb::CreateSlaPolicyRequest {
+            sla_policy: Some(tpb::SlaPolicy {
+                display_name: "VIP".into(),
+                requester_tiers: vec!["VIP".into()],
+                first_response_minutes: 30,
+                resolution_minutes: 240,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let article = admin_kb
+        .create_article(kpb::CreateArticleRequest {
+            article: Some(kpb::Article {
+                title: "How to return a leaking kettle".into(),
+                body: "Open your order and choose Return.".into(),
+                ..Default::default()
+            }),
+            translation_of: String::new(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    admin_kb
+        .publish_article(kpb::PublishArticleRequest {
+            name: article.name.clone(),
+            revision: String::new(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+
+    // A VIP customer, created by the CRM integration.
+    let (mut crm, _, _) = clients(&platform, &Principal::new("crm", Role::Integration)).await;
+    let customer = crm
+        .create_customer(cpb::CreateCustomerRequest {
+            customer: Some(cpb::Customer {
+                display_name: "Wang Fang".into(),
+                tier: cpb::Tier::Vip as i32,
+                ..Default::default()
+            }),
+            request_id: "crm-1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let customer_id = customer.name.trim_start_matches("customers/").to_owned();
+
+    // The customer finds the FAQ, then opens a ticket on the web.
+    let (_, mut as_customer, mut customer_kb) =
+        clients(&platform, &Principal::customer(&customer_id)).await;
+    let found = customer_kb
+        .search_articles(kpb::SearchArticlesRequest {
+            query: "kettle return".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    assert_eq!(found.len(), 1);
+    let ticket = as_customer
+        .create_ticket(tpb::CreateTicketRequest {
+            ticket: Some(tpb::Ticket {
+                subject: "My kettle leaks".into(),
+                description: "Water comes out of the base.".into(),
+                requester: customer.name.clone(),
+                channel: tpb::Channel::Web as i32,
+                r#type: tpb::TicketType::AfterSales as i32,
+                after_sales_kind: tpb::AfterSalesKind::Return as i32,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let sla = ticket.sla.clone().unwrap();
+    assert_eq!(sla.policy, vip_policy.name, "the VIP tier chose the policy");
+    assert_eq!(ticket.requester_snapshot.as_ref().unwrap().tier, "VIP");
+
+    // The agent takes it, answers, solves.
+    let (_, mut agent, _) = clients(&platform, &Principal::new("li-lei", Role::Agent)).await;
+    agent
+        .assign_ticket(tpb::AssignTicketRequest {
+            name: ticket.name.clone(),
+            assignee: "agents/li-lei".into(),
+            group: team.name.clone(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+    agent
+        .create_comment(tpb::CreateCommentRequest {
+            parent: ticket.name.clone(),
+            comment: Some(tpb::Comment {
+                body: "Sorry! A return label is on its way.".into(),
+                public: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let solved = agent
+        .solve_ticket(tpb::SolveTicketRequest {
+            name: ticket.name.clone(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(solved.status, tpb::TicketStatus::Solved as i32);
+    let first_response = solved.sla.unwrap().first_response.unwrap();
+    assert!(first_response.achieve_time.is_some() && !first_response.breached);
+    // The customer sees the reply; the integration sees the SOLVED event a survey would follow.
+    let replies = as_customer
+        .list_comments(tpb::ListCommentsRequest {
+            parent: ticket.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .comments;
+    assert_eq!(replies.len(), 1);
+    let (_, mut integration_tickets, _) =
+        clients(&platform, &Principal::new("surveys", Role::Integration)).await;
+    let mut events = integration_tickets
+        .watch_events(tpb::WatchEventsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut solved_event = None;
+    while solved_event.is_none() {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.message())
+            .await
+            .expect("events in time")
+            .unwrap()
+            .unwrap()
+            .event
+            .unwrap();
+        if event.r#type == tpb::EventType::TicketSolved as i32 {
+            solved_event = Some(event);
+        }
+    }
+    let facts = solved_event.unwrap().ticket.unwrap();
+    assert_eq!(
+        (facts.assignee.as_str(), facts.channel.as_str()),
+        ("agents/li-lei", "CHANNEL_WEB")
+    );
+}
+
+/// What each role gets from one representative call per service: Ok or the error code.
+async fn every_role_against_every_service(backend: Backend) {
+    let Some(platform) = Platform::start(backend, |_| {}).await.unwrap() else {
+        return;
+    };
+    let (mut admin_customers, _, _) = clients(&platform, &Principal::new("ops", Role::Admin)).await;
+    let me = admin_customers
+        .create_customer(cpb::CreateCustomerRequest {
+            customer: Some(cpb::Customer {
+                display_name: "Matrix".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let my_id = me.name.trim_start_matches("customers/").to_owned();
+    let roles = [
+        Principal::new("ops", Role::Admin),
+        Principal::new("agent-1", Role::Agent),
+        Principal::new("crm", Role::Integration),
+        Principal::customer(&my_id),
+    ];
+    // (call, [admin, agent, integration, customer])
+    let expected: [(&str, [Option<Code>; 4]); 6] = [
+        (
+            "customers.ListCustomers",
+            [None, None, None, Some(Code::PermissionDenied)],
+        ),
+        (
+            "customers.EraseCustomer(other)",
+            [
+                None,
+                Some(Code::PermissionDenied),
+                Some(Code::PermissionDenied),
+                Some(Code::PermissionDenied),
+            ],
+        ),
+        (
+            "tickets.CreateGroup",
+            [
+                None,
+                Some(Code::PermissionDenied),
+                Some(Code::PermissionDenied),
+                Some(Code::PermissionDenied),
+            ],
+        ),
+        ("tickets.ListTickets", [None, None, None, None]),
+        (
+            "knowledge.CreateCategory",
+            [
+                None,
+                None,
+                Some(Code::PermissionDenied),
+                Some(Code::PermissionDenied),
+            ],
+        ),
+        ("knowledge.SearchArticles", [None, None, None, None]),
+    ];
+    for (i, principal) in roles.iter().enumerate() {
+        let (mut c, mut t, mut k) = clients(&platform, principal).await;
+        let victim = admin_customers
+            .create_customer(cpb::CreateCustomerRequest {
+                customer: Some(cpb::Customer {
+                    display_name: format!("Victim {i}"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let outcomes: [Result<(), tonic::Status>; 6] = [
+            c.list_customers(cpb::ListCustomersRequest::default())
+                .await
+                .map(drop),
+            c.erase_customer(cpb::EraseCustomerRequest {
+                name: victim.name.clone(),
+                etag: String::new(),
+            })
+            .await
+            .map(drop),
+            t.create_group(tpb::CreateGroupRequest {
+                group: Some(tpb::Group {
+                    display_name: format!("Group {i}"),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .map(drop),
+            t.list_tickets(tpb::ListTicketsRequest::default())
+                .await
+                .map(drop),
+            k.create_category(kpb::CreateCategoryRequest {
+                category: Some(kpb::Category {
+                    display_name: format!("Category {i}"),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .map(drop),
+            k.search_articles(kpb::SearchArticlesRequest {
+                query: "anything".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        ];
+        for ((call, cells), outcome) in expected.iter().zip(outcomes) {
+            match cells[i] {
+                None => assert!(outcome.is_ok(), "{:?} {call}: {outcome:?}", principal.role),
+                Some(code) => {
+                    assert_status(outcome, code, &[]);
+                }
+            }
+        }
+    }
+}
+
+async fn an_event_stream_resumes_across_a_gateway_restart(backend: Backend) {
+    let Some(mut platform) = Platform::start(backend, |config| {
+        config.drain_timeout = Duration::from_millis(500);
+    })
+    .await
+    .unwrap() else {
+        return;
+    };
+    let admin = Principal::new("ops", Role::Admin);
+    let (mut customers, _, _) = clients(&platform, &admin).await;
+    let create = |name: String| cpb::CreateCustomerRequest {
+        customer: Some(cpb::Customer {
+            display_name: name,
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    customers
+        .create_customer(create("before 1".into()))
+        .await
+        .unwrap();
+    customers
+        .create_customer(create("before 2".into()))
+        .await
+        .unwrap();
+    let mut stream = customers
+        .watch_events(cpb::WatchEventsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let event = stream.message().await.unwrap().unwrap().event.unwrap();
+        seen.push(event);
+    }
+    let cursor = seen.last().unwrap().cursor.clone();
+    // The gateway goes away (the stream ends) and comes back; changes made meanwhile are not lost.
+    platform.stop_gateway().await;
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.message().await {
+                Ok(Some(_)) => continue,
+                _ => return,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends when the gateway stops");
+    platform.start_gateway().await.unwrap();
+    let (mut customers, _, _) = clients(&platform, &admin).await;
+    let after = customers
+        .create_customer(create("after".into()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut resumed = customers
+        .watch_events(cpb::WatchEventsRequest {
+            after_cursor: cursor.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let next = tokio::time::timeout(Duration::from_secs(10), resumed.message())
+        .await
+        .expect("event in time")
+        .unwrap()
+        .unwrap()
+        .event
+        .unwrap();
+    assert!(next.cursor.parse::<i64>().unwrap() > cursor.parse::<i64>().unwrap());
+    // The first event after the cursor is the customer created while the stream was down.
+    assert_eq!(next.resource, after.name);
+    assert_eq!(next.r#type, cpb::EventType::CustomerCreated as i32);
+}
