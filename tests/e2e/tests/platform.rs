@@ -55,7 +55,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
     let Some(platform) = Platform::start(backend, |_| {}).await.unwrap() else {
         return;
     };
-    let (mut customers, mut admin_tickets, mut admin_kb) =
+    let (_, mut admin_tickets, mut admin_kb) =
         clients(&platform, &Principal::new("ops", Role::Admin)).await;
     // The team, an SLA for VIPs, and an FAQ article.
     let team = admin_tickets
