@@ -1,3 +1,4 @@
 -- One database per service (the customers database is POSTGRES_DB).
 CREATE DATABASE knowledge;
 CREATE DATABASE tickets;
+CREATE DATABASE gateway;
