@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod keys;
+pub mod limit;
 pub mod pool;
 pub mod proxy;
 
@@ -68,6 +69,8 @@ pub struct Config {
     /// On shutdown, how long open calls (long event streams included) may take before their
     /// connections are closed.
     pub drain_timeout: Duration,
+    /// Largest request message passed on, in bytes (read from the gRPC length prefix).
+    pub max_message_bytes: usize,
 }
 
 impl Config {
@@ -112,6 +115,7 @@ impl Config {
             max_timeout: Duration::from_secs(60),
             health_interval: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(20),
+            max_message_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -224,6 +228,7 @@ impl Prepared {
             internal_key: config.internal_key.clone(),
             limits,
             max_timeout: config.max_timeout,
+            max_message_bytes: config.max_message_bytes,
             local,
             minted: std::sync::RwLock::default(),
         });

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 use tonic_health::pb::HealthCheckRequest;
+
+use crate::limit::Limited;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -26,7 +27,7 @@ pub struct Replica {
     in_flight: AtomicUsize,
     healthy: AtomicBool,
     /// The open connection, read on every request without waiting.
-    sender: std::sync::RwLock<Option<SendRequest<Incoming>>>,
+    sender: std::sync::RwLock<Option<SendRequest<Limited>>>,
     /// Held while (re)connecting, so concurrent requests do not open several connections.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -75,7 +76,7 @@ impl Replica {
     }
 
     /// The replica's HTTP/2 connection, opened (again) if needed.
-    pub async fn sender(&self) -> std::io::Result<SendRequest<Incoming>> {
+    pub async fn sender(&self) -> std::io::Result<SendRequest<Limited>> {
         if let Some(sender) = self.open_sender() {
             return Ok(sender);
         }
@@ -112,7 +113,7 @@ impl Replica {
         Ok(sender)
     }
 
-    fn open_sender(&self) -> Option<SendRequest<Incoming>> {
+    fn open_sender(&self) -> Option<SendRequest<Limited>> {
         self.sender
             .read()
             .ok()?

@@ -18,7 +18,10 @@ use tonic::body::Body;
 use tonic_types::{ErrorDetails, StatusExt};
 use tower::ServiceExt;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::auth::Authenticator;
+use crate::limit::Limited;
 use crate::pool::Pool;
 
 /// How long a minted principal is valid; it only has to outlive the request it rides on.
@@ -40,6 +43,8 @@ pub struct Gateway {
     pub limits: HashMap<Role, DefaultKeyedRateLimiter<String>>,
     /// The longest deadline passed on.
     pub max_timeout: Duration,
+    /// Largest request message passed on, in bytes.
+    pub max_message_bytes: usize,
     /// grpc.health.v1 and reflection, served by the gateway itself.
     pub local: tonic::service::Routes,
     /// Recently minted principal headers.
@@ -266,9 +271,17 @@ impl Gateway {
             .map_err(|_| Status::invalid_argument("unusable request path"))?;
         let (mut parts, body) = request.into_parts();
         parts.uri = uri;
+        let tripped = Arc::new(AtomicBool::new(false));
+        let body = Limited::new(body, self.max_message_bytes, tripped.clone());
         let in_flight = replica.start();
         let response = sender.send_request(Request::from_parts(parts, body)).await;
         drop(in_flight);
+        if tripped.load(Ordering::Relaxed) {
+            return Err(Status::resource_exhausted(format!(
+                "a request message exceeds the gateway's limit of {} bytes",
+                self.max_message_bytes
+            )));
+        }
         match response {
             Ok(response) => Ok(response.map(Body::new)),
             Err(error) => {

@@ -466,3 +466,62 @@ async fn event_streams_flow_through_the_gateway() {
     let next = resumed.message().await.unwrap().unwrap().event.unwrap();
     assert_eq!(next.cursor, cursors[1]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_streams_pass_and_oversized_messages_are_refused() {
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let gw = gateway(&key, upstream(&backend), |config| {
+        config.max_message_bytes = 2048
+    })
+    .await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = Customers::new(gw.channel().await);
+    // A client-streaming import, row by row through the gateway.
+    let rows: Vec<_> = (0..50)
+        .map(|i| cpb::ImportCustomersRequest {
+            customer: Some(cpb::Customer {
+                display_name: format!("Imported {i}"),
+                external_id: format!("crm-{i}"),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .collect();
+    let imported = client
+        .import_customers(with_bearer(tokio_stream::iter(rows), &admin_key))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(imported.created_count, 50);
+    // One message over the gateway's cap: refused, nothing created.
+    let big = cpb::CreateCustomerRequest {
+        customer: Some(cpb::Customer {
+            display_name: "Too big".into(),
+            attributes: (0..10)
+                .map(|i| (format!("k{i}"), "x".repeat(500)))
+                .collect(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    let status = assert_status(
+        client.create_customer(with_bearer(big, &admin_key)).await,
+        Code::ResourceExhausted,
+        &[],
+    );
+    assert!(status.message().contains("2048"), "{}", status.message());
+    let listed = client
+        .list_customers(with_bearer(
+            cpb::ListCustomersRequest {
+                page_size: 100,
+                ..Default::default()
+            },
+            &admin_key,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .customers;
+    assert_eq!(listed.len(), 50);
+}
