@@ -17,6 +17,8 @@ use tonic::Status;
 use tonic::body::Body;
 use tonic_types::{ErrorDetails, StatusExt};
 use tower::ServiceExt;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -116,7 +118,19 @@ impl Gateway {
             .filter(|v| !v.is_empty() && v.len() <= 128)
             .map(str::to_owned)
             .unwrap_or_else(new_request_id);
-        let outcome = self.forward(request, &path, &request_id).await;
+        // The gateway's own span joins the caller's trace and parents the service's span.
+        let span = tracing::info_span!(
+            "gateway",
+            otel.name = %path,
+            otel.kind = "server",
+            rpc.method = %path,
+            request_id = %request_id,
+        );
+        let _ = span.set_parent(kefu_server::outgoing::extract_context(request.headers()));
+        let outcome = self
+            .forward(request, &path, &request_id)
+            .instrument(span)
+            .await;
         let (response, principal) = match outcome {
             Ok((response, principal)) => (response, Some(principal)),
             Err((status, principal)) => (grpc_error(status), principal),
@@ -195,6 +209,7 @@ impl Gateway {
         if let Ok(value) = HeaderValue::from_str(request_id) {
             headers.insert(REQUEST_ID, value);
         }
+        kefu_server::outgoing::inject_into_headers(headers);
         let deadline = headers
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())

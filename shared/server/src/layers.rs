@@ -10,8 +10,7 @@
 
 use std::time::Duration;
 
-use http::{HeaderMap, Request};
-use opentelemetry::propagation::Extractor;
+use http::Request;
 use tower_http::classify::{GrpcErrorsAsFailures, GrpcFailureClass, SharedClassifier};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -82,9 +81,7 @@ fn make_span(request: &Request<tonic::body::Body>) -> Span {
             principal = tracing::field::Empty,
         )
     };
-    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderExtractor(request.headers()))
-    });
+    let parent = crate::outgoing::extract_context(request.headers());
     let _ = span.set_parent(parent);
     span
 }
@@ -124,17 +121,5 @@ fn on_failure(failure: GrpcFailureClass, latency: Duration, _span: &Span) {
         GrpcFailureClass::Error(error) => {
             tracing::event!(Level::WARN, latency_us = latency.as_micros() as u64, %error, "rpc transport error");
         }
-    }
-}
-
-struct HeaderExtractor<'a>(&'a HeaderMap);
-
-impl Extractor for HeaderExtractor<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(|k| k.as_str()).collect()
     }
 }
