@@ -525,6 +525,32 @@ impl Tickets {
         Ok(t)
     }
 
+    /// The ticket an earlier CreateTicket with this request id created, if the request is the
+    /// same; lets a retry succeed even while the customers service is down.
+    pub async fn replay_create(
+        &self,
+        actor: &Actor,
+        request_id: &str,
+        hash: &str,
+    ) -> Result<Option<TicketRecord>, TicketsError> {
+        let mut conn = self.conn().await?;
+        match kefu_db::idempotency::lookup_request_id(&mut conn, request_id).await? {
+            Some((operation, stored_hash, resource))
+                if operation == "CreateTicket" && stored_hash == hash =>
+            {
+                let id = resource.trim_start_matches("tickets/");
+                self.load_visible(&mut conn, actor, id).await.map(Some)
+            }
+            Some(_) => Err(TicketsError::AlreadyExists {
+                reason: "REQUEST_ID_REUSED",
+                message: format!(
+                    "request_id {request_id:?} was already used for a different request"
+                ),
+            }),
+            None => Ok(None),
+        }
+    }
+
     /// A ticket the actor may see.
     pub async fn get_ticket(&self, actor: &Actor, id: &str) -> Result<TicketRecord, TicketsError> {
         let mut conn = self.conn().await?;

@@ -60,3 +60,26 @@ pub async fn claim_request_id(
         request_hash,
     })
 }
+
+/// What a request id was used for, if it was: `(operation, request_hash, resource)`. A read-only
+/// check, for answering a retry before doing work that needs other services.
+pub async fn lookup_request_id(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<(String, String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT operation, request_hash, resource FROM idempotency_keys WHERE request_id = $1",
+    )
+    .bind(request_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.first()
+        .map(|row| {
+            Ok((
+                row.try_get("operation")?,
+                row.try_get("request_hash")?,
+                row.try_get("resource")?,
+            ))
+        })
+        .transpose()
+}

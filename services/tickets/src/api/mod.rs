@@ -142,9 +142,15 @@ impl TicketService for TicketsApi {
         }
         check(v)?;
         let actor = Actor::of(&principal, "CreateTicket");
+        let hash = request_hash(body);
+        // A retry of a create that already happened is answered from the database alone.
+        if let Some(request_id) = &request_id
+            && let Some(existing) = self.ops.replay_create(&actor, request_id, &hash).await?
+        {
+            return Ok(Response::new(convert::ticket(&existing)));
+        }
         // The requester is checked before anything is written: no ticket without a known requester.
         let looked_up = self.customers.lookup(&request, &requester).await?;
-        let hash = request_hash(body);
         let record = self
             .ops
             .create_ticket(
