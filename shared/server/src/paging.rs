@@ -87,6 +87,25 @@ pub fn decode_token<K: DeserializeOwned>(
     }
 }
 
+/// Trims a page fetched with one extra row (`limit + 1`) to `limit` and returns the token for the
+/// next page, keyed on the last row kept; empty when there is no next page.
+pub fn next_page_token<K: Serialize, T>(
+    items: &mut Vec<T>,
+    limit: usize,
+    key: impl Fn(&T) -> K,
+    filter_fingerprint: &str,
+) -> String {
+    if items.len() > limit {
+        items.truncate(limit);
+        items
+            .last()
+            .map(|last| encode_token(&key(last), filter_fingerprint))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

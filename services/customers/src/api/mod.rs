@@ -82,23 +82,6 @@ fn all_customer_fields(
     fields
 }
 
-fn next_token<K: serde::Serialize, T>(
-    items: &mut Vec<T>,
-    limit: usize,
-    key: impl Fn(&T) -> K,
-    fingerprint: &str,
-) -> String {
-    if items.len() > limit {
-        items.truncate(limit);
-        items
-            .last()
-            .map(|last| paging::encode_token(&key(last), fingerprint))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
-
 #[tonic::async_trait]
 impl CustomerService for CustomerApi {
     #[tracing::instrument(skip_all)]
@@ -208,7 +191,8 @@ impl CustomerService for CustomerApi {
             .ops
             .list_customers(&filter, after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = next_token(&mut records, limit, |c| c.id.clone(), &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut records, limit, |c| c.id.clone(), &fingerprint);
         Ok(Response::new(pb::ListCustomersResponse {
             customers: records.iter().map(convert::customer).collect(),
             next_page_token,
@@ -505,7 +489,8 @@ impl CustomerService for CustomerApi {
             .ops
             .list_organizations(&filter, after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = next_token(&mut records, limit, |o| o.id.clone(), &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut records, limit, |o| o.id.clone(), &fingerprint);
         Ok(Response::new(pb::ListOrganizationsResponse {
             organizations: records.iter().map(convert::organization).collect(),
             next_page_token,
@@ -608,7 +593,7 @@ impl CustomerService for CustomerApi {
             .ops
             .list_purchases(&customer, before.as_ref(), limit + 1)
             .await?;
-        let next_page_token = next_token(
+        let next_page_token = paging::next_page_token(
             &mut records,
             limit,
             |p| (p.purchase_time, p.id.clone()),
@@ -696,7 +681,7 @@ impl CustomerService for CustomerApi {
             .ops
             .list_interactions(&customer, &filter, before.as_ref(), limit + 1)
             .await?;
-        let next_page_token = next_token(
+        let next_page_token = paging::next_page_token(
             &mut records,
             limit,
             |i| (i.interaction_time, i.id.clone()),

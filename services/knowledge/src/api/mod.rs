@@ -80,23 +80,6 @@ fn revision_ids(name: &str, field: &str) -> Result<(String, String), KnowledgeEr
     }
 }
 
-fn next_token<K: serde::Serialize, T>(
-    items: &mut Vec<T>,
-    limit: usize,
-    key: impl Fn(&T) -> K,
-    fingerprint: &str,
-) -> String {
-    if items.len() > limit {
-        items.truncate(limit);
-        items
-            .last()
-            .map(|last| paging::encode_token(&key(last), fingerprint))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
-
 /// Validates an article state filter: readers may only ask for PUBLISHED.
 fn state_filter(state: i32, scope: Scope, v: &mut Violations) -> Option<i32> {
     let known = pb::ArticleState::try_from(state).is_ok();
@@ -172,7 +155,7 @@ impl KnowledgeService for KnowledgeApi {
                 limit + 1,
             )
             .await?;
-        let next_page_token = next_token(
+        let next_page_token = paging::next_page_token(
             &mut records,
             limit,
             |c| (c.fields.position, c.id.clone()),
@@ -328,7 +311,8 @@ impl KnowledgeService for KnowledgeApi {
             .ops
             .list_articles(scope, &filter, after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = next_token(&mut views, limit, |a| a.article.id.clone(), &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut views, limit, |a| a.article.id.clone(), &fingerprint);
         Ok(Response::new(pb::ListArticlesResponse {
             articles: views.iter().map(convert::article).collect(),
             next_page_token,
@@ -436,7 +420,8 @@ impl KnowledgeService for KnowledgeApi {
             paging::decode_token(&r.page_token, &fingerprint, "page_token", &mut v);
         check(v)?;
         let mut revisions = self.ops.list_revisions(&id, before, limit + 1).await?;
-        let next_page_token = next_token(&mut revisions, limit, |rev| rev.number, &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut revisions, limit, |rev| rev.number, &fingerprint);
         Ok(Response::new(pb::ListArticleRevisionsResponse {
             revisions: revisions.iter().map(convert::revision).collect(),
             next_page_token,
@@ -528,7 +513,7 @@ impl KnowledgeService for KnowledgeApi {
             .ops
             .search(scope, &terms, &filter, after.as_ref(), page_size + 1)
             .await?;
-        let next_page_token = next_token(
+        let next_page_token = paging::next_page_token(
             &mut hits,
             page_size,
             |h| (h.score, h.view.article.id.clone()),

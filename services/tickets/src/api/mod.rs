@@ -70,24 +70,6 @@ fn limit(page_size: i32, v: &mut Violations) -> usize {
     paging::page_size(page_size, "page_size", v)
 }
 
-/// Takes one more than the page to learn whether another page follows.
-fn next_token<K: serde::Serialize, T>(
-    items: &mut Vec<T>,
-    limit: usize,
-    key: impl Fn(&T) -> K,
-    fingerprint: &str,
-) -> String {
-    if items.len() > limit {
-        items.truncate(limit);
-        items
-            .last()
-            .map(|last| paging::encode_token(&key(last), fingerprint))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
-
 fn micros(t: Option<&prost_types::Timestamp>) -> Option<i64> {
     t.map(|t| t.seconds.saturating_mul(1_000_000) + i64::from(t.nanos / 1000))
 }
@@ -285,7 +267,7 @@ impl TicketService for TicketsApi {
             .ops
             .list_tickets(&actor, filter, order, after.as_ref(), limit + 1)
             .await?;
-        let next_page_token = next_token(
+        let next_page_token = paging::next_page_token(
             &mut records,
             limit,
             |t| (order.value(t), t.id.clone()),
@@ -587,7 +569,8 @@ impl TicketService for TicketsApi {
                 limit + 1,
             )
             .await?;
-        let next_page_token = next_token(&mut records, limit, |c| c.id.clone(), &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut records, limit, |c| c.id.clone(), &fingerprint);
         Ok(Response::new(pb::ListCommentsResponse {
             comments: records.iter().map(convert::comment).collect(),
             next_page_token,
@@ -613,7 +596,8 @@ impl TicketService for TicketsApi {
             .ops
             .list_audits(&ticket_id, after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = next_token(&mut records, limit, |a| a.id.clone(), &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut records, limit, |a| a.id.clone(), &fingerprint);
         Ok(Response::new(pb::ListTicketAuditsResponse {
             audits: records.iter().map(convert::audit).collect(),
             next_page_token,
@@ -704,7 +688,7 @@ impl TicketService for TicketsApi {
             paging::decode_token(&r.page_token, &fingerprint, "page_token", &mut v);
         check(v)?;
         let mut records = self.ops.list_groups(after.as_ref(), limit + 1).await?;
-        let next_page_token = next_token(
+        let next_page_token = paging::next_page_token(
             &mut records,
             limit,
             |g| (g.display_name.clone(), g.id.clone()),
@@ -819,7 +803,8 @@ impl TicketService for TicketsApi {
             .ops
             .list_agents(group_id.as_deref(), after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = next_token(&mut records, limit, |a| a.id.clone(), &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut records, limit, |a| a.id.clone(), &fingerprint);
         Ok(Response::new(pb::ListAgentsResponse {
             agents: records.iter().map(convert::agent).collect(),
             next_page_token,
@@ -933,7 +918,8 @@ impl TicketService for TicketsApi {
             paging::decode_token(&r.page_token, &fingerprint, "page_token", &mut v);
         check(v)?;
         let mut records = self.ops.list_schedules(after.as_deref(), limit + 1).await?;
-        let next_page_token = next_token(&mut records, limit, |s| s.id.clone(), &fingerprint);
+        let next_page_token =
+            paging::next_page_token(&mut records, limit, |s| s.id.clone(), &fingerprint);
         Ok(Response::new(pb::ListBusinessSchedulesResponse {
             business_schedules: records.iter().map(convert::schedule).collect(),
             next_page_token,
@@ -1063,7 +1049,7 @@ impl TicketService for TicketsApi {
             paging::decode_token(&r.page_token, &fingerprint, "page_token", &mut v);
         check(v)?;
         let mut records = self.ops.list_policies(after.as_ref(), limit + 1).await?;
-        let next_page_token = next_token(
+        let next_page_token = paging::next_page_token(
             &mut records,
             limit,
             |p| (i64::from(p.position), p.create_time, p.id.clone()),
