@@ -525,3 +525,118 @@ async fn client_streams_pass_and_oversized_messages_are_refused() {
         .customers;
     assert_eq!(listed.len(), 50);
 }
+
+/// A stand-in upstream: answers grpc.health.v1 Check from a switch, counts every other call and
+/// answers it with an empty OK.
+async fn fake_replica(
+    serving: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> std::net::SocketAddr {
+    use std::sync::atomic::Ordering;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (serving, hits) = (serving.clone(), hits.clone());
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |request: http::Request<hyper::body::Incoming>| {
+                        let (serving, hits) = (serving.clone(), hits.clone());
+                        async move {
+                            if request.uri().path() != "/grpc.health.v1.Health/Check" {
+                                hits.fetch_add(1, Ordering::Relaxed);
+                                return Ok::<_, std::convert::Infallible>(
+                                    tonic::Status::not_found("fake")
+                                        .into_http::<tonic::body::Body>(),
+                                );
+                            }
+                            use prost::Message;
+                            let status = if serving.load(Ordering::Relaxed) {
+                                tonic_health::pb::health_check_response::ServingStatus::Serving
+                            } else {
+                                tonic_health::pb::health_check_response::ServingStatus::NotServing
+                            };
+                            let message = tonic_health::pb::HealthCheckResponse {
+                                status: status as i32,
+                            }
+                            .encode_to_vec();
+                            let mut framed = vec![0_u8];
+                            framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+                            framed.extend_from_slice(&message);
+                            let mut trailers = http::HeaderMap::new();
+                            trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+                            let frames = vec![
+                                Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(
+                                    bytes::Bytes::from(framed),
+                                )),
+                                Ok(hyper::body::Frame::trailers(trailers)),
+                            ];
+                            let body = http_body_util::StreamBody::new(tokio_stream::iter(frames));
+                            let mut response = http::Response::new(tonic::body::Body::new(body));
+                            response.headers_mut().insert(
+                                "content-type",
+                                http::HeaderValue::from_static("application/grpc"),
+                            );
+                            Ok(response)
+                        }
+                    },
+                );
+                let _ =
+                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_serving_replicas_are_ejected_and_readmitted_when_healthy() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let a_serving = Arc::new(AtomicBool::new(true));
+    let (a_hits, b_hits) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let a = fake_replica(a_serving.clone(), a_hits.clone()).await;
+    let b = fake_replica(Arc::new(AtomicBool::new(true)), b_hits.clone()).await;
+    let key = InternalKey::generate();
+    let upstreams = [("customers".to_owned(), vec![a.to_string(), b.to_string()])]
+        .into_iter()
+        .collect();
+    let gw = gateway(&key, upstreams, |_| {}).await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = Customers::new(gw.channel().await);
+    let mut call_many = async |n: usize| {
+        for _ in 0..n {
+            let _ = client
+                .list_customers(with_bearer(
+                    cpb::ListCustomersRequest::default(),
+                    &admin_key,
+                ))
+                .await;
+        }
+    };
+    call_many(40).await;
+    assert!(
+        a_hits.load(Ordering::Relaxed) > 0 && b_hits.load(Ordering::Relaxed) > 0,
+        "both replicas share the load"
+    );
+    // A reports NOT_SERVING: after a health round it gets nothing.
+    a_serving.store(false, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let before = a_hits.load(Ordering::Relaxed);
+    call_many(40).await;
+    assert_eq!(
+        a_hits.load(Ordering::Relaxed),
+        before,
+        "an unhealthy replica is skipped"
+    );
+    // Healthy again: back in rotation.
+    a_serving.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    call_many(40).await;
+    assert!(
+        a_hits.load(Ordering::Relaxed) > before,
+        "a recovered replica is used again"
+    );
+}
