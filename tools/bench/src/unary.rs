@@ -114,6 +114,16 @@ async fn measure(
     })
 }
 
+/// A child process that is killed and reaped when dropped, so an early error leaves none behind.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The `kefu-gateway` binary next to this one, in front of `upstream`, with an admin API key;
 /// access logs off (`RUST_LOG=warn`), as nginx's are in this benchmark; `threads` runtime workers.
 fn start_gateway(
@@ -121,7 +131,7 @@ fn start_gateway(
     key_text: &str,
     upstream: &str,
     threads: usize,
-) -> Result<(std::process::Child, String, String), Box<dyn std::error::Error>> {
+) -> Result<(Reaped, String, String), Box<dyn std::error::Error>> {
     use std::io::BufRead;
     let binary = std::env::current_exe()?
         .parent()
@@ -159,14 +169,14 @@ fn start_gateway(
         .and_then(|rest| rest.split_whitespace().next())
         .ok_or_else(|| format!("unexpected gateway output: {line:?}"))?
         .to_owned();
-    Ok((child, addr, api_key))
+    Ok((Reaped(child), addr, api_key))
 }
 
 /// nginx in the foreground with a grpc_pass to `upstream`, on a free port.
 fn start_nginx(
     dir: &std::path::Path,
     upstream: &str,
-) -> Result<Option<(std::process::Child, String)>, Box<dyn std::error::Error>> {
+) -> Result<Option<(Reaped, String)>, Box<dyn std::error::Error>> {
     let Ok(nginx) = which("nginx") else {
         return Ok(None);
     };
@@ -192,7 +202,7 @@ fn start_nginx(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    Ok(Some((child, format!("127.0.0.1:{port}"))))
+    Ok(Some((Reaped(child), format!("127.0.0.1:{port}"))))
 }
 
 fn which(program: &str) -> Result<std::path::PathBuf, ()> {
@@ -261,7 +271,7 @@ pub(crate) async fn run(
 
     let dir = tempfile::tempdir()?;
     // The gateway runs as its own process, as nginx does and as it is deployed.
-    let (mut gateway, gateway_addr, api_key) =
+    let (gateway, gateway_addr, api_key) =
         start_gateway(dir.path(), &key_text, &upstream, gateway_threads)?;
     let through_gateway = Target {
         name: "kefu-gateway",
@@ -313,12 +323,8 @@ pub(crate) async fn run(
             );
         }
     }
-    if let Some((mut child, _)) = nginx {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let _ = gateway.kill();
-    let _ = gateway.wait();
+    drop(nginx);
+    drop(gateway);
     customers.stop().await?;
     Ok(())
 }
