@@ -70,6 +70,15 @@ impl From<kefu_db::DbError> for CustomersError {
     }
 }
 
+impl From<kefu_db::idempotency::RequestIdReused> for CustomersError {
+    fn from(error: kefu_db::idempotency::RequestIdReused) -> Self {
+        CustomersError::AlreadyExists {
+            reason: "REQUEST_ID_REUSED",
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<Violations> for CustomersError {
     fn from(violations: Violations) -> Self {
         CustomersError::Invalid(violations)

@@ -13,7 +13,7 @@ use crate::domain::activity::{InteractionRecord, PurchaseRecord};
 use crate::domain::customer::{self, CustomerFields, CustomerRecord, customer_name};
 use crate::domain::organization::{OrganizationFields, OrganizationRecord, organization_name};
 use crate::error::CustomersError;
-use crate::store::{self, Claim};
+use crate::store;
 
 /// The service's state: its database and the signal that wakes event watchers.
 #[derive(Clone, Debug)]
@@ -144,21 +144,10 @@ impl Customers {
         hash: &str,
         resource: &str,
     ) -> Result<Option<String>, CustomersError> {
-        match store::claim_request_id(tx, request_id, operation, hash, resource, now_micros())
-            .await?
-        {
-            Claim::New => Ok(None),
-            Claim::Seen {
-                resource,
-                request_hash,
-            } if request_hash == hash => Ok(Some(resource)),
-            Claim::Seen { .. } => Err(CustomersError::AlreadyExists {
-                reason: "REQUEST_ID_REUSED",
-                message: format!(
-                    "request_id {request_id:?} was already used for a different request"
-                ),
-            }),
-        }
+        let claim =
+            store::claim_request_id(tx, request_id, operation, hash, resource, now_micros())
+                .await?;
+        Ok(claim.replay(request_id, hash)?)
     }
 
     async fn insert_customer_in(

@@ -70,6 +70,15 @@ impl From<kefu_db::DbError> for KnowledgeError {
     }
 }
 
+impl From<kefu_db::idempotency::RequestIdReused> for KnowledgeError {
+    fn from(error: kefu_db::idempotency::RequestIdReused) -> Self {
+        KnowledgeError::AlreadyExists {
+            reason: "REQUEST_ID_REUSED",
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<Violations> for KnowledgeError {
     fn from(violations: Violations) -> Self {
         KnowledgeError::Invalid(violations)

@@ -1068,18 +1068,16 @@ async fn claim(
     hash: &str,
     resource: &str,
 ) -> Result<Option<String>, KnowledgeError> {
-    use kefu_db::idempotency::{Claim, claim_request_id};
-    match claim_request_id(tx, request_id, operation, hash, resource, now_micros()).await? {
-        Claim::New => Ok(None),
-        Claim::Seen {
-            resource,
-            request_hash,
-        } if request_hash == hash => Ok(Some(resource)),
-        Claim::Seen { .. } => Err(KnowledgeError::AlreadyExists {
-            reason: "REQUEST_ID_REUSED",
-            message: format!("request_id {request_id:?} was already used for a different request"),
-        }),
-    }
+    let claim = kefu_db::idempotency::claim_request_id(
+        tx,
+        request_id,
+        operation,
+        hash,
+        resource,
+        now_micros(),
+    )
+    .await?;
+    Ok(claim.replay(request_id, hash)?)
 }
 
 /// A stored event as the proto message, with its cursor.

@@ -77,6 +77,15 @@ impl From<kefu_db::DbError> for TicketsError {
     }
 }
 
+impl From<kefu_db::idempotency::RequestIdReused> for TicketsError {
+    fn from(error: kefu_db::idempotency::RequestIdReused) -> Self {
+        TicketsError::AlreadyExists {
+            reason: "REQUEST_ID_REUSED",
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<Violations> for TicketsError {
     fn from(violations: Violations) -> Self {
         TicketsError::Invalid(violations)

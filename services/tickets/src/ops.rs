@@ -343,8 +343,7 @@ impl Tickets {
         id: Option<&str>,
     ) -> Result<Option<PolicyRecord>, TicketsError> {
         let Some(id) = id else { return Ok(None) };
-        let policies = store::list_policies(conn, None, i64::MAX).await?;
-        Ok(policies.into_iter().find(|p| p.id == id))
+        Ok(store::get_policy(conn, id).await?)
     }
 
     async fn ticket_clock(
@@ -534,19 +533,13 @@ impl Tickets {
         hash: &str,
     ) -> Result<Option<TicketRecord>, TicketsError> {
         let mut conn = self.conn().await?;
-        match kefu_db::idempotency::lookup_request_id(&mut conn, request_id).await? {
-            Some((operation, stored_hash, resource))
-                if operation == "CreateTicket" && stored_hash == hash =>
-            {
+        let claim =
+            kefu_db::idempotency::lookup_request_id(&mut conn, request_id, "CreateTicket").await?;
+        match claim.replay(request_id, hash)? {
+            Some(resource) => {
                 let id = resource.trim_start_matches("tickets/");
                 self.load_visible(&mut conn, actor, id).await.map(Some)
             }
-            Some(_) => Err(TicketsError::AlreadyExists {
-                reason: "REQUEST_ID_REUSED",
-                message: format!(
-                    "request_id {request_id:?} was already used for a different request"
-                ),
-            }),
             None => Ok(None),
         }
     }
@@ -1318,10 +1311,7 @@ impl Tickets {
         let now = now_micros();
         let mut changed = 0;
         if let Some(customer_id) = customer_id {
-            for id in store::tickets_of_requester(&mut tx, customer_id).await? {
-                let Some(before) = store::get_ticket(&mut tx, &id).await? else {
-                    continue;
-                };
+            for before in store::tickets_of_requester(&mut tx, customer_id).await? {
                 if before.requester_erased {
                     continue;
                 }
@@ -1329,7 +1319,7 @@ impl Tickets {
                 after.requester_name = String::new();
                 after.requester_erased = true;
                 self.save(&mut tx, &actor, &before, &mut after, now).await?;
-                let name = ticket_name(&id);
+                let name = ticket_name(&after.id);
                 self.emit(
                     &mut tx,
                     &actor,
@@ -1569,18 +1559,16 @@ async fn claim(
     hash: &str,
     resource: &str,
 ) -> Result<Option<String>, TicketsError> {
-    use kefu_db::idempotency::{Claim, claim_request_id};
-    match claim_request_id(tx, request_id, operation, hash, resource, now_micros()).await? {
-        Claim::New => Ok(None),
-        Claim::Seen {
-            resource,
-            request_hash,
-        } if request_hash == hash => Ok(Some(resource)),
-        Claim::Seen { .. } => Err(TicketsError::AlreadyExists {
-            reason: "REQUEST_ID_REUSED",
-            message: format!("request_id {request_id:?} was already used for a different request"),
-        }),
-    }
+    let claim = kefu_db::idempotency::claim_request_id(
+        tx,
+        request_id,
+        operation,
+        hash,
+        resource,
+        now_micros(),
+    )
+    .await?;
+    Ok(claim.replay(request_id, hash)?)
 }
 
 /// A stored event as the proto message, with its cursor.

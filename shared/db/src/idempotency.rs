@@ -2,8 +2,9 @@
 //! Every service has an `idempotency_keys` table of the same shape (see its migrations).
 
 use sqlx::{AnyConnection, Row};
+use thiserror::Error;
 
-/// The outcome of claiming a request id.
+/// The outcome of claiming (or looking up) a request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// First use: go ahead and create `resource`.
@@ -15,6 +16,26 @@ pub enum Claim {
         /// The first request's fingerprint.
         request_hash: String,
     },
+}
+
+/// A request id sent again with a different request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("request_id {0:?} was already used for a different request")]
+pub struct RequestIdReused(pub String);
+
+impl Claim {
+    /// What to do with a request fingerprinted `hash`: `None` to go ahead, `Some(resource)` to
+    /// answer with what the first identical request created, or an error for a different request.
+    pub fn replay(self, request_id: &str, hash: &str) -> Result<Option<String>, RequestIdReused> {
+        match self {
+            Claim::New => Ok(None),
+            Claim::Seen {
+                resource,
+                request_hash,
+            } if request_hash == hash => Ok(Some(resource)),
+            Claim::Seen { .. } => Err(RequestIdReused(request_id.to_owned())),
+        }
+    }
 }
 
 /// Claims `request_id` for `resource`. Concurrent claims of one id serialize on its primary key.
@@ -41,12 +62,25 @@ pub async fn claim_request_id(
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let row = sqlx::query(
+    lookup_request_id(conn, request_id, operation).await
+}
+
+/// What `request_id` was used for, without claiming it: a read-only check, for answering a retry
+/// before doing work that needs other services.
+pub async fn lookup_request_id(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    operation: &str,
+) -> Result<Claim, sqlx::Error> {
+    let rows = sqlx::query(
         "SELECT operation, request_hash, resource FROM idempotency_keys WHERE request_id = $1",
     )
     .bind(request_id)
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let Some(row) = rows.first() else {
+        return Ok(Claim::New);
+    };
     let stored_operation: String = row.try_get("operation")?;
     let request_hash: String = row.try_get("request_hash")?;
     // The same id used for another kind of create is a different request.
@@ -61,25 +95,21 @@ pub async fn claim_request_id(
     })
 }
 
-/// What a request id was used for, if it was: `(operation, request_hash, resource)`. A read-only
-/// check, for answering a retry before doing work that needs other services.
-pub async fn lookup_request_id(
-    conn: &mut AnyConnection,
-    request_id: &str,
-) -> Result<Option<(String, String, String)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT operation, request_hash, resource FROM idempotency_keys WHERE request_id = $1",
-    )
-    .bind(request_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first()
-        .map(|row| {
-            Ok((
-                row.try_get("operation")?,
-                row.try_get("request_hash")?,
-                row.try_get("resource")?,
-            ))
-        })
-        .transpose()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_replays_only_the_same_request() {
+        assert_eq!(Claim::New.replay("r", "h"), Ok(None));
+        let seen = || Claim::Seen {
+            resource: "tickets/1".into(),
+            request_hash: "h".into(),
+        };
+        assert_eq!(seen().replay("r", "h"), Ok(Some("tickets/1".into())));
+        assert_eq!(
+            seen().replay("r", "other"),
+            Err(RequestIdReused("r".into()))
+        );
+    }
 }

@@ -82,29 +82,48 @@ pub async fn list_groups(
 const AGENT_COLUMNS: &str =
     "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.create_time, a.version";
 
-async fn decode_agent(conn: &mut AnyConnection, row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
-    let id: String = row.try_get("id")?;
-    let groups = groups_of(conn, &id).await?;
+fn decode_agent(row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
     Ok(AgentRecord {
-        id,
+        id: row.try_get("id")?,
         display_name: row.try_get("display_name")?,
         email: row.try_get("email")?,
         skills: json(row, "skills")?,
         capacity: int(row, "capacity")?,
         active: flag(row, "active")?,
-        groups,
+        groups: Vec::new(),
         create_time: row.try_get("create_time")?,
         version: row.try_get("version")?,
     })
 }
 
-async fn groups_of(conn: &mut AnyConnection, agent_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows =
-        sqlx::query("SELECT group_id FROM group_members WHERE agent_id = $1 ORDER BY group_id")
-            .bind(agent_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    rows.iter().map(|r| r.try_get("group_id")).collect()
+/// Agents from `rows`, with their groups read in one query for all of them.
+async fn agents_with_groups(
+    conn: &mut AnyConnection,
+    rows: &[AnyRow],
+) -> Result<Vec<AgentRecord>, sqlx::Error> {
+    let mut agents = rows
+        .iter()
+        .map(decode_agent)
+        .collect::<Result<Vec<_>, _>>()?;
+    if agents.is_empty() {
+        return Ok(agents);
+    }
+    let mut params = kefu_db::Params::new();
+    let ids: Vec<String> = agents.iter().map(|a| params.bind(a.id.clone())).collect();
+    let sql = format!(
+        "SELECT agent_id, group_id FROM group_members WHERE agent_id IN ({}) ORDER BY group_id",
+        ids.join(", ")
+    );
+    let memberships = sqlx::query_with(&sql, params.into_args())
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &memberships {
+        let agent_id: String = row.try_get("agent_id")?;
+        if let Some(agent) = agents.iter_mut().find(|a| a.id == agent_id) {
+            agent.groups.push(row.try_get("group_id")?);
+        }
+    }
+    Ok(agents)
 }
 
 /// Inserts an agent (without memberships).
@@ -162,10 +181,7 @@ pub async fn get_agent(
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    match rows.first() {
-        Some(row) => Ok(Some(decode_agent(conn, row).await?)),
-        None => Ok(None),
-    }
+    Ok(agents_with_groups(conn, &rows).await?.into_iter().next())
 }
 
 /// The agent with this email, if any.
@@ -197,11 +213,7 @@ pub async fn list_agents(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    let mut agents = Vec::with_capacity(rows.len());
-    for row in &rows {
-        agents.push(decode_agent(conn, row).await?);
-    }
-    Ok(agents)
+    agents_with_groups(conn, &rows).await
 }
 
 /// Adds a membership (no-op when present).
@@ -353,6 +365,23 @@ fn decode_policy(row: &AnyRow) -> Result<PolicyRecord, sqlx::Error> {
     })
 }
 
+const POLICY_COLUMNS: &str = "id, display_name, position, conditions, first_response_minutes, \
+    next_response_minutes, resolution_minutes, schedule_id, create_time";
+
+/// One policy.
+pub async fn get_policy(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<PolicyRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {POLICY_COLUMNS} FROM sla_policies WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.first().map(decode_policy).transpose()
+}
+
 /// Policies in the order they are tried, after `(position, create_time, id)`.
 pub async fn list_policies(
     conn: &mut AnyConnection,
@@ -362,12 +391,11 @@ pub async fn list_policies(
     let (position, created, id) = after
         .cloned()
         .unwrap_or((i64::MIN, i64::MIN, String::new()));
-    let rows = sqlx::query(
-        "SELECT id, display_name, position, conditions, first_response_minutes, next_response_minutes, \
-         resolution_minutes, schedule_id, create_time FROM sla_policies \
+    let rows = sqlx::query(&format!(
+        "SELECT {POLICY_COLUMNS} FROM sla_policies \
          WHERE ($1 = 0 OR position > $2 OR (position = $3 AND (create_time > $4 OR (create_time = $5 AND id > $6)))) \
          ORDER BY position, create_time, id LIMIT $7",
-    )
+    ))
     .bind(i64::from(after.is_some()))
     .bind(position)
     .bind(position)

@@ -377,14 +377,16 @@ pub async fn solved_before(
     rows.iter().map(|r| r.try_get("id")).collect()
 }
 
-/// Ids of tickets of a requester.
+/// Every ticket of a requester.
 pub async fn tickets_of_requester(
     conn: &mut AnyConnection,
     requester_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id")
-        .bind(requester_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(|r| r.try_get("id")).collect()
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM tickets t WHERE t.requester_id = $1 ORDER BY t.id"
+    ))
+    .bind(requester_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(decode).collect()
 }
