@@ -70,6 +70,15 @@ impl From<kefu_db::DbError> for CustomersError {
     }
 }
 
+impl From<kefu_db::idempotency::ClaimError> for CustomersError {
+    fn from(error: kefu_db::idempotency::ClaimError) -> Self {
+        match error {
+            kefu_db::idempotency::ClaimError::Database(error) => error.into(),
+            kefu_db::idempotency::ClaimError::Reused(reused) => reused.into(),
+        }
+    }
+}
+
 impl From<kefu_db::idempotency::RequestIdReused> for CustomersError {
     fn from(error: kefu_db::idempotency::RequestIdReused) -> Self {
         CustomersError::AlreadyExists {

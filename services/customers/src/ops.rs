@@ -144,10 +144,10 @@ impl Customers {
         hash: &str,
         resource: &str,
     ) -> Result<Option<String>, CustomersError> {
-        let claim =
-            store::claim_request_id(tx, request_id, operation, hash, resource, now_micros())
-                .await?;
-        Ok(claim.replay(request_id, hash)?)
+        Ok(
+            kefu_db::idempotency::claim(tx, request_id, operation, hash, resource, now_micros())
+                .await?,
+        )
     }
 
     async fn insert_customer_in(

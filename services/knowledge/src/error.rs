@@ -70,6 +70,15 @@ impl From<kefu_db::DbError> for KnowledgeError {
     }
 }
 
+impl From<kefu_db::idempotency::ClaimError> for KnowledgeError {
+    fn from(error: kefu_db::idempotency::ClaimError) -> Self {
+        match error {
+            kefu_db::idempotency::ClaimError::Database(error) => error.into(),
+            kefu_db::idempotency::ClaimError::Reused(reused) => reused.into(),
+        }
+    }
+}
+
 impl From<kefu_db::idempotency::RequestIdReused> for KnowledgeError {
     fn from(error: kefu_db::idempotency::RequestIdReused) -> Self {
         KnowledgeError::AlreadyExists {

@@ -375,12 +375,13 @@ impl Knowledge {
         let id = new_id();
         if let Some(request_id) = request_id {
             let hash = fingerprint(&(&content, &settings, translation_of));
-            match claim(
+            match kefu_db::idempotency::claim(
                 &mut tx,
                 request_id,
                 "CreateArticle",
                 &hash,
                 &article_name(&id),
+                now_micros(),
             )
             .await?
             {
@@ -1058,26 +1059,6 @@ impl Knowledge {
 fn fingerprint(value: &impl std::fmt::Debug) -> String {
     let digest = Sha256::digest(format!("{value:?}").as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
-}
-
-/// Claims a request id: `Some(resource)` when the same request already ran.
-async fn claim(
-    tx: &mut AnyConnection,
-    request_id: &str,
-    operation: &str,
-    hash: &str,
-    resource: &str,
-) -> Result<Option<String>, KnowledgeError> {
-    let claim = kefu_db::idempotency::claim_request_id(
-        tx,
-        request_id,
-        operation,
-        hash,
-        resource,
-        now_micros(),
-    )
-    .await?;
-    Ok(claim.replay(request_id, hash)?)
 }
 
 /// A stored event as the proto message, with its cursor.

@@ -77,6 +77,15 @@ impl From<kefu_db::DbError> for TicketsError {
     }
 }
 
+impl From<kefu_db::idempotency::ClaimError> for TicketsError {
+    fn from(error: kefu_db::idempotency::ClaimError) -> Self {
+        match error {
+            kefu_db::idempotency::ClaimError::Database(error) => error.into(),
+            kefu_db::idempotency::ClaimError::Reused(reused) => reused.into(),
+        }
+    }
+}
+
 impl From<kefu_db::idempotency::RequestIdReused> for TicketsError {
     fn from(error: kefu_db::idempotency::RequestIdReused) -> Self {
         TicketsError::AlreadyExists {

@@ -461,8 +461,15 @@ impl Tickets {
         let now = now_micros();
         let id = new_id();
         if let Some((request_id, hash)) = request
-            && let Some(existing) =
-                claim(&mut tx, request_id, "CreateTicket", hash, &ticket_name(&id)).await?
+            && let Some(existing) = kefu_db::idempotency::claim(
+                &mut tx,
+                request_id,
+                "CreateTicket",
+                hash,
+                &ticket_name(&id),
+                now,
+            )
+            .await?
         {
             drop(tx);
             let existing_id = existing.trim_start_matches("tickets/").to_owned();
@@ -1549,26 +1556,6 @@ impl Tickets {
                 .await?,
         )
     }
-}
-
-/// Claims a request id; `Some(resource)` when the same request was already served.
-async fn claim(
-    tx: &mut AnyConnection,
-    request_id: &str,
-    operation: &str,
-    hash: &str,
-    resource: &str,
-) -> Result<Option<String>, TicketsError> {
-    let claim = kefu_db::idempotency::claim_request_id(
-        tx,
-        request_id,
-        operation,
-        hash,
-        resource,
-        now_micros(),
-    )
-    .await?;
-    Ok(claim.replay(request_id, hash)?)
 }
 
 /// A stored event as the proto message, with its cursor.

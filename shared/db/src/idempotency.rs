@@ -38,6 +38,32 @@ impl Claim {
     }
 }
 
+/// Why a request id could not be claimed.
+#[derive(Debug, Error)]
+pub enum ClaimError {
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// The id was used for a different request.
+    #[error(transparent)]
+    Reused(#[from] RequestIdReused),
+}
+
+/// Claims `request_id` for `resource` in the creating transaction: `None` to go ahead,
+/// `Some(resource)` when the same request (fingerprint `request_hash`) already ran.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    operation: &str,
+    request_hash: &str,
+    resource: &str,
+    now: i64,
+) -> Result<Option<String>, ClaimError> {
+    let claimed =
+        claim_request_id(conn, request_id, operation, request_hash, resource, now).await?;
+    Ok(claimed.replay(request_id, request_hash)?)
+}
+
 /// Claims `request_id` for `resource`. Concurrent claims of one id serialize on its primary key.
 pub async fn claim_request_id(
     conn: &mut AnyConnection,

@@ -6,7 +6,6 @@
 
 mod activity;
 mod customers;
-mod idempotency;
 mod organizations;
 
 pub use activity::{
@@ -18,7 +17,6 @@ pub use customers::{
     get_customer, get_customers, has_merged_children, insert_customer, list_customers,
     merged_children, set_merged_into, update_customer,
 };
-pub use idempotency::claim_request_id;
 pub use organizations::{
     OrganizationFilter, delete_organization, domain_owners, get_organization, insert_organization,
     list_organizations, organization_for_domain, organization_has_members, update_organization,
