@@ -96,24 +96,11 @@ impl Customers {
         key: InternalKey,
         stop: CancellationToken,
     ) {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            let result = tokio::select! {
-                () = stop.cancelled() => return,
-                result = self.follow_once(&tickets, &key, &stop) => result,
-            };
-            match result {
-                Ok(()) => return,
-                Err(error) => {
-                    tracing::warn!(error = %error, retry_in_ms = backoff.as_millis() as u64, "customers event stream interrupted");
-                }
-            }
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(10));
-        }
+        let inner_stop = stop.clone();
+        kefu_server::events::follow_with_retry("customers", stop, || {
+            self.follow_once(&tickets, &key, &inner_stop)
+        })
+        .await;
     }
 
     async fn follow_once(

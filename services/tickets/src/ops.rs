@@ -1337,7 +1337,7 @@ impl Tickets {
                 changed += 1;
             }
         }
-        store::set_cursor(&mut tx, source, cursor, now).await?;
+        kefu_db::cursors::set(&mut tx, source, cursor, now).await?;
         self.commit(tx).await?;
         Ok(changed)
     }
@@ -1345,7 +1345,7 @@ impl Tickets {
     /// Where the consumer of `source` got to.
     pub async fn cursor(&self, source: &str) -> Result<Option<String>, TicketsError> {
         let mut conn = self.conn().await?;
-        Ok(store::get_cursor(&mut conn, source).await?)
+        Ok(kefu_db::cursors::get(&mut conn, source).await?)
     }
 
     // ----- teams -----------------------------------------------------------------------------

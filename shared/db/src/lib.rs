@@ -11,6 +11,7 @@
 //! `fetch_optional` keeps the WAL from checkpointing, so the `-wal` file grows without bound.
 //! Read `RETURNING` rows with `fetch_all`, or use `execute`. A test in this crate guards the WAL size.
 
+pub mod cursors;
 mod database;
 mod error;
 pub mod idempotency;

@@ -41,3 +41,12 @@ pub mod tickets {
         tonic::include_proto!("kefu.tickets.v1");
     }
 }
+
+/// The feedback contract, `kefu.feedback.v1`.
+#[cfg(feature = "feedback")]
+pub mod feedback {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("kefu.feedback.v1");
+    }
+}

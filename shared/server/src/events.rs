@@ -77,6 +77,43 @@ pub fn timestamp(micros: i64) -> prost_types::Timestamp {
     }
 }
 
+/// Keeps a consumer of another service's event stream going until `stop`: runs `follow_once`
+/// (which resumes from the consumer's stored cursor) and, whenever the stream breaks (the other
+/// service restarting, a network fault), tries again after a doubling pause of 200 ms to 10 s.
+pub async fn follow_with_retry<F, Fut>(
+    stream: &'static str,
+    stop: CancellationToken,
+    mut follow_once: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    const FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+    let mut pause = FIRST_PAUSE;
+    loop {
+        let started = tokio::time::Instant::now();
+        let result = tokio::select! {
+            () = stop.cancelled() => return,
+            result = follow_once() => result,
+        };
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                // A stream that ran for a while was healthy: start the pauses over.
+                if started.elapsed() > std::time::Duration::from_secs(10) {
+                    pause = FIRST_PAUSE;
+                }
+                tracing::warn!(stream, %error, retry_in_ms = pause.as_millis() as u64, "event stream interrupted");
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+        pause = (pause * 2).min(std::time::Duration::from_secs(10));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

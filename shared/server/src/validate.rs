@@ -194,6 +194,41 @@ pub fn string_map(
     out
 }
 
+/// Longest reporting period, in microseconds: 366 days.
+pub const MAX_PERIOD_MICROS: i64 = 366 * 24 * 3600 * 1_000_000;
+
+/// UTC microseconds of a proto timestamp.
+pub fn micros(t: Option<&prost_types::Timestamp>) -> Option<i64> {
+    t.map(|t| t.seconds.saturating_mul(1_000_000) + i64::from(t.nanos / 1000))
+}
+
+/// A required reporting period `[start_time, end_time)` of at most 366 days, in microseconds.
+pub fn period(
+    start: Option<&prost_types::Timestamp>,
+    end: Option<&prost_types::Timestamp>,
+    v: &mut Violations,
+) -> Option<(i64, i64)> {
+    match (micros(start), micros(end)) {
+        (None, _) => {
+            v.add("start_time", "is required");
+            None
+        }
+        (_, None) => {
+            v.add("end_time", "is required");
+            None
+        }
+        (Some(start), Some(end)) if end <= start => {
+            v.add("end_time", "must be after start_time");
+            None
+        }
+        (Some(start), Some(end)) if end - start > MAX_PERIOD_MICROS => {
+            v.add("end_time", "the period may be at most 366 days");
+            None
+        }
+        (Some(start), Some(end)) => Some((start, end)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,6 +167,38 @@ impl TestServer {
         };
         // Bound before the server task starts, so there is nothing to wait for.
         let listener = TcpListener::bind("127.0.0.1:0").await.map_err(setup)?;
+        Self::serve_on(database, key, listener, serve).map(Some)
+    }
+
+    /// Starts a service again on a database and address it had before (after
+    /// [`TestServer::stop_keeping_database`]), so clients and other services that know the
+    /// address reach it again: for restart tests.
+    pub async fn start_again<F, Fut, E>(
+        database: TestDatabase,
+        key: InternalKey,
+        addr: SocketAddr,
+        serve: F,
+    ) -> Result<Self, TestkitError>
+    where
+        F: FnOnce(String, InternalKey, TcpListener, oneshot::Receiver<()>) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let listener = TcpListener::bind(addr).await.map_err(setup)?;
+        Self::serve_on(database, key, listener, serve)
+    }
+
+    fn serve_on<F, Fut, E>(
+        database: TestDatabase,
+        key: InternalKey,
+        listener: TcpListener,
+        serve: F,
+    ) -> Result<Self, TestkitError>
+    where
+        F: FnOnce(String, InternalKey, TcpListener, oneshot::Receiver<()>) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
         let addr = listener.local_addr().map_err(setup)?;
         let (shutdown, stopped) = oneshot::channel();
         let future = serve(database.url.clone(), key.clone(), listener, stopped);
@@ -175,14 +207,14 @@ impl TestServer {
             .map_err(setup)?
             .connect_timeout(Duration::from_secs(5))
             .connect_lazy();
-        Ok(Some(Self {
+        Ok(Self {
             addr,
             key,
             database,
             shutdown: Some(shutdown),
             task: Some(task),
             channel,
-        }))
+        })
     }
 
     /// A channel to the server.

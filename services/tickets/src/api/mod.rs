@@ -21,8 +21,6 @@ use crate::store::{Dimension, TicketFilter, TicketOrder};
 
 /// Most names in one BatchGetTickets.
 pub const MAX_BATCH: usize = 100;
-/// Longest statistics period: 366 days, in microseconds.
-pub const MAX_STATS_PERIOD_MICROS: i64 = 366 * 24 * 3600 * 1_000_000;
 /// Longest SLA target, in minutes (a year).
 pub const MAX_TARGET_MINUTES: i32 = 525_600;
 
@@ -611,25 +609,7 @@ impl TicketService for TicketsApi {
         allow(&principal, Action::ReadTeam)?;
         let r = request.get_ref();
         let mut v = Violations::new();
-        let period = match (micros(r.start_time.as_ref()), micros(r.end_time.as_ref())) {
-            (None, _) => {
-                v.add("start_time", "is required");
-                None
-            }
-            (_, None) => {
-                v.add("end_time", "is required");
-                None
-            }
-            (Some(start), Some(end)) if end <= start => {
-                v.add("end_time", "must be after start_time");
-                None
-            }
-            (Some(start), Some(end)) if end - start > MAX_STATS_PERIOD_MICROS => {
-                v.add("end_time", "the period may be at most 366 days");
-                None
-            }
-            (Some(start), Some(end)) => Some((start, end)),
-        };
+        let period = validate::period(r.start_time.as_ref(), r.end_time.as_ref(), &mut v);
         let dimension = match pb::StatsDimension::try_from(r.group_by) {
             Ok(pb::StatsDimension::Unspecified) => Dimension::None,
             Ok(pb::StatsDimension::Agent) => Dimension::Agent,

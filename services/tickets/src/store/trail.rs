@@ -129,34 +129,3 @@ pub async fn list_audits(
         })
         .collect()
 }
-
-/// Where the consumer of `source` got to.
-pub async fn get_cursor(
-    conn: &mut AnyConnection,
-    source: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT cursor FROM consumer_cursors WHERE source = $1")
-        .bind(source)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(|r| r.try_get("cursor")).transpose()
-}
-
-/// Records where the consumer of `source` got to.
-pub async fn set_cursor(
-    conn: &mut AnyConnection,
-    source: &str,
-    cursor: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO consumer_cursors (source, cursor, update_time) VALUES ($1, $2, $3) \
-         ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, update_time = excluded.update_time",
-    )
-    .bind(source)
-    .bind(cursor)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}

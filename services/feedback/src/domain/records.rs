@@ -1,0 +1,163 @@
+//! The service's records as the store reads and writes them.
+
+use serde::{Deserialize, Serialize};
+
+/// `SurveyKind::Csat`.
+pub const CSAT: i32 = 1;
+/// `SurveyKind::Nps`.
+pub const NPS: i32 = 2;
+
+/// A survey row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyRecord {
+    /// Id.
+    pub id: String,
+    /// [`CSAT`] or [`NPS`].
+    pub kind: i32,
+    /// What created it; one survey per origin (a ticket event, a campaign and customer).
+    pub origin: String,
+    /// The customer asked.
+    pub customer_id: String,
+    /// For CSAT: the ticket.
+    pub ticket_id: Option<String>,
+    /// For CSAT: `agents/{id}` who solved it, or "".
+    pub assignee: String,
+    /// For CSAT: `groups/{id}`, or "".
+    pub group_name: String,
+    /// For CSAT: channel enum name.
+    pub channel: String,
+    /// For CSAT: ticket type enum name.
+    pub ticket_type: String,
+    /// For NPS: the campaign.
+    pub campaign_id: Option<String>,
+    /// The single-use secret that answers it.
+    pub token: String,
+    /// Created, UTC µs.
+    pub create_time: i64,
+    /// Answerable until, UTC µs.
+    pub expire_time: i64,
+    /// The answer.
+    pub answer: Option<Answer>,
+    /// True once the customer was erased.
+    pub anonymized: bool,
+    /// The follow-up a low score opened.
+    pub follow_up: Option<FollowUpRecord>,
+}
+
+/// A customer's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The score, in the kind's range.
+    pub score: i32,
+    /// Reason codes.
+    pub reason_codes: Vec<String>,
+    /// Free text.
+    pub comment: String,
+    /// Submitted, UTC µs.
+    pub submit_time: i64,
+}
+
+/// A ticket to open in the tickets service, kept until it is opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRequest {
+    /// Subject line.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// Customer id of the requester.
+    pub requester: String,
+    /// Tickets `Channel` number.
+    pub channel: i32,
+    /// Tickets `TicketType` number.
+    pub ticket_type: i32,
+    /// Tickets `TicketPriority` number.
+    pub priority: i32,
+    /// `groups/{id}` to put it in, or "".
+    pub group: String,
+    /// Ticket id it follows up on, or "".
+    pub follow_up_of: String,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// A follow-up row: the queue entry for one ticket to open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUpRecord {
+    /// Id; also the request id sent to CreateTicket.
+    pub id: String,
+    /// `surveys/{id}` or `feedback/{id}`.
+    pub source: String,
+    /// The ticket to open.
+    pub request: TicketRequest,
+    /// `FollowUpState` number.
+    pub state: i32,
+    /// `tickets/{id}` once opened.
+    pub ticket: Option<String>,
+    /// Why it failed for good.
+    pub failure: String,
+    /// Calls tried so far.
+    pub attempts: i64,
+    /// Not before, UTC µs.
+    pub next_attempt_time: i64,
+}
+
+/// A feedback entry row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackRecord {
+    /// Id.
+    pub id: String,
+    /// `FeedbackKind` number.
+    pub kind: i32,
+    /// The customer it comes from.
+    pub customer_id: String,
+    /// What the customer wrote.
+    pub body: String,
+    /// Tickets channel enum name.
+    pub channel: String,
+    /// The ticket it is about.
+    pub ticket_id: Option<String>,
+    /// `FeedbackState` number.
+    pub state: i32,
+    /// When the complaint's ticket was solved.
+    pub resolve_time: Option<i64>,
+    /// True once the customer was erased.
+    pub anonymized: bool,
+    /// For complaints: the ticket opened for it.
+    pub follow_up: Option<FollowUpRecord>,
+    /// Created, UTC µs.
+    pub create_time: i64,
+    /// Last changed, UTC µs.
+    pub update_time: i64,
+}
+
+/// Who an NPS campaign asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SegmentRecord {
+    /// Listed customer ids.
+    pub customers: Vec<String>,
+    /// Tag filter.
+    pub tag: String,
+    /// Tier enum name.
+    pub tier: String,
+    /// Lifecycle stage enum name.
+    pub lifecycle_stage: String,
+    /// Organization id.
+    pub organization: String,
+}
+
+/// An NPS campaign row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignRecord {
+    /// Id.
+    pub id: String,
+    /// Name people see.
+    pub display_name: String,
+    /// Who is asked.
+    pub segment: SegmentRecord,
+    /// Surveys created.
+    pub survey_count: i64,
+    /// Principal id that created it.
+    pub creator: String,
+    /// Created, UTC µs.
+    pub create_time: i64,
+}

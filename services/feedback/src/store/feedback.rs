@@ -1,0 +1,168 @@
+//! Complaints, suggestions and praise.
+
+use kefu_db::Params;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{FOLLOW_UP_COLUMNS, before_clause, flag, int, joined_follow_up};
+use crate::domain::records::FeedbackRecord;
+
+fn select(condition: &str) -> String {
+    format!(
+        "SELECT e.id, e.kind, e.customer_id, e.body, e.channel, e.ticket_id, e.state, \
+         e.resolve_time, e.anonymized, e.create_time, e.update_time, {FOLLOW_UP_COLUMNS} \
+         FROM feedback_entries e LEFT JOIN follow_ups f ON f.id = e.follow_up_id WHERE {condition}"
+    )
+}
+
+fn decode(row: &AnyRow) -> Result<FeedbackRecord, sqlx::Error> {
+    Ok(FeedbackRecord {
+        id: row.try_get("id")?,
+        kind: int(row, "kind")?,
+        customer_id: row.try_get("customer_id")?,
+        body: row.try_get("body")?,
+        channel: row.try_get("channel")?,
+        ticket_id: row.try_get("ticket_id")?,
+        state: int(row, "state")?,
+        resolve_time: row.try_get("resolve_time")?,
+        anonymized: flag(row, "anonymized")?,
+        follow_up: joined_follow_up(row)?,
+        create_time: row.try_get("create_time")?,
+        update_time: row.try_get("update_time")?,
+    })
+}
+
+/// Inserts an entry (its follow-up, if any, must be inserted first).
+pub async fn insert_feedback(
+    conn: &mut AnyConnection,
+    e: &FeedbackRecord,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO feedback_entries (id, kind, customer_id, body, channel, ticket_id, state, \
+         resolve_time, anonymized, follow_up_id, create_time, update_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&e.id)
+    .bind(i64::from(e.kind))
+    .bind(&e.customer_id)
+    .bind(&e.body)
+    .bind(&e.channel)
+    .bind(&e.ticket_id)
+    .bind(i64::from(e.state))
+    .bind(e.resolve_time)
+    .bind(i64::from(e.anonymized))
+    .bind(e.follow_up.as_ref().map(|f| f.id.clone()))
+    .bind(e.create_time)
+    .bind(e.update_time)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One entry by id.
+pub async fn get_feedback(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<FeedbackRecord>, sqlx::Error> {
+    let rows = sqlx::query(&select("e.id = $1"))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.first().map(decode).transpose()
+}
+
+/// The complaint whose ticket is `ticket` (`tickets/{id}`), if any.
+pub async fn feedback_by_ticket(
+    conn: &mut AnyConnection,
+    ticket: &str,
+) -> Result<Option<FeedbackRecord>, sqlx::Error> {
+    let rows = sqlx::query(&select("f.ticket = $1"))
+        .bind(ticket)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.first().map(decode).transpose()
+}
+
+/// Sets an entry's state and resolve time.
+pub async fn set_feedback_state(
+    conn: &mut AnyConnection,
+    id: &str,
+    state: i32,
+    resolve_time: Option<i64>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $3 WHERE id = $4",
+    )
+    .bind(i64::from(state))
+    .bind(resolve_time)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// ListFeedback filters; every one given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedbackFilter {
+    /// Kind number.
+    pub kind: Option<i32>,
+    /// State number.
+    pub state: Option<i32>,
+    /// Customer id.
+    pub customer_id: Option<String>,
+}
+
+/// A page of entries, newest first.
+pub async fn list_feedback(
+    conn: &mut AnyConnection,
+    filter: &FeedbackFilter,
+    after: Option<&(i64, String)>,
+    limit: usize,
+) -> Result<Vec<FeedbackRecord>, sqlx::Error> {
+    let mut params = Params::new();
+    let mut clauses = vec!["1 = 1".to_owned()];
+    if let Some(kind) = filter.kind {
+        clauses.push(format!("e.kind = {}", params.bind(i64::from(kind))));
+    }
+    if let Some(state) = filter.state {
+        clauses.push(format!("e.state = {}", params.bind(i64::from(state))));
+    }
+    if let Some(customer_id) = &filter.customer_id {
+        clauses.push(format!(
+            "e.customer_id = {}",
+            params.bind(customer_id.clone())
+        ));
+    }
+    if let Some(clause) = before_clause("e", after, &mut params) {
+        clauses.push(clause);
+    }
+    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    let sql = format!(
+        "{} ORDER BY e.create_time DESC, e.id DESC LIMIT {}",
+        select(&clauses.join(" AND ")),
+        params.bind(fetch)
+    );
+    let rows = sqlx::query_with(&sql, params.into_args())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// Removes an erased customer's feedback text; how many entries changed.
+pub async fn anonymize_feedback(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE feedback_entries SET body = '', anonymized = 1, update_time = $1 \
+         WHERE customer_id = $2 AND anonymized = 0",
+    )
+    .bind(now)
+    .bind(customer_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
