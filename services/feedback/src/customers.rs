@@ -101,7 +101,9 @@ impl Customers {
                     .batch_get_customers(request)
                     .await
                     .map_err(|status| {
-                        dependency_error("customers", "a customer of the segment", &status)
+                        // The customers service names the unknown customer in its message.
+                        let unknown = status.message().trim_end_matches(" not found").to_owned();
+                        dependency_error("customers", &unknown, &status)
                     })?
                     .into_inner();
                 ids.extend(

@@ -37,7 +37,6 @@ impl Default for Options {
 /// Customers, tickets and feedback on one backend, trusting one key. Tickets and feedback are
 /// options so that tests can stop and start them again on the same address and database.
 pub struct App {
-    pub backend: Backend,
     pub key: InternalKey,
     pub customers: TestServer,
     pub tickets: Option<TestServer>,
@@ -95,7 +94,6 @@ pub async fn spawn_with(backend: Backend, options: Options) -> Option<App> {
         .await
         .expect("feedback starts")?;
     Some(App {
-        backend,
         key,
         customers,
         tickets: Some(tickets),
