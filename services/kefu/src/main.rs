@@ -2,7 +2,7 @@
 //!
 //! - `kefu dev`: runs the whole platform on the embedded SQLite default under `KEFU_DATA_DIR`
 //!   until Ctrl-C: the gateway on `KEFU_LISTEN` (default `127.0.0.1:50051`) in front of the
-//!   customers, tickets and knowledge services (on loopback ports of their own). On first start
+//!   customers, tickets, knowledge and feedback services (on loopback ports of their own). On first start
 //!   it creates a development admin API key, kept in `$KEFU_DATA_DIR/dev-admin.key`.
 //! - `kefu key --role ROLE`: creates another API key in the same data directory.
 //! - `kefu principal --role ROLE`: prints a signed principal for the `x-kefu-principal` header,
@@ -134,21 +134,31 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
     let customers_common = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
     let knowledge_common = CommonConfig::from_env(kefu_knowledge::SERVICE, DEV_LISTEN)?;
     let tickets_common = CommonConfig::from_env(kefu_tickets::SERVICE, DEV_LISTEN)?;
+    let feedback_common = CommonConfig::from_env(kefu_feedback::SERVICE, DEV_LISTEN)?;
     let gateway_listener = tokio::net::TcpListener::bind(gateway_common.listen).await?;
     let gateway_addr = gateway_listener.local_addr()?;
-    let (customers_listener, knowledge_listener, tickets_listener) =
-        (loopback().await?, loopback().await?, loopback().await?);
+    let (customers_listener, knowledge_listener, tickets_listener, feedback_listener) = (
+        loopback().await?,
+        loopback().await?,
+        loopback().await?,
+        loopback().await?,
+    );
     let customers_addr = customers_listener.local_addr()?;
+    let tickets_addr = tickets_listener.local_addr()?;
     let upstreams = [
         ("customers", customers_addr),
         ("knowledge", knowledge_listener.local_addr()?),
-        ("tickets", tickets_listener.local_addr()?),
+        ("tickets", tickets_addr),
+        ("feedback", feedback_listener.local_addr()?),
     ]
     .into_iter()
     .map(|(name, addr)| (name.to_owned(), vec![addr.to_string()]))
     .collect();
     let mut tickets_config = kefu_tickets::Config::from_env(tickets_common)?;
     tickets_config.customers_url = format!("http://{customers_addr}");
+    let mut feedback_config = kefu_feedback::Config::from_env(feedback_common)?;
+    feedback_config.customers_url = format!("http://{customers_addr}");
+    feedback_config.tickets_url = format!("http://{tickets_addr}");
     let gateway_config = kefu_gateway::Config::new(
         gateway_common.database_url,
         gateway_common.internal_key,
@@ -157,11 +167,12 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
     let customers = kefu_customers::prepare(customers_common.into()).await?;
     let knowledge = kefu_knowledge::prepare(knowledge_common.into()).await?;
     let tickets = kefu_tickets::prepare(tickets_config).await?;
+    let feedback = kefu_feedback::prepare(feedback_config).await?;
     let gateway = kefu_gateway::prepare(gateway_config).await?;
     let admin_key = dev_admin_key(&gateway.keys(), &data_dir).await?;
     println!("kefu dev: data in {}", data_dir.display());
     println!(
-        "kefu dev: gateway listening on {gateway_addr} (customers, tickets, knowledge behind it)"
+        "kefu dev: gateway listening on {gateway_addr} (customers, tickets, knowledge, feedback behind it)"
     );
     println!(
         "kefu dev: admin API key (also in {}):\n{admin_key}",
@@ -174,7 +185,7 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
         signal_stop.cancel();
     });
     let until = |stop: &tokio_util::sync::CancellationToken| stop.clone().cancelled_owned();
-    let (gateway_result, customers_result, knowledge_result, tickets_result) = tokio::join!(
+    let (gateway_result, customers_result, knowledge_result, tickets_result, feedback_result) = tokio::join!(
         async {
             let result = gateway.serve(gateway_listener, until(&stop)).await;
             stop.cancel();
@@ -195,11 +206,17 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
             stop.cancel();
             result
         },
+        async {
+            let result = feedback.serve(feedback_listener, until(&stop)).await;
+            stop.cancel();
+            result
+        },
     );
     gateway_result?;
     customers_result?;
     knowledge_result?;
     tickets_result?;
+    feedback_result?;
     Ok(())
 }
 

@@ -100,6 +100,18 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A database another [`TestServer`] owns, for a second replica of a service: dropping this
+    /// one deletes nothing.
+    pub fn shared(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            sqlite_dir: None,
+            postgres: None,
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         // Dropping happens outside any runtime we could borrow: use a thread with its own.

@@ -1,4 +1,4 @@
-//! The whole platform for end-to-end tests: customers, tickets and knowledge on port 0 (SQLite, or
+//! The whole platform for end-to-end tests: customers, tickets, knowledge and feedback on port 0 (SQLite, or
 //! PostgreSQL per service when `KEFU_TEST_POSTGRES_URL` is set) behind a gateway, reached only
 //! through the gateway with API keys.
 
@@ -15,6 +15,8 @@ use tonic::transport::Channel;
 pub struct Platform {
     /// The services, by package name.
     pub services: HashMap<&'static str, TestServer>,
+    /// A second tickets replica on the same database, behind the gateway beside the first.
+    pub tickets_replica: Option<TestServer>,
     /// The gateway's key store.
     pub keys: kefu_gateway::Keys,
     /// Where the gateway listens.
@@ -52,25 +54,35 @@ impl Platform {
             return Ok(None);
         };
         let customers_url = format!("http://{}", customers.addr);
-        let Some(tickets) =
-            TestServer::start_with_key(backend, key.clone(), move |url, key, listener, stop| {
-                let config = kefu_tickets::Config {
-                    database_url: url,
-                    internal_key: key,
-                    request_timeout: Duration::from_secs(10),
-                    health_interval: Duration::from_secs(1),
-                    customers_url,
-                    auto_close_after: Duration::from_secs(96 * 3600),
-                    sweep_interval: Duration::from_secs(3600),
-                };
-                kefu_tickets::serve(config, listener, async move {
-                    let _ = stop.await;
-                })
+        let feedback_customers_url = customers_url.clone();
+        let serve_tickets = move |url, key, listener, stop: tokio::sync::oneshot::Receiver<()>| {
+            let config = kefu_tickets::Config {
+                database_url: url,
+                internal_key: key,
+                request_timeout: Duration::from_secs(10),
+                health_interval: Duration::from_secs(1),
+                customers_url,
+                auto_close_after: Duration::from_secs(96 * 3600),
+                sweep_interval: Duration::from_secs(3600),
+            };
+            kefu_tickets::serve(config, listener, async move {
+                let _ = stop.await;
             })
-            .await?
+        };
+        let Some(tickets) =
+            TestServer::start_with_key(backend, key.clone(), serve_tickets.clone()).await?
         else {
             return Ok(None);
         };
+        // The replica shares the database: start it once the first has migrated it.
+        wait_until_serving(&tickets).await?;
+        let tickets_replica = TestServer::start_again(
+            kefu_testkit::TestDatabase::shared(&tickets.database.url),
+            key.clone(),
+            "127.0.0.1:0".parse()?,
+            serve_tickets,
+        )
+        .await?;
         let Some(knowledge) =
             TestServer::start_with_key(backend, key.clone(), |url, key, listener, stop| {
                 let config = kefu_knowledge::Config {
@@ -87,13 +99,41 @@ impl Platform {
         else {
             return Ok(None);
         };
+        let tickets_url = format!("http://{}", tickets.addr);
+        let Some(feedback) =
+            TestServer::start_with_key(backend, key.clone(), move |url, key, listener, stop| {
+                let config = kefu_feedback::Config {
+                    database_url: url,
+                    internal_key: key,
+                    request_timeout: Duration::from_secs(10),
+                    health_interval: Duration::from_secs(1),
+                    customers_url: feedback_customers_url,
+                    tickets_url,
+                    survey_ttl: kefu_feedback::DEFAULT_SURVEY_TTL,
+                    follow_up_type: kefu_proto::tickets::v1::TicketType::Task,
+                };
+                kefu_feedback::serve(config, listener, async move {
+                    let _ = stop.await;
+                })
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
         let upstreams = [
             ("customers", &customers),
             ("tickets", &tickets),
             ("knowledge", &knowledge),
+            ("feedback", &feedback),
         ]
         .into_iter()
-        .map(|(name, server)| (name.to_owned(), vec![server.addr.to_string()]))
+        .map(|(name, server)| {
+            let mut replicas = vec![server.addr.to_string()];
+            if name == "tickets" {
+                replicas.push(tickets_replica.addr.to_string());
+            }
+            (name.to_owned(), replicas)
+        })
         .collect();
         let dir = tempfile::tempdir()?;
         let url = format!(
@@ -108,9 +148,11 @@ impl Platform {
                 ("customers", customers),
                 ("tickets", tickets),
                 ("knowledge", knowledge),
+                ("feedback", feedback),
             ]
             .into_iter()
             .collect(),
+            tickets_replica: Some(tickets_replica),
             keys: kefu_gateway::prepare(config.clone()).await?.keys(),
             gateway: "127.0.0.1:0".parse()?,
             gateway_config: config,
@@ -158,6 +200,27 @@ impl Platform {
     /// A new API key acting as `principal`.
     pub async fn key(&self, principal: &Principal) -> Result<String, StartError> {
         Ok(self.keys.create("e2e", principal).await?.0)
+    }
+}
+
+/// Waits until a tickets server answers (its migrations have run).
+async fn wait_until_serving(tickets: &TestServer) -> Result<(), StartError> {
+    let principal = Principal::new("e2e-setup", kefu_principal::Role::Admin);
+    let mut client =
+        kefu_proto::tickets::v1::ticket_service_client::TicketServiceClient::with_interceptor(
+            tickets.channel(),
+            tickets.as_principal(&principal),
+        );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let request = kefu_proto::tickets::v1::ListGroupsRequest::default();
+        match client.list_groups(request).await {
+            Ok(_) => return Ok(()),
+            Err(status) if tokio::time::Instant::now() > deadline => {
+                return Err(format!("tickets did not start: {status}").into());
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use kefu_e2e::{Bearer, Platform};
 use kefu_principal::{Principal, Role};
 use kefu_proto::customers::v1 as cpb;
+use kefu_proto::feedback::v1 as fpb;
 use kefu_proto::knowledge::v1 as kpb;
 use kefu_proto::tickets::v1 as tpb;
 use kefu_testkit::{Backend, assert_status, backend_tests};
@@ -24,7 +25,9 @@ type Authed = InterceptedService<Channel, Bearer>;
 backend_tests!(
     the_support_story_through_the_gateway,
     every_role_against_every_service,
-    an_event_stream_resumes_across_a_gateway_restart
+    an_event_stream_resumes_across_a_gateway_restart,
+    a_killed_replica_costs_no_request,
+    rate_limits_hold_per_principal,
 );
 
 async fn clients(
@@ -48,6 +51,18 @@ async fn clients(
             bearer.clone(),
         ),
         kpb::knowledge_service_client::KnowledgeServiceClient::with_interceptor(channel, bearer),
+    )
+}
+
+async fn feedback_client(
+    platform: &Platform,
+    principal: &Principal,
+) -> fpb::feedback_service_client::FeedbackServiceClient<Authed> {
+    let key = platform.key(principal).await.unwrap();
+    let channel = platform.channel().await.unwrap();
+    fpb::feedback_service_client::FeedbackServiceClient::with_interceptor(
+        channel,
+        Bearer::new(&key).unwrap(),
     )
 }
 
@@ -240,6 +255,105 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         (facts.assignee.as_str(), facts.channel.as_str()),
         ("agents/li-lei", "CHANNEL_WEB")
     );
+
+    // The solve sent the customer a CSAT survey about this ticket.
+    let mut customer_feedback =
+        feedback_client(&platform, &Principal::customer(&customer_id)).await;
+    let survey = wait_for("the CSAT survey", || {
+        let mut client = customer_feedback.clone();
+        let ticket = ticket.name.clone();
+        async move {
+            client
+                .list_surveys(fpb::ListSurveysRequest {
+                    ticket,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .surveys
+                .pop()
+        }
+    })
+    .await;
+    assert_eq!(survey.kind, fpb::SurveyKind::Csat as i32);
+    let snapshot = survey.ticket_snapshot.clone().unwrap();
+    assert_eq!(
+        (snapshot.assignee.as_str(), snapshot.group.as_str()),
+        ("agents/li-lei", team.name.as_str())
+    );
+    // A low score: the answer is stored and a follow-up ticket opens for the team.
+    let answered = customer_feedback
+        .submit_survey_response(fpb::SubmitSurveyResponseRequest {
+            token: survey.token.clone(),
+            response: Some(fpb::SurveyResponse {
+                score: Some(2),
+                reason_codes: vec!["slow_refund".into()],
+                comment: "The label never came.".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answered.state, fpb::SurveyState::Responded as i32);
+    let (_, mut lead, _) = clients(&platform, &Principal::new("lead", Role::Agent)).await;
+    let mut lead_feedback = feedback_client(&platform, &Principal::new("lead", Role::Agent)).await;
+    let follow_up = wait_for("the follow-up ticket", || {
+        let mut client = lead_feedback.clone();
+        let name = survey.name.clone();
+        async move {
+            let survey = client
+                .get_survey(fpb::GetSurveyRequest { name })
+                .await
+                .unwrap()
+                .into_inner();
+            survey
+                .follow_up
+                .filter(|f| f.state == fpb::FollowUpState::Opened as i32)
+        }
+    })
+    .await;
+    let follow_up_ticket = lead
+        .get_ticket(tpb::GetTicketRequest {
+            name: follow_up.ticket.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(follow_up_ticket.follow_up_of, ticket.name);
+    assert_eq!(follow_up_ticket.group, team.name);
+    assert_eq!(follow_up_ticket.requester, customer.name);
+    assert_eq!(follow_up_ticket.r#type, tpb::TicketType::Task as i32);
+    // The agent reads the comment on the survey, never the token.
+    let seen = lead_feedback
+        .get_survey(fpb::GetSurveyRequest {
+            name: survey.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seen.response.unwrap().comment, "The label never came.");
+    assert!(seen.token.is_empty());
+}
+
+/// Polls `check` until it gives a value, for up to 20 s.
+async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// What each role gets from one representative call per service: Ok or the error code.
@@ -267,7 +381,7 @@ async fn every_role_against_every_service(backend: Backend) {
         Principal::customer(&my_id),
     ];
     // (call, [admin, agent, integration, customer])
-    let expected: [(&str, [Option<Code>; 4]); 6] = [
+    let expected: [(&str, [Option<Code>; 4]); 8] = [
         (
             "customers.ListCustomers",
             [None, None, None, Some(Code::PermissionDenied)],
@@ -301,9 +415,20 @@ async fn every_role_against_every_service(backend: Backend) {
             ],
         ),
         ("knowledge.SearchArticles", [None, None, None, None]),
+        ("feedback.ListSurveys", [None, None, None, None]),
+        (
+            "feedback.WatchEvents",
+            [
+                None,
+                Some(Code::PermissionDenied),
+                None,
+                Some(Code::PermissionDenied),
+            ],
+        ),
     ];
     for (i, principal) in roles.iter().enumerate() {
         let (mut c, mut t, mut k) = clients(&platform, principal).await;
+        let mut f = feedback_client(&platform, principal).await;
         let victim = admin_customers
             .create_customer(cpb::CreateCustomerRequest {
                 customer: Some(cpb::Customer {
@@ -315,7 +440,7 @@ async fn every_role_against_every_service(backend: Backend) {
             .await
             .unwrap()
             .into_inner();
-        let outcomes: [Result<(), tonic::Status>; 6] = [
+        let outcomes: [Result<(), tonic::Status>; 8] = [
             c.list_customers(cpb::ListCustomersRequest::default())
                 .await
                 .map(drop),
@@ -350,6 +475,12 @@ async fn every_role_against_every_service(backend: Backend) {
             })
             .await
             .map(drop),
+            f.list_surveys(fpb::ListSurveysRequest::default())
+                .await
+                .map(drop),
+            f.watch_events(fpb::WatchEventsRequest::default())
+                .await
+                .map(drop),
         ];
         for ((call, cells), outcome) in expected.iter().zip(outcomes) {
             match cells[i] {
@@ -435,4 +566,82 @@ async fn an_event_stream_resumes_across_a_gateway_restart(backend: Backend) {
     // The first event after the cursor is the customer created while the stream was down.
     assert_eq!(next.resource, after.name);
     assert_eq!(next.r#type, cpb::EventType::CustomerCreated as i32);
+}
+
+/// Requests flow through the gateway to two tickets replicas; one is stopped mid-stream and
+/// none of the requests fails.
+async fn a_killed_replica_costs_no_request(backend: Backend) {
+    let Some(mut platform) = Platform::start(backend, |_| {}).await.unwrap() else {
+        return;
+    };
+    let (_, tickets, _) = clients(&platform, &Principal::new("ops", Role::Admin)).await;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = done.clone();
+    let flow = tokio::spawn(async move {
+        let mut tickets = tickets;
+        let mut failures = Vec::new();
+        for i in 0..300 {
+            let result = tickets.list_groups(tpb::ListGroupsRequest::default()).await;
+            if let Err(status) = result {
+                failures.push((i, status));
+            }
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        failures
+    });
+    while done.load(std::sync::atomic::Ordering::SeqCst) < 50 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let replica = platform.tickets_replica.take().unwrap();
+    replica.stop().await.unwrap();
+    let failures = flow.await.unwrap();
+    assert!(failures.is_empty(), "requests failed: {failures:?}");
+    assert_eq!(done.load(std::sync::atomic::Ordering::SeqCst), 300);
+}
+
+/// A principal over its role's rate gets RESOURCE_EXHAUSTED with RetryInfo; others do not.
+async fn rate_limits_hold_per_principal(backend: Backend) {
+    use tonic_types::StatusExt;
+    let Some(platform) = Platform::start(backend, |config| {
+        config.rate_limits.insert(
+            Role::Customer,
+            kefu_gateway::RateLimit {
+                per_second: 1,
+                burst: 2,
+            },
+        );
+    })
+    .await
+    .unwrap() else {
+        return;
+    };
+    let mut busy = feedback_client(&platform, &Principal::customer("busy")).await;
+    for _ in 0..2 {
+        busy.list_surveys(fpb::ListSurveysRequest::default())
+            .await
+            .unwrap();
+    }
+    let status = assert_status(
+        busy.list_surveys(fpb::ListSurveysRequest::default()).await,
+        Code::ResourceExhausted,
+        &[],
+    );
+    let retry = status.get_details_retry_info().expect("RetryInfo attached");
+    assert!(
+        retry
+            .retry_delay
+            .is_some_and(|d| d <= Duration::from_secs(1))
+    );
+    let mut calm = feedback_client(&platform, &Principal::customer("calm")).await;
+    calm.list_surveys(fpb::ListSurveysRequest::default())
+        .await
+        .unwrap();
+    // Staff roles keep their own (default) limits.
+    let (_, mut agent, _) = clients(&platform, &Principal::new("agent-1", Role::Agent)).await;
+    for _ in 0..5 {
+        agent
+            .list_tickets(tpb::ListTicketsRequest::default())
+            .await
+            .unwrap();
+    }
 }

@@ -232,8 +232,8 @@ async fn summaries_match_hand_computed_figures(backend: Backend) {
     let empty = app
         .agent()
         .get_satisfaction_summary(pb::GetSatisfactionSummaryRequest {
-            start_time: Some(start.clone()),
-            end_time: Some(end.clone()),
+            start_time: Some(start),
+            end_time: Some(end),
             group_by: 0,
         })
         .await
@@ -273,8 +273,8 @@ async fn summary_periods_are_checked(backend: Backend) {
     assert_status(
         agent
             .get_satisfaction_summary(pb::GetSatisfactionSummaryRequest {
-                start_time: Some(end.clone()),
-                end_time: Some(start.clone()),
+                start_time: Some(end),
+                end_time: Some(start),
                 group_by: 0,
             })
             .await,
@@ -285,7 +285,7 @@ async fn summary_periods_are_checked(backend: Backend) {
     assert_status(
         agent
             .get_satisfaction_summary(pb::GetSatisfactionSummaryRequest {
-                start_time: Some(start.clone()),
+                start_time: Some(start),
                 end_time: Some(far),
                 group_by: 0,
             })
