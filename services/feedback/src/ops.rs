@@ -246,7 +246,8 @@ impl Feedback {
                     | tickets_pb::EventType::TicketStatusChanged
             )
         ) {
-            self.complaint_ticket_moved(&mut tx, &event.resource, &facts.status, now)
+            let seq = cursor.parse::<i64>().unwrap_or(0);
+            self.complaint_ticket_moved(&mut tx, &event.resource, &facts.status, seq, now)
                 .await?;
         }
         cursors::set(&mut tx, source, cursor, now).await?;
@@ -259,6 +260,7 @@ impl Feedback {
         tx: &mut WriteTx,
         ticket: &str,
         status: &str,
+        seq: i64,
         now: i64,
     ) -> Result<(), FeedbackError> {
         let Some(entry) = store::feedback_by_ticket(tx, ticket).await? else {
@@ -272,7 +274,9 @@ impl Feedback {
             pb::FeedbackState::Resolved => (Some(now), pb::EventType::FeedbackResolved),
             _ => (None, pb::EventType::FeedbackReopened),
         };
-        store::set_feedback_state(tx, &entry.id, state as i32, resolve_time, now).await?;
+        if !store::set_feedback_state(tx, &entry.id, state as i32, resolve_time, seq, now).await? {
+            return Ok(());
+        }
         self.emit(
             tx,
             SERVICE_ACTOR,

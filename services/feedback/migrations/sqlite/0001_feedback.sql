@@ -63,6 +63,8 @@ CREATE TABLE feedback_entries (
     ticket_id        TEXT,
     state            BIGINT NOT NULL,               -- FeedbackState
     resolve_time     BIGINT,
+    -- The tickets event that last moved the state: replicas may read the stream out of order.
+    ticket_event_seq BIGINT NOT NULL DEFAULT 0,
     anonymized       BIGINT NOT NULL DEFAULT 0,
     follow_up_id     TEXT REFERENCES follow_ups (id),
     create_time      BIGINT NOT NULL,

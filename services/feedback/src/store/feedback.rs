@@ -83,24 +83,30 @@ pub async fn feedback_by_ticket(
     rows.first().map(decode).transpose()
 }
 
-/// Sets an entry's state and resolve time.
+/// Sets an entry's state and resolve time as tickets event `seq` says, unless an event later in
+/// the stream already did (replicas of this service may handle events out of order); true when
+/// the entry changed.
 pub async fn set_feedback_state(
     conn: &mut AnyConnection,
     id: &str,
     state: i32,
     resolve_time: Option<i64>,
+    seq: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $3 WHERE id = $4",
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $3, \
+         ticket_event_seq = $4 WHERE id = $5 AND ticket_event_seq < $4",
     )
     .bind(i64::from(state))
     .bind(resolve_time)
     .bind(now)
+    .bind(seq)
     .bind(id)
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
 }
 
 /// ListFeedback filters; every one given must match.
