@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
-use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal};
+use kefu_principal::InternalKey;
 use tonic::{Code, Request, Status};
 
 use crate::error::FeedbackError;
+
+/// How long the principal of an event stream request stays valid (the stream itself may run longer).
+pub const STREAM_PRINCIPAL_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// A request made by the feedback service itself (background work), with a deadline.
 pub fn service_request<T>(
@@ -14,17 +17,9 @@ pub fn service_request<T>(
     message: T,
     timeout: Duration,
 ) -> Result<Request<T>, String> {
-    let mut request = Request::new(message);
-    let token = key.sign(
-        &Principal::service(crate::SERVICE),
-        Duration::from_secs(300),
-    );
-    let value = token
-        .parse()
-        .map_err(|_| "unusable principal token".to_owned())?;
-    request.metadata_mut().insert(PRINCIPAL_HEADER, value);
+    let mut request =
+        kefu_server::events::as_service(key, crate::SERVICE, Duration::from_secs(300), message)?;
     request.set_timeout(timeout);
-    kefu_server::outgoing::inject_trace_context(request.metadata_mut());
     Ok(request)
 }
 

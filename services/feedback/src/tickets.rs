@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal};
+use kefu_principal::InternalKey;
 use kefu_proto::tickets::v1 as tickets_pb;
 use kefu_server::outgoing;
 use tokio_util::sync::CancellationToken;
@@ -156,37 +156,31 @@ impl Tickets {
             .await
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
-        let mut request = Request::new(tickets_pb::WatchEventsRequest {
-            after_cursor: cursor,
-        });
-        let token = key.sign(
-            &Principal::service(crate::SERVICE),
-            Duration::from_secs(24 * 3600),
-        );
-        let value = token
-            .parse()
-            .map_err(|_| "unusable principal token".to_owned())?;
-        request.metadata_mut().insert(PRINCIPAL_HEADER, value);
-        let mut stream = self
+        let request = kefu_server::events::as_service(
+            key,
+            crate::SERVICE,
+            crate::remote::STREAM_PRINCIPAL_TTL,
+            tickets_pb::WatchEventsRequest {
+                after_cursor: cursor,
+            },
+        )?;
+        let stream = self
             .client
             .clone()
             .watch_events(request)
             .await
             .map_err(|s| s.message().to_owned())?
             .into_inner();
-        loop {
-            let next = tokio::select! {
-                () = stop.cancelled() => return Ok(()),
-                next = stream.message() => next,
+        kefu_server::events::consume(stream, stop, |message| async move {
+            let Some(event) = message.event else {
+                return Ok(());
             };
-            let Some(message) = next.map_err(|s| s.message().to_owned())? else {
-                return Err("stream ended".to_owned());
-            };
-            let Some(event) = message.event else { continue };
             feedback
                 .ticket_event(&event, SOURCE, &event.cursor)
                 .await
-                .map_err(|e| e.to_string())?;
-        }
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .await
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal};
+use kefu_principal::InternalKey;
 use kefu_proto::customers::v1 as customers_pb;
 use kefu_server::outgoing;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +20,8 @@ type Client = customers_pb::customer_service_client::CustomerServiceClient<Chann
 pub const SOURCE: &str = "customers";
 /// Longest a lookup may take, whatever the caller's deadline.
 pub const LOOKUP_CAP: Duration = Duration::from_secs(5);
+/// How long the principal of an event stream request stays valid (the stream itself may run longer).
+const STREAM_PRINCIPAL_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// A lazily connected client of the customers service.
 #[derive(Debug, Clone)]
@@ -114,33 +116,25 @@ impl Customers {
             .await
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
-        let mut request = Request::new(customers_pb::WatchEventsRequest {
-            after_cursor: cursor,
-        });
-        let token = key.sign(
-            &Principal::service(crate::SERVICE),
-            Duration::from_secs(24 * 3600),
-        );
-        let value = token
-            .parse()
-            .map_err(|_| "unusable principal token".to_owned())?;
-        request.metadata_mut().insert(PRINCIPAL_HEADER, value);
-        let mut stream = self
+        let request = kefu_server::events::as_service(
+            key,
+            crate::SERVICE,
+            STREAM_PRINCIPAL_TTL,
+            customers_pb::WatchEventsRequest {
+                after_cursor: cursor,
+            },
+        )?;
+        let stream = self
             .client
             .clone()
             .watch_events(request)
             .await
             .map_err(|s| s.message().to_owned())?
             .into_inner();
-        loop {
-            let next = tokio::select! {
-                () = stop.cancelled() => return Ok(()),
-                next = stream.message() => next,
+        kefu_server::events::consume(stream, stop, |message| async move {
+            let Some(event) = message.event else {
+                return Ok(());
             };
-            let Some(message) = next.map_err(|s| s.message().to_owned())? else {
-                return Err("stream ended".to_owned());
-            };
-            let Some(event) = message.event else { continue };
             let erased = event.r#type == customers_pb::EventType::CustomerErased as i32;
             let customer_id = erased
                 .then(|| event.customer.strip_prefix("customers/"))
@@ -148,8 +142,10 @@ impl Customers {
             tickets
                 .requester_erased(customer_id, SOURCE, &event.cursor)
                 .await
-                .map_err(|e| e.to_string())?;
-        }
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .await
     }
 }
 

@@ -114,6 +114,50 @@ pub async fn follow_with_retry<F, Fut>(
     }
 }
 
+/// A request made by a service itself (background work, not on a caller's behalf): it carries the
+/// service's own principal (role INTEGRATION, id `service`), signed with the internal key and
+/// valid for `ttl`.
+pub fn as_service<T>(
+    key: &kefu_principal::InternalKey,
+    service: &str,
+    ttl: std::time::Duration,
+    message: T,
+) -> Result<tonic::Request<T>, String> {
+    let mut request = tonic::Request::new(message);
+    let token = key.sign(&kefu_principal::Principal::service(service), ttl);
+    let value = token
+        .parse()
+        .map_err(|_| "unusable principal token".to_owned())?;
+    request
+        .metadata_mut()
+        .insert(kefu_principal::PRINCIPAL_HEADER, value);
+    crate::outgoing::inject_trace_context(request.metadata_mut());
+    Ok(request)
+}
+
+/// Hands every message of an open event stream to `handle`, in order, until `stop` (then
+/// `Ok`), the stream failing or ending, or `handle` failing (then `Err`, and the consumer
+/// resumes from its stored cursor).
+pub async fn consume<M, Fut>(
+    mut stream: tonic::Streaming<M>,
+    stop: &CancellationToken,
+    mut handle: impl FnMut(M) -> Fut,
+) -> Result<(), String>
+where
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    loop {
+        let next = tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            next = stream.message() => next,
+        };
+        let Some(message) = next.map_err(|s| s.message().to_owned())? else {
+            return Err("stream ended".to_owned());
+        };
+        handle(message).await?;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

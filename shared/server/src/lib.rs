@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod error;
 pub mod etag;
 pub mod events;
 mod health;
@@ -22,5 +23,6 @@ pub mod validate;
 
 pub use auth::{Authenticator, principal_of};
 pub use config::{CommonConfig, ConfigError};
+pub use error::ServiceError;
 pub use serve::{ServeError, ServeSettings, serve, shutdown_signal};
 pub use status::Violations;
