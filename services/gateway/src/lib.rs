@@ -10,6 +10,7 @@ pub mod keys;
 pub mod limit;
 pub mod pool;
 pub mod proxy;
+pub mod replay;
 
 use std::collections::HashMap;
 use std::future::Future;

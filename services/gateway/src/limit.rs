@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Buf;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::{Body, Frame, SizeHint};
+
+use crate::replay::Attempt;
 
 /// Why a body was cut.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +81,7 @@ impl Framing {
 
 /// The request body as forwarded upstream.
 pub struct Limited {
-    inner: Incoming,
+    inner: Attempt,
     framing: Framing,
     /// Set when the cap was hit, so the caller can answer RESOURCE_EXHAUSTED.
     tripped: Arc<AtomicBool>,
@@ -87,7 +89,7 @@ pub struct Limited {
 
 impl Limited {
     /// Wraps `inner`; `tripped` turns true if a message is over `limit` bytes.
-    pub fn new(inner: Incoming, limit: usize, tripped: Arc<AtomicBool>) -> Self {
+    pub fn new(inner: Attempt, limit: usize, tripped: Arc<AtomicBool>) -> Self {
         Self {
             inner,
             framing: Framing::new(limit),

@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::auth::Authenticator;
 use crate::limit::Limited;
 use crate::pool::Pool;
+use crate::replay::{Replay, refused_unprocessed};
 
 /// How long a minted principal is valid; it only has to outlive the request it rides on.
 const PRINCIPAL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -262,52 +263,71 @@ impl Gateway {
         path: &str,
     ) -> Result<Response<Body>, Status> {
         // The request goes only to a replica whose connection is up and ready, so a dead replica
-        // costs a connect attempt, not the request: it moves on to the next candidate.
-        let mut chosen = None;
+        // costs a connect attempt, not the request: it moves on to the next candidate. A replica
+        // that refuses the call unprocessed (it is shutting down) passes it on the same way.
+        let (parts, body) = request.into_parts();
+        let replay = Replay::new(body);
+        let tripped = Arc::new(AtomicBool::new(false));
         for replica in pool.candidates() {
-            match replica.sender().await {
-                Ok(mut sender) => {
-                    if sender.ready().await.is_ok() {
-                        chosen = Some((replica, sender));
-                        break;
-                    }
-                    replica.eject();
-                }
+            let mut sender = match replica.sender().await {
+                Ok(sender) => sender,
                 Err(error) => {
                     tracing::debug!(upstream = %replica.address, %error, "connect failed");
                     replica.eject();
+                    continue;
                 }
+            };
+            if sender.ready().await.is_err() {
+                replica.eject();
+                continue;
             }
-        }
-        let (replica, mut sender) = chosen
-            .ok_or_else(|| Status::unavailable(format!("no {} replica is reachable", pool.name)))?;
-        let uri: Uri = format!("http://{}{}", replica.address, path)
-            .parse()
-            .map_err(|_| Status::invalid_argument("unusable request path"))?;
-        let (mut parts, body) = request.into_parts();
-        parts.uri = uri;
-        let tripped = Arc::new(AtomicBool::new(false));
-        let body = Limited::new(body, self.max_message_bytes, tripped.clone());
-        let in_flight = replica.start();
-        let response = sender.send_request(Request::from_parts(parts, body)).await;
-        drop(in_flight);
-        if tripped.load(Ordering::Relaxed) {
-            return Err(Status::resource_exhausted(format!(
-                "a request message exceeds the gateway's limit of {} bytes",
-                self.max_message_bytes
+            let Some(attempt) = replay.attempt() else {
+                break;
+            };
+            let uri: Uri = format!("http://{}{}", replica.address, path)
+                .parse()
+                .map_err(|_| Status::invalid_argument("unusable request path"))?;
+            let mut upstream = Request::new(Limited::new(
+                attempt,
+                self.max_message_bytes,
+                tripped.clone(),
+            ));
+            *upstream.method_mut() = parts.method.clone();
+            *upstream.uri_mut() = uri;
+            *upstream.version_mut() = parts.version;
+            *upstream.headers_mut() = parts.headers.clone();
+            let in_flight = replica.start();
+            let response = sender.try_send_request(upstream).await;
+            drop(in_flight);
+            if tripped.load(Ordering::Relaxed) {
+                return Err(Status::resource_exhausted(format!(
+                    "a request message exceeds the gateway's limit of {} bytes",
+                    self.max_message_bytes
+                )));
+            }
+            let mut failed = match response {
+                Ok(response) => return Ok(response.map(Body::new)),
+                Err(failed) => failed,
+            };
+            // Handed back unsent (the connection closed first), or refused unprocessed: safe to
+            // send to another replica. Anything else may have run upstream: the caller decides.
+            let unsent = failed.take_message().is_some();
+            let error = failed.into_error();
+            replica.eject();
+            if unsent || refused_unprocessed(&error) {
+                tracing::debug!(upstream = %replica.address, %error, "upstream did not take the call; trying another replica");
+                continue;
+            }
+            tracing::warn!(upstream = %replica.address, %error, "upstream request failed");
+            return Err(Status::unavailable(format!(
+                "the {} service failed mid-request",
+                pool.name
             )));
         }
-        match response {
-            Ok(response) => Ok(response.map(Body::new)),
-            Err(error) => {
-                tracing::warn!(upstream = %replica.address, %error, "upstream request failed");
-                replica.eject();
-                Err(Status::unavailable(format!(
-                    "the {} service failed mid-request",
-                    pool.name
-                )))
-            }
-        }
+        Err(Status::unavailable(format!(
+            "no {} replica is reachable",
+            pool.name
+        )))
     }
 }
 

@@ -568,35 +568,40 @@ async fn an_event_stream_resumes_across_a_gateway_restart(backend: Backend) {
     assert_eq!(next.r#type, cpb::EventType::CustomerCreated as i32);
 }
 
-/// Requests flow through the gateway to two tickets replicas; one is stopped mid-stream and
-/// none of the requests fails.
+/// Requests flow through the gateway to two tickets replicas, several at a time; one replica
+/// shuts down mid-flow and none of the requests fails: calls it refused while draining go to the
+/// other replica.
 async fn a_killed_replica_costs_no_request(backend: Backend) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let Some(mut platform) = Platform::start(backend, |_| {}).await.unwrap() else {
         return;
     };
-    let (_, tickets, _) = clients(&platform, &Principal::new("ops", Role::Admin)).await;
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = done.clone();
-    let flow = tokio::spawn(async move {
-        let mut tickets = tickets;
-        let mut failures = Vec::new();
-        for i in 0..300 {
-            let result = tickets.list_groups(tpb::ListGroupsRequest::default()).await;
-            if let Err(status) = result {
-                failures.push((i, status));
+    let done = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut flows = Vec::new();
+    for _ in 0..4 {
+        let (_, mut tickets, _) = clients(&platform, &Principal::new("ops", Role::Admin)).await;
+        let counter = done.clone();
+        flows.push(tokio::spawn(async move {
+            let mut failures = Vec::new();
+            for i in 0..150 {
+                if let Err(status) = tickets.list_groups(tpb::ListGroupsRequest::default()).await {
+                    failures.push((i, status));
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
             }
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-        failures
-    });
-    while done.load(std::sync::atomic::Ordering::SeqCst) < 50 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+            failures
+        }));
+    }
+    while done.load(Ordering::SeqCst) < 100 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let replica = platform.tickets_replica.take().unwrap();
     replica.stop().await.unwrap();
-    let failures = flow.await.unwrap();
-    assert!(failures.is_empty(), "requests failed: {failures:?}");
-    assert_eq!(done.load(std::sync::atomic::Ordering::SeqCst), 300);
+    for flow in flows {
+        let failures = flow.await.unwrap();
+        assert!(failures.is_empty(), "requests failed: {failures:?}");
+    }
+    assert_eq!(done.load(Ordering::SeqCst), 600);
 }
 
 /// A principal over its role's rate gets RESOURCE_EXHAUSTED with RetryInfo; others do not.

@@ -178,6 +178,9 @@ async fn expired_surveys_take_no_answer(backend: Backend) {
         )
         .await;
     app.solve(&ticket.name).await;
+    app.surveys_of_ticket(&ticket.name, 1).await;
+    // The survey lives 1 ms: make sure that has passed before reading it.
+    tokio::time::sleep(Duration::from_millis(5)).await;
     let survey = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
     assert_eq!(survey.state, pb::SurveyState::Expired as i32);
     let status = assert_status(
