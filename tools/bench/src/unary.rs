@@ -114,11 +114,26 @@ async fn measure(
     })
 }
 
-/// A child process that is killed and reaped when dropped, so an early error leaves none behind.
+/// A child process that is stopped and reaped when dropped, so an early error leaves none
+/// behind: SIGTERM first (nginx's master then stops its workers, which a SIGKILL would orphan),
+/// SIGKILL if it is still running after two seconds.
 struct Reaped(std::process::Child);
 
 impl Drop for Reaped {
     fn drop(&mut self) {
+        let terminated = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success());
+        if terminated {
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while std::time::Instant::now() < deadline {
+                if matches!(self.0.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
