@@ -629,11 +629,15 @@ impl Feedback {
         Ok(store::next_due_time(&mut conn, pb::FollowUpState::Pending as i32).await?)
     }
 
-    /// Records the ticket a follow-up opened and emits FOLLOW_UP_OPENED, once.
+    /// Records the ticket a follow-up opened and emits FOLLOW_UP_OPENED, once. `status` is the
+    /// ticket's status as the tickets service answered: when the answer comes late (the request
+    /// was retried after an outage) the complaint's ticket may already be solved, and the events
+    /// saying so were read before this service knew the ticket was the complaint's.
     pub async fn follow_up_opened(
         &self,
         follow_up: &FollowUpRecord,
         ticket: &str,
+        status: &str,
     ) -> Result<(), FeedbackError> {
         let mut tx = self.db.begin_write().await?;
         let now = now_micros();
@@ -651,6 +655,27 @@ impl Feedback {
             return Ok(());
         }
         let (kind_name, original) = self.source_facts(&mut tx, &follow_up.source).await?;
+        if let Some(entry_id) = follow_up.source.strip_prefix("feedback/")
+            && complaint_state(status) == pb::FeedbackState::Resolved
+            && store::resolve_unmoved_feedback(&mut tx, entry_id, now).await?
+            && let Some(entry) = store::get_feedback(&mut tx, entry_id).await?
+        {
+            self.emit(
+                &mut tx,
+                SERVICE_ACTOR,
+                now,
+                EventDraft {
+                    kind: pb::EventType::FeedbackResolved,
+                    resource: follow_up.source.clone(),
+                    customer_id: &entry.customer_id,
+                    ticket: Some(ticket.to_owned()),
+                    score: 0,
+                    follow_up_ticket: None,
+                    kind_name,
+                },
+            )
+            .await?;
+        }
         self.emit(
             &mut tx,
             SERVICE_ACTOR,

@@ -32,6 +32,15 @@ pub enum OpenError {
     Unavailable(String),
 }
 
+/// A ticket the tickets service opened (or, for a retried request id, had opened) for a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedTicket {
+    /// `tickets/{ticket}`.
+    pub name: String,
+    /// Its status enum name now: a retry after a long outage may find it already worked.
+    pub status: String,
+}
+
 /// A lazily connected client of the tickets service.
 #[derive(Debug, Clone)]
 pub struct Tickets {
@@ -85,7 +94,7 @@ impl Tickets {
         &self,
         key: &InternalKey,
         follow_up: &FollowUpRecord,
-    ) -> Result<String, OpenError> {
+    ) -> Result<OpenedTicket, OpenError> {
         let r = &follow_up.request;
         let ticket = tickets_pb::Ticket {
             subject: r.subject.clone(),
@@ -113,7 +122,17 @@ impl Tickets {
         )
         .map_err(OpenError::Unavailable)?;
         match self.client.clone().create_ticket(request).await {
-            Ok(response) => Ok(response.into_inner().name),
+            Ok(response) => {
+                let ticket = response.into_inner();
+                let status = tickets_pb::TicketStatus::try_from(ticket.status)
+                    .unwrap_or(tickets_pb::TicketStatus::Unspecified)
+                    .as_str_name()
+                    .to_owned();
+                Ok(OpenedTicket {
+                    name: ticket.name,
+                    status,
+                })
+            }
             Err(status) => {
                 let detail = format!("{:?}: {}", status.code(), status.message());
                 match status.code() {

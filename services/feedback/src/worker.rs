@@ -46,8 +46,10 @@ async fn work_once(
         for follow_up in &due {
             match tickets.open(key, follow_up).await {
                 Ok(ticket) => {
-                    feedback.follow_up_opened(follow_up, &ticket).await?;
-                    tracing::info!(source = %follow_up.source, %ticket, "follow-up ticket opened");
+                    feedback
+                        .follow_up_opened(follow_up, &ticket.name, &ticket.status)
+                        .await?;
+                    tracing::info!(source = %follow_up.source, ticket = %ticket.name, "follow-up ticket opened");
                     progressed = true;
                 }
                 Err(OpenError::Refused(reason)) => {

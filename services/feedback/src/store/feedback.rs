@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{FOLLOW_UP_COLUMNS, before_clause, flag, int, joined_follow_up};
 use crate::domain::records::FeedbackRecord;
+use kefu_proto::feedback::v1 as pb;
 
 fn select(condition: &str) -> String {
     format!(
@@ -102,6 +103,26 @@ pub async fn set_feedback_state(
     .bind(resolve_time)
     .bind(now)
     .bind(seq)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// Marks an entry RESOLVED from its ticket's status when it was opened, unless a tickets event
+/// already moved it (those are newer); true when the entry changed.
+pub async fn resolve_unmoved_feedback(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $2 \
+         WHERE id = $3 AND ticket_event_seq = 0 AND state <> $1",
+    )
+    .bind(i64::from(pb::FeedbackState::Resolved as i32))
+    .bind(now)
     .bind(id)
     .execute(&mut *conn)
     .await?

@@ -10,6 +10,7 @@ backend_tests!(
     a_complaint_opens_a_complaint_ticket_and_shows_its_resolution,
     suggestions_and_praise_are_received_listed_and_idempotent,
     bad_feedback_is_refused_and_writes_nothing,
+    a_complaint_ticket_solved_before_it_was_recorded_still_resolves_the_entry,
 );
 
 fn entry(kind: pb::FeedbackKind, text: &str, channel: &str) -> pb::FeedbackEntry {
@@ -364,4 +365,89 @@ async fn bad_feedback_is_refused_and_writes_nothing(backend: Backend) {
         .feedback;
     assert!(stored.is_empty(), "{stored:#?}");
     assert_eq!(app.tickets_of(&cal).await.len(), 0);
+}
+
+/// The worker opened the complaint's ticket and the service stopped before recording it; while
+/// it was down the team solved the ticket, and the tickets event saying so was consumed before the
+/// retried open recorded the ticket. The answer to the retried open carries the status.
+async fn a_complaint_ticket_solved_before_it_was_recorded_still_resolves_the_entry(
+    backend: Backend,
+) {
+    let Some(mut app) = spawn(backend).await else {
+        return;
+    };
+    let customer = app.customer_record("Lou", cpb::Tier::Standard).await;
+    let team = app.team("Support", "agent-1").await;
+    let (tickets_db, tickets_addr) = app.stop_tickets().await;
+    let entry = send(
+        &mut app.customer(&customer),
+        entry(
+            pb::FeedbackKind::Complaint,
+            "Broken on arrival",
+            "CHANNEL_EMAIL",
+        ),
+        "",
+    )
+    .await
+    .unwrap();
+    let (feedback_db, feedback_addr) = app.stop_feedback().await;
+    app.start_tickets(tickets_db, tickets_addr).await;
+
+    // What the worker did before the stop: open the ticket, with the queued request id.
+    let config = kefu_feedback::Config {
+        database_url: feedback_db.url.clone(),
+        internal_key: app.key.clone(),
+        request_timeout: std::time::Duration::from_secs(10),
+        health_interval: std::time::Duration::from_secs(5),
+        customers_url: format!("http://{}", app.customers.addr),
+        tickets_url: format!("http://{tickets_addr}"),
+        survey_ttl: kefu_feedback::DEFAULT_SURVEY_TTL,
+        follow_up_type: tpb::TicketType::Task,
+    };
+    let ops = kefu_feedback::prepare(config).await.unwrap().ops();
+    let queued = ops.due_follow_ups(i64::MAX).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    let tickets = kefu_feedback::tickets::Tickets::new(&format!("http://{tickets_addr}")).unwrap();
+    let opened = tickets.open(&app.key, &queued[0]).await.unwrap();
+    assert_eq!(opened.status, "TICKET_STATUS_NEW");
+    // The team works it while the feedback service is down.
+    app.tickets_admin()
+        .assign_ticket(tpb::AssignTicketRequest {
+            name: opened.name.clone(),
+            assignee: team.1.clone(),
+            group: team.0.clone(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+    app.solve(&opened.name).await;
+    // The consumer got past the SOLVED event before the ticket was recorded as the complaint's.
+    let mut events = app
+        .tickets_admin()
+        .watch_events(tpb::WatchEventsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let solved_cursor = loop {
+        let event = events.message().await.unwrap().unwrap().event.unwrap();
+        if event.r#type == tpb::EventType::TicketSolved as i32 && event.resource == opened.name {
+            break event.cursor;
+        }
+    };
+    {
+        let db = kefu_db::Database::connect(&feedback_db.url).await.unwrap();
+        let mut tx = db.begin_write().await.unwrap();
+        kefu_db::cursors::set(&mut tx, "tickets", &solved_cursor, 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    }
+
+    app.start_feedback(feedback_db, feedback_addr).await;
+    let resolved = settled(&app, &entry.name, pb::FeedbackState::Resolved).await;
+    assert_eq!(resolved.complaint_ticket.unwrap().ticket, opened.name);
+    assert!(resolved.resolve_time.is_some());
+    // The retried open found the same ticket: still one.
+    assert_eq!(app.tickets_of(&customer).await.len(), 1);
 }
