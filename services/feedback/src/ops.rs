@@ -480,11 +480,7 @@ impl Feedback {
                 campaign.survey_count += 1;
             }
         }
-        sqlx::query("UPDATE nps_campaigns SET survey_count = $1 WHERE id = $2")
-            .bind(campaign.survey_count)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        store::set_survey_count(&mut tx, &id, campaign.survey_count).await?;
         self.commit(tx).await?;
         Ok(campaign)
     }
@@ -658,7 +654,6 @@ impl Feedback {
         if let Some(entry_id) = follow_up.source.strip_prefix("feedback/")
             && complaint_state(status) == pb::FeedbackState::Resolved
             && store::resolve_unmoved_feedback(&mut tx, entry_id, now).await?
-            && let Some(entry) = store::get_feedback(&mut tx, entry_id).await?
         {
             self.emit(
                 &mut tx,
@@ -667,7 +662,7 @@ impl Feedback {
                 EventDraft {
                     kind: pb::EventType::FeedbackResolved,
                     resource: follow_up.source.clone(),
-                    customer_id: &entry.customer_id,
+                    customer_id: &follow_up.request.requester,
                     ticket: Some(ticket.to_owned()),
                     score: 0,
                     follow_up_ticket: None,

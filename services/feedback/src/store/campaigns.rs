@@ -25,6 +25,20 @@ pub async fn insert_campaign(
     Ok(())
 }
 
+/// Records how many surveys a campaign created.
+pub async fn set_survey_count(
+    conn: &mut AnyConnection,
+    id: &str,
+    survey_count: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE nps_campaigns SET survey_count = $1 WHERE id = $2")
+        .bind(survey_count)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// One campaign by id.
 pub async fn get_campaign(
     conn: &mut AnyConnection,

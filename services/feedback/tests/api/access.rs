@@ -1,11 +1,14 @@
 use kefu_principal::{Principal, Role};
 use kefu_proto::feedback::v1 as pb;
-use kefu_testkit::{Backend, CallAs, backend_tests};
+use kefu_testkit::{Backend, CallAs, assert_status, backend_tests};
 use tonic::Code;
 
 use crate::helpers::*;
 
-backend_tests!(each_role_may_call_exactly_what_the_contract_says);
+backend_tests!(
+    each_role_may_call_exactly_what_the_contract_says,
+    bad_names_filters_and_cursors_are_refused,
+);
 
 const RPCS: [&str; 10] = [
     "SubmitSurveyResponse",
@@ -154,4 +157,81 @@ async fn each_role_may_call_exactly_what_the_contract_says(backend: Backend) {
             assert_eq!(call(&mut client, rpc).await, Code::Unauthenticated, "{rpc}");
         }
     }
+}
+
+async fn bad_names_filters_and_cursors_are_refused(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let mut admin = app.admin();
+    assert_status(
+        admin
+            .get_survey(pb::GetSurveyRequest {
+                name: "tickets/1".into(),
+            })
+            .await,
+        Code::InvalidArgument,
+        &["name"],
+    );
+    let status = assert_status(
+        admin
+            .get_survey(pb::GetSurveyRequest {
+                name: "surveys/missing".into(),
+            })
+            .await,
+        Code::NotFound,
+        &[],
+    );
+    assert!(status.message().contains("surveys/missing"));
+    assert_status(
+        admin
+            .get_feedback(pb::GetFeedbackRequest {
+                name: "feedback/missing".into(),
+            })
+            .await,
+        Code::NotFound,
+        &[],
+    );
+    assert_status(
+        admin
+            .get_nps_campaign(pb::GetNpsCampaignRequest {
+                name: "npsCampaigns/missing".into(),
+            })
+            .await,
+        Code::NotFound,
+        &[],
+    );
+    assert_status(
+        admin
+            .list_surveys(pb::ListSurveysRequest {
+                kind: 99,
+                state: 42,
+                customer: "people/1".into(),
+                page_size: -1,
+                page_token: "not-a-token".into(),
+                ..Default::default()
+            })
+            .await,
+        Code::InvalidArgument,
+        &["kind", "state", "customer", "page_size", "page_token"],
+    );
+    assert_status(
+        admin
+            .list_feedback(pb::ListFeedbackRequest {
+                kind: 99,
+                ..Default::default()
+            })
+            .await,
+        Code::InvalidArgument,
+        &["kind"],
+    );
+    assert_status(
+        admin
+            .watch_events(pb::WatchEventsRequest {
+                after_cursor: "yesterday".into(),
+            })
+            .await,
+        Code::InvalidArgument,
+        &["after_cursor"],
+    );
 }
