@@ -11,6 +11,7 @@ pub mod limit;
 pub mod pool;
 pub mod proxy;
 pub mod replay;
+pub mod upstream;
 
 use std::collections::HashMap;
 use std::future::Future;

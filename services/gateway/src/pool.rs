@@ -6,13 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 use tonic_health::pb::HealthCheckRequest;
 
-use crate::limit::Limited;
+use crate::upstream::Connection;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -26,8 +24,10 @@ pub struct Replica {
     pub address: String,
     in_flight: AtomicUsize,
     healthy: AtomicBool,
+    /// `address` as a URI authority; `None` if it is not one (connecting then fails).
+    pub authority: Option<http::uri::Authority>,
     /// The open connection, read on every request without waiting.
-    sender: std::sync::RwLock<Option<SendRequest<Limited>>>,
+    connection: std::sync::RwLock<Option<Connection>>,
     /// Held while (re)connecting, so concurrent requests do not open several connections.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -45,11 +45,12 @@ impl Drop for InFlight {
 impl Replica {
     fn new(address: String) -> Self {
         Self {
+            authority: address.parse().ok(),
             address,
             in_flight: AtomicUsize::new(0),
             // Healthy until a check or a request says otherwise, so the first calls need not wait.
             healthy: AtomicBool::new(true),
-            sender: std::sync::RwLock::new(None),
+            connection: std::sync::RwLock::new(None),
             connecting: tokio::sync::Mutex::new(()),
         }
     }
@@ -76,13 +77,13 @@ impl Replica {
     }
 
     /// The replica's HTTP/2 connection, opened (again) if needed.
-    pub async fn sender(&self) -> std::io::Result<SendRequest<Limited>> {
-        if let Some(sender) = self.open_sender() {
-            return Ok(sender);
+    pub async fn connection(&self) -> std::io::Result<Connection> {
+        if let Some(connection) = self.open_connection() {
+            return Ok(connection);
         }
         let _connecting = self.connecting.lock().await;
-        if let Some(sender) = self.open_sender() {
-            return Ok(sender);
+        if let Some(connection) = self.open_connection() {
+            return Ok(connection);
         }
         let stream = tokio::time::timeout(
             CONNECT_TIMEOUT,
@@ -91,34 +92,27 @@ impl Replica {
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
         stream.set_nodelay(true)?;
-        let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-            .timer(hyper_util::rt::TokioTimer::new())
-            .keep_alive_interval(Duration::from_secs(30))
-            .handshake(TokioIo::new(stream));
-        let (sender, connection) = tokio::time::timeout(CONNECT_TIMEOUT, handshake)
-            .await
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP/2 handshake timed out")
-            })?
-            .map_err(std::io::Error::other)?;
-        let address = self.address.clone();
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(upstream = %address, %error, "upstream connection ended");
-            }
-        });
-        if let Ok(mut slot) = self.sender.write() {
-            *slot = Some(sender.clone());
+        let connection = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            Connection::handshake(stream, &self.address),
+        )
+        .await
+        .map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP/2 handshake timed out")
+        })?
+        .map_err(std::io::Error::other)?;
+        if let Ok(mut slot) = self.connection.write() {
+            *slot = Some(connection.clone());
         }
-        Ok(sender)
+        Ok(connection)
     }
 
-    fn open_sender(&self) -> Option<SendRequest<Limited>> {
-        self.sender
+    fn open_connection(&self) -> Option<Connection> {
+        self.connection
             .read()
             .ok()?
             .as_ref()
-            .filter(|s| !s.is_closed())
+            .filter(|c| !c.is_closed())
             .cloned()
     }
 

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -13,6 +14,7 @@ use http::{Request, Response, Uri};
 use hyper::body::Incoming;
 use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal, Role};
 use kefu_server::outgoing::parse_grpc_timeout;
+use tokio_util::sync::CancellationToken;
 use tonic::Status;
 use tonic::body::Body;
 use tonic_types::{ErrorDetails, StatusExt};
@@ -25,7 +27,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::auth::Authenticator;
 use crate::limit::Limited;
 use crate::pool::Pool;
-use crate::replay::{Replay, refused_unprocessed};
+use crate::replay::Replay;
+use crate::upstream::{self, Answer, refused_unprocessed, strip_connection_headers};
 
 /// How long a minted principal is valid; it only has to outlive the request it rides on.
 const PRINCIPAL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -265,39 +268,74 @@ impl Gateway {
         // The request goes only to a replica whose connection is up and ready, so a dead replica
         // costs a connect attempt, not the request: it moves on to the next candidate. A replica
         // that refuses the call unprocessed (it is shutting down) passes it on the same way.
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        strip_connection_headers(&mut parts.headers);
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .ok_or_else(|| Status::invalid_argument(format!("unusable request path {path}")))?;
         let replay = Replay::new(body);
         let tripped = Arc::new(AtomicBool::new(false));
         for replica in pool.candidates() {
-            let mut sender = match replica.sender().await {
-                Ok(sender) => sender,
+            let connection = match replica.connection().await {
+                Ok(connection) => connection,
                 Err(error) => {
                     tracing::debug!(upstream = %replica.address, %error, "connect failed");
                     replica.eject();
                     continue;
                 }
             };
-            if sender.ready().await.is_err() {
+            let Some(authority) = replica.authority.clone() else {
                 replica.eject();
                 continue;
-            }
+            };
+            let mut sender = match connection.sender().ready().await {
+                Ok(sender) => sender,
+                Err(error) => {
+                    tracing::debug!(upstream = %replica.address, %error, "connection not usable");
+                    replica.eject();
+                    continue;
+                }
+            };
             let Some(attempt) = replay.attempt() else {
                 break;
             };
-            let uri: Uri = format!("http://{}{}", replica.address, path)
-                .parse()
-                .map_err(|_| Status::invalid_argument("unusable request path"))?;
-            let mut upstream = Request::new(Limited::new(
-                attempt,
-                self.max_message_bytes,
-                tripped.clone(),
-            ));
-            *upstream.method_mut() = parts.method.clone();
-            *upstream.uri_mut() = uri;
-            *upstream.version_mut() = parts.version;
-            *upstream.headers_mut() = parts.headers.clone();
+            let mut head = Request::new(());
+            *head.method_mut() = parts.method.clone();
+            *head.uri_mut() = Uri::from_parts({
+                let mut uri = http::uri::Parts::default();
+                uri.scheme = Some(http::uri::Scheme::HTTP);
+                uri.authority = Some(authority);
+                uri.path_and_query = Some(path_and_query.clone());
+                uri
+            })
+            .map_err(|_| Status::invalid_argument("unusable request path"))?;
+            *head.version_mut() = http::Version::HTTP_2;
+            *head.headers_mut() = parts.headers.clone();
             let in_flight = replica.start();
-            let response = sender.try_send_request(upstream).await;
+            let (answer, stream) = match sender.send_request(head, false) {
+                Ok(opened) => opened,
+                Err(error) => {
+                    // Nothing went out: the connection was already failing.
+                    tracing::debug!(upstream = %replica.address, %error, "upstream did not take the call; trying another replica");
+                    replica.eject();
+                    continue;
+                }
+            };
+            let cancel = CancellationToken::new();
+            let body = Limited::new(attempt, self.max_message_bytes, tripped.clone());
+            let mut pump = Box::pin(upstream::pump(body, stream, cancel.clone()));
+            // What the caller has sent so far goes out with the HEADERS; only a body that is
+            // still arriving (client streaming) gets a task of its own.
+            if std::future::poll_fn(|cx| Poll::Ready(pump.as_mut().poll(cx)))
+                .await
+                .is_pending()
+            {
+                tokio::spawn(pump);
+            }
+            let pump_guard = cancel.drop_guard();
+            let answer = answer.await;
             drop(in_flight);
             if tripped.load(Ordering::Relaxed) {
                 return Err(Status::resource_exhausted(format!(
@@ -305,16 +343,16 @@ impl Gateway {
                     self.max_message_bytes
                 )));
             }
-            let mut failed = match response {
-                Ok(response) => return Ok(response.map(Body::new)),
-                Err(failed) => failed,
+            let error = match answer {
+                Ok(answer) => {
+                    return Ok(answer.map(|stream| Body::new(Answer::new(stream, pump_guard))));
+                }
+                Err(error) => error,
             };
-            // Handed back unsent (the connection closed first), or refused unprocessed: safe to
-            // send to another replica. Anything else may have run upstream: the caller decides.
-            let unsent = failed.take_message().is_some();
-            let error = failed.into_error();
             replica.eject();
-            if unsent || refused_unprocessed(&error) {
+            // Refused unprocessed (past the replica's GOAWAY, or REFUSED_STREAM): safe to send to
+            // another replica. Anything else may have run upstream: the caller decides.
+            if refused_unprocessed(&error) {
                 tracing::debug!(upstream = %replica.address, %error, "upstream did not take the call; trying another replica");
                 continue;
             }

@@ -127,20 +127,6 @@ where
     }
 }
 
-/// Whether an upstream's answer to a request says it never processed it, so the request may go
-/// to another replica: the stream was past the upstream's GOAWAY, or refused.
-pub fn refused_unprocessed(error: &hyper::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if let Some(h2) = current.downcast_ref::<h2::Error>() {
-            return h2.reason() == Some(h2::Reason::REFUSED_STREAM)
-                || (h2.is_go_away() && h2.is_remote());
-        }
-        source = current.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
