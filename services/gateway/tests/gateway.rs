@@ -563,27 +563,35 @@ async fn fake_replica(
     hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) -> std::net::SocketAddr {
     use std::sync::atomic::Ordering;
+    serve_fake(move |request| {
+        let (serving, hits) = (serving.clone(), hits.clone());
+        async move {
+            if request.uri().path() != "/grpc.health.v1.Health/Check" {
+                hits.fetch_add(1, Ordering::Relaxed);
+                return tonic::Status::not_found("fake").into_http::<tonic::body::Body>();
+            }
+            health_response(serving.load(Ordering::Relaxed))
+        }
+    })
+    .await
+}
+
+/// Serves HTTP/2 on a loopback port, answering every request with `answer`.
+async fn serve_fake<F, Answer>(answer: F) -> std::net::SocketAddr
+where
+    F: Fn(http::Request<hyper::body::Incoming>) -> Answer + Clone + Send + Sync + 'static,
+    Answer: std::future::Future<Output = http::Response<tonic::body::Body>> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (serving, hits) = (serving.clone(), hits.clone());
+            let answer = answer.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(
-                    move |request: http::Request<hyper::body::Incoming>| {
-                        let (serving, hits) = (serving.clone(), hits.clone());
-                        async move {
-                            if request.uri().path() != "/grpc.health.v1.Health/Check" {
-                                hits.fetch_add(1, Ordering::Relaxed);
-                                return Ok::<_, std::convert::Infallible>(
-                                    tonic::Status::not_found("fake")
-                                        .into_http::<tonic::body::Body>(),
-                                );
-                            }
-                            Ok(health_response(serving.load(Ordering::Relaxed)))
-                        }
-                    },
-                );
+                let service = hyper::service::service_fn(move |request| {
+                    let answered = answer(request);
+                    async move { Ok::<_, std::convert::Infallible>(answered.await) }
+                });
                 let _ =
                     hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
                         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -649,53 +657,39 @@ async fn not_serving_replicas_are_ejected_and_readmitted_when_healthy() {
 /// 0; health checks say SERVING.
 async fn echo_replica() -> std::net::SocketAddr {
     use http_body_util::BodyExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(
-                    |request: http::Request<hyper::body::Incoming>| async move {
-                        if request.uri().path() == "/grpc.health.v1.Health/Check" {
-                            return Ok::<_, std::convert::Infallible>(health_response(true));
-                        }
-                        let (queue, mut queued) = tokio::sync::mpsc::channel(4);
-                        let mut incoming = request.into_body();
-                        tokio::spawn(async move {
-                            while let Some(Ok(frame)) = incoming.frame().await {
-                                if let Ok(data) = frame.into_data()
-                                    && queue.send(hyper::body::Frame::data(data)).await.is_err()
-                                {
-                                    return;
-                                }
-                            }
-                            let mut trailers = http::HeaderMap::new();
-                            trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
-                            let _ = queue.send(hyper::body::Frame::trailers(trailers)).await;
-                        });
-                        let frames = futures::stream::poll_fn(move |cx| {
-                            queued
-                                .poll_recv(cx)
-                                .map(|frame| frame.map(Ok::<_, std::convert::Infallible>))
-                        });
-                        let mut response = http::Response::new(tonic::body::Body::new(
-                            http_body_util::StreamBody::new(frames),
-                        ));
-                        response.headers_mut().insert(
-                            "content-type",
-                            http::HeaderValue::from_static("application/grpc"),
-                        );
-                        Ok(response)
-                    },
-                );
-                let _ =
-                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-            });
+    serve_fake(|request| async move {
+        if request.uri().path() == "/grpc.health.v1.Health/Check" {
+            return health_response(true);
         }
-    });
-    addr
+        let (queue, mut queued) = tokio::sync::mpsc::channel(4);
+        let mut incoming = request.into_body();
+        tokio::spawn(async move {
+            while let Some(Ok(frame)) = incoming.frame().await {
+                if let Ok(data) = frame.into_data()
+                    && queue.send(hyper::body::Frame::data(data)).await.is_err()
+                {
+                    return;
+                }
+            }
+            let mut trailers = http::HeaderMap::new();
+            trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+            let _ = queue.send(hyper::body::Frame::trailers(trailers)).await;
+        });
+        let frames = futures::stream::poll_fn(move |cx| {
+            queued
+                .poll_recv(cx)
+                .map(|frame| frame.map(Ok::<_, std::convert::Infallible>))
+        });
+        let mut response = http::Response::new(tonic::body::Body::new(
+            http_body_util::StreamBody::new(frames),
+        ));
+        response.headers_mut().insert(
+            "content-type",
+            http::HeaderValue::from_static("application/grpc"),
+        );
+        response
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
