@@ -38,7 +38,8 @@ pub struct KeyRecord {
 #[derive(Debug, Clone)]
 struct Cached {
     at: Instant,
-    found: Option<(String, Principal)>,
+    /// Shared, so a cache hit copies a pointer rather than the hash and principal.
+    found: Option<Arc<(String, Principal)>>,
 }
 
 /// The key store.
@@ -49,10 +50,7 @@ pub struct Keys {
 }
 
 fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
 /// Splits `kefu_<id>_<secret>`.
@@ -166,7 +164,7 @@ impl Keys {
         let found = match cached {
             Some(c) => c.found,
             None => {
-                let found = self.load(id).await?;
+                let found = self.load(id).await?.map(Arc::new);
                 if let Ok(mut cache) = self.cache.write() {
                     if cache.len() > 100_000 {
                         cache.clear();
@@ -182,8 +180,10 @@ impl Keys {
                 found
             }
         };
-        Ok(found.and_then(|(stored_hash, principal)| {
-            bool::from(stored_hash.as_bytes().ct_eq(hash(secret).as_bytes())).then_some(principal)
+        Ok(found.and_then(|found| {
+            let (stored_hash, principal) = &*found;
+            bool::from(stored_hash.as_bytes().ct_eq(hash(secret).as_bytes()))
+                .then(|| principal.clone())
         }))
     }
 
@@ -224,5 +224,14 @@ mod tests {
         assert_eq!(split(&format!("kefu_{id}_")), None);
         assert_eq!(split("Bearer x"), None);
         assert!(is_api_key("kefu_x") && !is_api_key("eyJhbGciOi"));
+    }
+
+    #[test]
+    fn secrets_hash_to_lowercase_hex_sha256() {
+        // The published SHA-256 test vector for "abc": stored hashes must keep this form.
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -757,3 +757,150 @@ async fn streams_far_larger_than_the_flow_control_windows_pass_both_ways() {
     assert_eq!(received.len(), sent.len());
     assert!(received == sent, "the echoed bytes differ from those sent");
 }
+
+#[derive(serde::Serialize)]
+struct TokenClaims<'a> {
+    sub: &'a str,
+    role: &'a str,
+    iss: &'a str,
+    aud: &'a str,
+    exp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_id: Option<&'a str>,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwts_reach_the_services_as_the_principal_they_name() {
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode};
+    const SECRET: &[u8] = b"gateway-test-hs256-secret";
+    let private_pem = include_bytes!("fixtures/rs256-test-private.pem");
+    let public_pem = include_bytes!("fixtures/rs256-test-public.pem");
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let gw = gateway(&key, upstream(&backend), |config| {
+        config.jwt = Some(kefu_gateway::auth::JwtConfig {
+            hs256: Some(DecodingKey::from_secret(SECRET)),
+            rs256: Some(DecodingKey::from_rsa_pem(public_pem).unwrap()),
+            issuer: "https://login.example.com".into(),
+            audience: "kefu".into(),
+        });
+    })
+    .await;
+    let mut client = Customers::new(gw.channel().await);
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut names = Vec::new();
+    for display_name in ["Mei", "Jun"] {
+        let created = client
+            .create_customer(with_bearer(
+                cpb::CreateCustomerRequest {
+                    customer: Some(cpb::Customer {
+                        display_name: display_name.into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &admin_key,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        names.push(created.name);
+    }
+    let mei_id = names[0].trim_start_matches("customers/").to_owned();
+    let claims = |role, aud, exp, customer_id| TokenClaims {
+        sub: "user-7",
+        role,
+        iss: "https://login.example.com",
+        aud,
+        exp,
+        customer_id,
+    };
+    let hs256 = |c: &TokenClaims<'_>| {
+        encode(
+            &Header::new(Algorithm::HS256),
+            c,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
+    };
+    let rs256 = |c: &TokenClaims<'_>| {
+        encode(
+            &Header::new(Algorithm::RS256),
+            c,
+            &EncodingKey::from_rsa_pem(private_pem).unwrap(),
+        )
+        .unwrap()
+    };
+    let in_an_hour = unix_now() + 3600;
+
+    // An HS256 agent token lists every customer.
+    let agent = hs256(&claims("AGENT", "kefu", in_an_hour, None));
+    let listed = client
+        .list_customers(with_bearer(cpb::ListCustomersRequest::default(), &agent))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.customers.len(), 2);
+
+    // An RS256 customer token acts as that customer only: its own record, nobody else's, no list.
+    let mei = rs256(&claims("CUSTOMER", "kefu", in_an_hour, Some(&mei_id)));
+    let own = client
+        .get_customer(with_bearer(
+            cpb::GetCustomerRequest {
+                name: names[0].clone(),
+            },
+            &mei,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.display_name, "Mei");
+    let other = client
+        .get_customer(with_bearer(
+            cpb::GetCustomerRequest {
+                name: names[1].clone(),
+            },
+            &mei,
+        ))
+        .await;
+    assert!(
+        matches!(
+            other.as_ref().map_err(tonic::Status::code),
+            Err(Code::PermissionDenied | Code::NotFound)
+        ),
+        "{other:?}"
+    );
+    assert_status(
+        client
+            .list_customers(with_bearer(cpb::ListCustomersRequest::default(), &mei))
+            .await,
+        Code::PermissionDenied,
+        &[],
+    );
+
+    // Expired, for another audience, or signed with the wrong key: UNAUTHENTICATED at the gateway.
+    let expired = hs256(&claims("ADMIN", "kefu", unix_now() - 3600, None));
+    let elsewhere = rs256(&claims("ADMIN", "another-api", in_an_hour, None));
+    let forged = encode(
+        &Header::new(Algorithm::HS256),
+        &claims("ADMIN", "kefu", in_an_hour, None),
+        &EncodingKey::from_secret(b"guessed"),
+    )
+    .unwrap();
+    for token in [expired, elsewhere, forged] {
+        assert_status(
+            client
+                .list_customers(with_bearer(cpb::ListCustomersRequest::default(), &token))
+                .await,
+            Code::Unauthenticated,
+            &[],
+        );
+    }
+}
