@@ -1,13 +1,21 @@
 //! The replicas of one upstream service: one multiplexed HTTP/2 connection each, active health
 //! checks (grpc.health.v1), passive ejection on transport failure, and power-of-two-choices
 //! balancing on requests in flight.
+//!
+//! Each configured `host:port` is resolved again on every health round and every address it
+//! resolves to is a replica of its own, so a name with several addresses (a Kubernetes headless
+//! Service) spreads requests over all its pods, and pods that come and go are followed.
 
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 
 use crate::upstream::Connection;
@@ -20,12 +28,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// One replica.
 #[derive(Debug)]
 pub struct Replica {
-    /// `host:port`.
+    /// Where to connect: a resolved `ip:port`, or the configured `host:port` while it does not
+    /// resolve.
     pub address: String,
     in_flight: AtomicUsize,
     healthy: AtomicBool,
-    /// `address` as a URI authority; `None` if it is not one (connecting then fails).
+    /// The configured `host:port` as the requests' authority; `None` if it is not one
+    /// (connecting then fails).
     pub authority: Option<http::uri::Authority>,
+    /// grpc.health.v1 client over a connection of its own, opened on first use.
+    health: Option<HealthClient<Channel>>,
     /// The open connection, read on every request without waiting.
     connection: std::sync::RwLock<Option<Connection>>,
     /// Held while (re)connecting, so concurrent requests do not open several connections.
@@ -43,9 +55,13 @@ impl Drop for InFlight {
 }
 
 impl Replica {
-    fn new(address: String) -> Self {
+    fn new(address: String, target: &str) -> Self {
+        let health = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+            .ok()
+            .map(|e| HealthClient::new(e.connect_timeout(CONNECT_TIMEOUT).connect_lazy()));
         Self {
-            authority: address.parse().ok(),
+            authority: target.parse().ok(),
+            health,
             address,
             in_flight: AtomicUsize::new(0),
             // Healthy until a check or a request says otherwise, so the first calls need not wait.
@@ -128,28 +144,106 @@ impl Replica {
 pub struct Pool {
     /// `customers`, `tickets`, …
     pub name: String,
-    replicas: Vec<Arc<Replica>>,
+    /// The configured `host:port` targets.
+    targets: Vec<String>,
+    /// What each target last resolved to, kept while its name does not resolve (a DNS blip
+    /// must not empty the pool).
+    resolved: std::sync::Mutex<HashMap<String, Vec<SocketAddr>>>,
+    replicas: std::sync::RwLock<Vec<Arc<Replica>>>,
+}
+
+/// Resolves `host:port` with the system resolver (IP literals need no lookup).
+pub async fn resolve(target: String) -> std::io::Result<Vec<SocketAddr>> {
+    let lookup = tokio::net::lookup_host(target);
+    match tokio::time::timeout(CONNECT_TIMEOUT, lookup).await {
+        Ok(addresses) => Ok(addresses?.collect()),
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "name resolution timed out",
+        )),
+    }
 }
 
 impl Pool {
-    /// A pool over `addresses` (`host:port`).
+    /// A pool over `addresses` (`host:port`), one replica per target until [`Pool::refresh`]
+    /// resolves them.
     pub fn new(name: &str, addresses: &[String]) -> Self {
         Self {
             name: name.to_owned(),
-            replicas: addresses
-                .iter()
-                .cloned()
-                .map(Replica::new)
-                .map(Arc::new)
-                .collect(),
+            targets: addresses.to_vec(),
+            resolved: std::sync::Mutex::default(),
+            replicas: std::sync::RwLock::new(
+                addresses
+                    .iter()
+                    .map(|target| Arc::new(Replica::new(target.clone(), target)))
+                    .collect(),
+            ),
         }
+    }
+
+    /// Resolves every target with `resolve` and makes the replicas the addresses found. A
+    /// replica whose address is still there is kept as it is (connection, health, load); a
+    /// target that fails to resolve keeps its last addresses, or its name if it never resolved.
+    pub async fn refresh<R, F>(&self, resolve: R)
+    where
+        R: Fn(String) -> F,
+        F: Future<Output = std::io::Result<Vec<SocketAddr>>>,
+    {
+        let mut wanted: Vec<(String, &str)> = Vec::new();
+        for target in &self.targets {
+            let found = match resolve(target.clone()).await {
+                Ok(addresses) if !addresses.is_empty() => {
+                    if let Ok(mut resolved) = self.resolved.lock() {
+                        resolved.insert(target.clone(), addresses.clone());
+                    }
+                    Some(addresses)
+                }
+                Ok(_) | Err(_) => self
+                    .resolved
+                    .lock()
+                    .ok()
+                    .and_then(|resolved| resolved.get(target).cloned()),
+            };
+            match found {
+                Some(addresses) => {
+                    wanted.extend(addresses.iter().map(|a| (a.to_string(), target.as_str())));
+                }
+                None => wanted.push((target.clone(), target)),
+            }
+        }
+        let mut seen = HashSet::new();
+        wanted.retain(|(address, _)| seen.insert(address.clone()));
+        let Ok(mut replicas) = self.replicas.write() else {
+            return;
+        };
+        let current: HashMap<&str, &Arc<Replica>> =
+            replicas.iter().map(|r| (r.address.as_str(), r)).collect();
+        let next: Vec<Arc<Replica>> = wanted
+            .iter()
+            .map(|(address, target)| match current.get(address.as_str()) {
+                Some(kept) => Arc::clone(kept),
+                None => {
+                    tracing::info!(service = %self.name, upstream = %address, "upstream replica added");
+                    Arc::new(Replica::new(address.clone(), target))
+                }
+            })
+            .collect();
+        for gone in replicas.iter().filter(|r| !seen.contains(&r.address)) {
+            tracing::info!(service = %self.name, upstream = %gone.address, "upstream replica removed");
+        }
+        *replicas = next;
+    }
+
+    /// The current replicas.
+    pub fn replicas(&self) -> Vec<Arc<Replica>> {
+        self.replicas.read().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// Replicas in the order to try them: the better of two random healthy ones first (fewer
     /// requests in flight), then the other healthy ones, then the ejected ones as a last resort.
     pub fn candidates(&self) -> Vec<Arc<Replica>> {
         let (mut healthy, ejected): (Vec<_>, Vec<_>) =
-            self.replicas.iter().cloned().partition(|r| r.is_healthy());
+            self.replicas().into_iter().partition(|r| r.is_healthy());
         if healthy.len() >= 2 {
             let mut rng = rand::rng();
             let a = rng.random_range(0..healthy.len());
@@ -167,23 +261,17 @@ impl Pool {
 
     /// Whether any replica is healthy.
     pub fn any_healthy(&self) -> bool {
-        self.replicas.iter().any(|r| r.is_healthy())
+        self.replicas().iter().any(|r| r.is_healthy())
     }
 
-    /// Checks every replica's grpc.health.v1 status each `interval` until `stop`.
+    /// Each `interval` until `stop`: resolves the targets again, then checks every replica's
+    /// grpc.health.v1 status.
     pub async fn check_health(self: Arc<Self>, interval: Duration, stop: CancellationToken) {
-        let clients: Vec<_> = self
-            .replicas
-            .iter()
-            .map(|r| {
-                tonic::transport::Endpoint::from_shared(format!("http://{}", r.address))
-                    .map(|e| HealthClient::new(e.connect_timeout(CONNECT_TIMEOUT).connect_lazy()))
-            })
-            .collect();
         loop {
-            for (replica, client) in self.replicas.iter().zip(&clients) {
-                let healthy = match client {
-                    Ok(client) => {
+            self.refresh(resolve).await;
+            for replica in self.replicas() {
+                let healthy = match &replica.health {
+                    Some(client) => {
                         let mut client = client.clone();
                         let check = client.check(HealthCheckRequest {
                             service: String::new(),
@@ -193,7 +281,7 @@ impl Pool {
                             Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32
                         )
                     }
-                    Err(_) => false,
+                    None => false,
                 };
                 replica.mark(healthy);
             }
@@ -202,5 +290,137 @@ impl Pool {
                 () = tokio::time::sleep(interval) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A resolver answering from a table that the test edits; a missing name fails to resolve.
+    #[derive(Clone, Default)]
+    struct FakeDns(Arc<Mutex<HashMap<String, Vec<SocketAddr>>>>);
+
+    impl FakeDns {
+        fn set(&self, name: &str, addresses: &[&str]) {
+            let addresses = addresses.iter().map(|a| a.parse().unwrap()).collect();
+            self.0.lock().unwrap().insert(name.to_owned(), addresses);
+        }
+
+        fn forget(&self, name: &str) {
+            self.0.lock().unwrap().remove(name);
+        }
+
+        fn resolver(
+            &self,
+        ) -> impl Fn(String) -> std::future::Ready<std::io::Result<Vec<SocketAddr>>> {
+            let table = self.0.clone();
+            move |name| {
+                std::future::ready(table.lock().unwrap().get(&name).cloned().ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such name")
+                }))
+            }
+        }
+    }
+
+    fn addresses(pool: &Pool) -> Vec<String> {
+        pool.replicas().iter().map(|r| r.address.clone()).collect()
+    }
+
+    fn replica(pool: &Pool, address: &str) -> Arc<Replica> {
+        pool.replicas()
+            .into_iter()
+            .find(|r| r.address == address)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_address_a_target_resolves_to_is_a_replica_and_changes_are_followed() {
+        let dns = FakeDns::default();
+        let pool = Pool::new(
+            "customers",
+            &["customers:50061".into(), "10.0.0.9:50061".into()],
+        );
+        // Before the first resolution: one replica per target, connected to by name.
+        assert_eq!(addresses(&pool), ["customers:50061", "10.0.0.9:50061"]);
+
+        dns.set("customers:50061", &["10.0.0.1:50061", "10.0.0.2:50061"]);
+        dns.set("10.0.0.9:50061", &["10.0.0.9:50061"]);
+        pool.refresh(dns.resolver()).await;
+        assert_eq!(
+            addresses(&pool),
+            ["10.0.0.1:50061", "10.0.0.2:50061", "10.0.0.9:50061"]
+        );
+        // Requests keep naming the configured service, whichever pod serves them.
+        assert_eq!(
+            replica(&pool, "10.0.0.2:50061")
+                .authority
+                .as_ref()
+                .map(|a| a.as_str()),
+            Some("customers:50061")
+        );
+
+        // A pod goes, another comes: the one that stayed keeps its state (here: ejected).
+        let stayed = replica(&pool, "10.0.0.2:50061");
+        stayed.eject();
+        dns.set("customers:50061", &["10.0.0.2:50061", "10.0.0.3:50061"]);
+        pool.refresh(dns.resolver()).await;
+        assert_eq!(
+            addresses(&pool),
+            ["10.0.0.2:50061", "10.0.0.3:50061", "10.0.0.9:50061"]
+        );
+        let still = replica(&pool, "10.0.0.2:50061");
+        assert!(Arc::ptr_eq(&stayed, &still) && !still.is_healthy());
+        assert!(replica(&pool, "10.0.0.3:50061").is_healthy());
+
+        // A failed lookup keeps the last addresses rather than emptying the pool.
+        dns.forget("customers:50061");
+        pool.refresh(dns.resolver()).await;
+        assert_eq!(
+            addresses(&pool),
+            ["10.0.0.2:50061", "10.0.0.3:50061", "10.0.0.9:50061"]
+        );
+        // So does a lookup that answers with nothing.
+        dns.set("customers:50061", &[]);
+        pool.refresh(dns.resolver()).await;
+        assert_eq!(addresses(&pool).len(), 3);
+    }
+
+    #[tokio::test]
+    async fn unresolved_names_stay_replicas_by_name_and_shared_addresses_count_once() {
+        let dns = FakeDns::default();
+        let pool = Pool::new(
+            "tickets",
+            &[
+                "tickets-a:50062".into(),
+                "tickets-b:50062".into(),
+                "nowhere:50062".into(),
+            ],
+        );
+        dns.set("tickets-a:50062", &["10.0.1.1:50062"]);
+        dns.set("tickets-b:50062", &["10.0.1.1:50062", "10.0.1.2:50062"]);
+        pool.refresh(dns.resolver()).await;
+        assert_eq!(
+            addresses(&pool),
+            ["10.0.1.1:50062", "10.0.1.2:50062", "nowhere:50062"]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_system_resolver_reads_ip_literals_and_localhost() {
+        let literal = resolve("127.0.0.1:50061".into()).await.unwrap();
+        assert_eq!(literal, ["127.0.0.1:50061".parse::<SocketAddr>().unwrap()]);
+        let localhost = resolve("localhost:50061".into()).await.unwrap();
+        assert!(
+            localhost
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 50061)
+        );
+        assert!(!localhost.is_empty());
+        assert!(resolve("not an address".into()).await.is_err());
     }
 }

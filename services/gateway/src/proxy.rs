@@ -214,11 +214,21 @@ impl Gateway {
             headers.insert(REQUEST_ID, value);
         }
         kefu_server::outgoing::inject_into_headers(headers);
-        let deadline = headers
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout)
-            .map(|d| d.min(self.max_timeout));
+        let deadline = match headers.get("grpc-timeout") {
+            None => None,
+            Some(value) => {
+                let parsed = value.to_str().ok().and_then(parse_grpc_timeout);
+                let Some(timeout) = parsed else {
+                    return Err((
+                        Status::invalid_argument(
+                            "grpc-timeout must be 1 to 8 digits and a unit (H, M, S, m, u or n)",
+                        ),
+                        Some(principal),
+                    ));
+                };
+                Some(timeout.min(self.max_timeout))
+            }
+        };
         if let Some(deadline) = deadline {
             // Milliseconds, at most 8 digits (27 h): more than any cap.
             let millis = deadline.as_millis().min(99_999_999);

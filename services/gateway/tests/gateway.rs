@@ -904,3 +904,222 @@ async fn jwts_reach_the_services_as_the_principal_they_name() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstreams_given_by_host_name_are_resolved_and_served() {
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let by_name: HashMap<String, Vec<String>> = [(
+        "customers".to_owned(),
+        vec![format!("localhost:{}", backend.addr.port())],
+    )]
+    .into_iter()
+    .collect();
+    let gw = gateway(&key, by_name, |_| {}).await;
+    let mut client = Customers::new(gw.channel().await);
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    // Before and after health rounds have re-resolved the name (every 200 ms here).
+    for round in 0..3 {
+        let created = client
+            .create_customer(with_bearer(
+                cpb::CreateCustomerRequest {
+                    customer: Some(cpb::Customer {
+                        display_name: format!("Round {round}"),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &admin_key,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(created.display_name, format!("Round {round}"));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let mut health = tonic_health::pb::health_client::HealthClient::new(gw.channel().await);
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "kefu.customers.v1.CustomerService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(
+        status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+}
+
+/// The grpc-status of a response, from its headers (trailers-only) or its trailers.
+async fn grpc_status(response: h2::client::ResponseFuture) -> String {
+    let response = response.await.unwrap();
+    if let Some(status) = response.headers().get("grpc-status") {
+        return status.to_str().unwrap().to_owned();
+    }
+    let mut body = response.into_body();
+    while let Some(data) = body.data().await {
+        data.unwrap();
+    }
+    let trailers = body.trailers().await.unwrap().unwrap();
+    trailers
+        .get("grpc-status")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Reads until the peer closes; fails the test if it keeps the connection open.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the gateway kept a broken connection open");
+    received
+}
+
+/// The frame types in a run of HTTP/2 frames.
+fn frame_types(mut bytes: &[u8]) -> Vec<u8> {
+    let mut types = Vec::new();
+    while bytes.len() >= 9 {
+        let length = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
+        types.push(bytes[3]);
+        bytes = &bytes[(9 + length).min(bytes.len())..];
+    }
+    types
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_and_garbage_headers_get_clean_errors_and_the_gateway_stays_up() {
+    use tokio::io::AsyncWriteExt;
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let gw = gateway(&key, upstream(&backend), |_| {}).await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+
+    // Not HTTP/2 at all: the connection is closed.
+    let mut http1 = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    http1
+        .write_all(b"GET / HTTP/1.1\r\nHost: kefu\r\n\r\n")
+        .await
+        .unwrap();
+    read_until_closed(&mut http1).await;
+
+    // A valid preface, then a SETTINGS frame of 5 bytes (it must be a multiple of 6): GOAWAY.
+    let mut broken = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    broken
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    broken
+        .write_all(&[0, 0, 5, 0x4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5])
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut broken).await;
+    assert!(
+        frame_types(&answer).contains(&0x7),
+        "no GOAWAY in {answer:?}"
+    );
+
+    // Garbage in well-formed frames: each call gets a gRPC status, the connection lives on.
+    let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let (sender, connection) = h2::client::handshake(stream).await.unwrap();
+    tokio::spawn(connection);
+    let call = |path: &str, headers: &[(&str, &[u8])]| {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}{path}", gw.addr))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers");
+        for (name, value) in headers {
+            request = request.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+        }
+        let sender = sender.clone();
+        let request = request.body(()).unwrap();
+        async move {
+            let mut sender = sender.ready().await.unwrap();
+            let (response, mut body) = sender.send_request(request, false).unwrap();
+            // One empty gRPC message: a valid request for any method whose fields are optional.
+            body.send_data(bytes::Bytes::from_static(&[0; 5]), true)
+                .unwrap();
+            grpc_status(response).await
+        }
+    };
+    let bearer = format!("Bearer {admin_key}");
+    let get = "/kefu.customers.v1.CustomerService/GetCustomer";
+    // Credentials that are not text.
+    assert_eq!(
+        call(get, &[("authorization", b"Bearer \xff\xfe\x80")]).await,
+        "16"
+    );
+    // A deadline that is not one: INVALID_ARGUMENT, nothing forwarded (the same call with a
+    // good deadline succeeds).
+    let list = "/kefu.customers.v1.CustomerService/ListCustomers";
+    assert_eq!(
+        call(
+            list,
+            &[
+                ("authorization", bearer.as_bytes()),
+                ("grpc-timeout", b"5S")
+            ]
+        )
+        .await,
+        "0"
+    );
+    for timeout in [&b"banana"[..], b"5", b"123456789S", b"\xff1S"] {
+        assert_eq!(
+            call(
+                list,
+                &[
+                    ("authorization", bearer.as_bytes()),
+                    ("grpc-timeout", timeout)
+                ]
+            )
+            .await,
+            "3",
+            "grpc-timeout {timeout:?}"
+        );
+    }
+    // Paths that name no kefu method: UNIMPLEMENTED.
+    for path in [
+        "/",
+        "/%ff%fe",
+        "/kefu.customers.v1.CustomerService",
+        "/kefu.nothing.v1.X/Y",
+    ] {
+        assert_eq!(
+            call(path, &[("authorization", bearer.as_bytes())]).await,
+            "12",
+            "{path}"
+        );
+    }
+
+    // The gateway still serves well-formed calls, on a new connection and on the same one.
+    let mut client = Customers::new(gw.channel().await);
+    client
+        .list_customers(with_bearer(
+            cpb::ListCustomersRequest::default(),
+            &admin_key,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        call(
+            "/kefu.customers.v1.CustomerService/ListCustomers",
+            &[("authorization", bearer.as_bytes())]
+        )
+        .await,
+        "0"
+    );
+}
