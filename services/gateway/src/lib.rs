@@ -240,6 +240,8 @@ impl Prepared {
         builder
             .timer(TokioTimer::new())
             .keep_alive_interval(Duration::from_secs(30))
+            // gRPC's own hard limit on a call's metadata: room for large JWTs, none for abuse.
+            .max_header_list_size(16 * 1024)
             .max_concurrent_streams(1024);
         tokio::pin!(shutdown);
         loop {

@@ -1105,6 +1105,42 @@ async fn malformed_frames_and_garbage_headers_get_clean_errors_and_the_gateway_s
         );
     }
 
+    // A header block far over any sane size (1 MiB): refused, on its own connection, promptly.
+    let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let (mut huge_sender, huge_connection) = h2::client::Builder::new()
+        .max_send_buffer_size(4 * 1024 * 1024)
+        .handshake::<_, bytes::Bytes>(stream)
+        .await
+        .unwrap();
+    tokio::spawn(huge_connection);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!(
+            "http://{}/kefu.customers.v1.CustomerService/ListCustomers",
+            gw.addr
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("authorization", bearer.as_str())
+        .header("x-padding", "p".repeat(1024 * 1024))
+        .body(())
+        .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(5), async {
+        let (response, mut body) = huge_sender.send_request(request, false)?;
+        body.send_data(bytes::Bytes::from_static(&[0; 5]), true)?;
+        let response = response.await?;
+        Ok::<_, h2::Error>((
+            response.status(),
+            response.headers().get("grpc-status").cloned(),
+        ))
+    })
+    .await
+    .expect("an oversized header block got no answer");
+    assert!(
+        !matches!(&outcome, Ok((status, Some(code))) if *status == 200 && code == "0"),
+        "an oversized header block was served: {outcome:?}"
+    );
+
     // The gateway still serves well-formed calls, on a new connection and on the same one.
     let mut client = Customers::new(gw.channel().await);
     client
