@@ -109,6 +109,24 @@ fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
+/// Creates a customer called `display_name` through the gateway, authenticated with `token`.
+async fn create_customer(client: &mut Customers, token: &str, display_name: &str) -> cpb::Customer {
+    client
+        .create_customer(with_bearer(
+            cpb::CreateCustomerRequest {
+                customer: Some(cpb::Customer {
+                    display_name: display_name.into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 fn upstream(server: &TestServer) -> HashMap<String, Vec<String>> {
     [("customers".to_owned(), vec![server.addr.to_string()])]
         .into_iter()
@@ -122,20 +140,7 @@ async fn api_keys_authenticate_and_client_principals_are_replaced() {
     let gw = gateway(&key, upstream(&backend), |_| {}).await;
     let mut client = Customers::new(gw.channel().await);
     let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
-    let created = client
-        .create_customer(with_bearer(
-            cpb::CreateCustomerRequest {
-                customer: Some(cpb::Customer {
-                    display_name: "Through the gateway".into(),
-                    ..Default::default()
-                }),
-                request_id: String::new(),
-            },
-            &admin_key,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_customer(&mut client, &admin_key, "Through the gateway").await;
     assert_eq!(created.display_name, "Through the gateway");
 
     // No credentials, a wrong key, garbage: UNAUTHENTICATED.
@@ -427,19 +432,7 @@ async fn event_streams_flow_through_the_gateway() {
         .unwrap()
         .into_inner();
     for i in 0..3 {
-        client
-            .create_customer(with_bearer(
-                cpb::CreateCustomerRequest {
-                    customer: Some(cpb::Customer {
-                        display_name: format!("Streamed {i}"),
-                        ..Default::default()
-                    }),
-                    request_id: String::new(),
-                },
-                &admin_key,
-            ))
-            .await
-            .unwrap();
+        create_customer(&mut client, &admin_key, &format!("Streamed {i}")).await;
     }
     let mut cursors = Vec::new();
     while cursors.len() < 3 {
@@ -758,17 +751,6 @@ async fn streams_far_larger_than_the_flow_control_windows_pass_both_ways() {
     assert!(received == sent, "the echoed bytes differ from those sent");
 }
 
-#[derive(serde::Serialize)]
-struct TokenClaims<'a> {
-    sub: &'a str,
-    role: &'a str,
-    iss: &'a str,
-    aud: &'a str,
-    exp: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    customer_id: Option<&'a str>,
-}
-
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -797,32 +779,24 @@ async fn jwts_reach_the_services_as_the_principal_they_name() {
     let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
     let mut names = Vec::new();
     for display_name in ["Mei", "Jun"] {
-        let created = client
-            .create_customer(with_bearer(
-                cpb::CreateCustomerRequest {
-                    customer: Some(cpb::Customer {
-                        display_name: display_name.into(),
-                        ..Default::default()
-                    }),
-                    request_id: String::new(),
-                },
-                &admin_key,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
+        let created = create_customer(&mut client, &admin_key, display_name).await;
         names.push(created.name);
     }
     let mei_id = names[0].trim_start_matches("customers/").to_owned();
-    let claims = |role, aud, exp, customer_id| TokenClaims {
-        sub: "user-7",
-        role,
-        iss: "https://login.example.com",
-        aud,
-        exp,
-        customer_id,
+    let claims = |role: &str, aud: &str, exp: u64, customer_id: Option<&str>| {
+        let mut claims = serde_json::json!({
+            "sub": "user-7",
+            "role": role,
+            "iss": "https://login.example.com",
+            "aud": aud,
+            "exp": exp,
+        });
+        if let Some(customer_id) = customer_id {
+            claims["customer_id"] = customer_id.into();
+        }
+        claims
     };
-    let hs256 = |c: &TokenClaims<'_>| {
+    let hs256 = |c: &serde_json::Value| {
         encode(
             &Header::new(Algorithm::HS256),
             c,
@@ -830,7 +804,7 @@ async fn jwts_reach_the_services_as_the_principal_they_name() {
         )
         .unwrap()
     };
-    let rs256 = |c: &TokenClaims<'_>| {
+    let rs256 = |c: &serde_json::Value| {
         encode(
             &Header::new(Algorithm::RS256),
             c,
@@ -920,20 +894,7 @@ async fn upstreams_given_by_host_name_are_resolved_and_served() {
     let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
     // Before and after health rounds have re-resolved the name (every 200 ms here).
     for round in 0..3 {
-        let created = client
-            .create_customer(with_bearer(
-                cpb::CreateCustomerRequest {
-                    customer: Some(cpb::Customer {
-                        display_name: format!("Round {round}"),
-                        ..Default::default()
-                    }),
-                    request_id: String::new(),
-                },
-                &admin_key,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
+        let created = create_customer(&mut client, &admin_key, &format!("Round {round}")).await;
         assert_eq!(created.display_name, format!("Round {round}"));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
