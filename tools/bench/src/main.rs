@@ -51,18 +51,22 @@ enum Command {
     /// Unary RPC throughput and latency: straight to a service, through kefu-gateway, and
     /// through nginx's grpc_pass (when `nginx` is on the PATH), in one run.
     Unary {
-        /// Seconds per throughput measurement.
+        /// Seconds of throughput measurement per path (in one-second slices, paths interleaved).
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         /// Requests in flight for the throughput measurement.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
-        /// Calls for the one-in-flight latency measurement.
+        /// Calls per path for the one-in-flight latency measurement (paths in rotation).
         #[arg(long, default_value_t = 5000)]
         calls: usize,
         /// Runtime worker threads of the gateway process (nginx runs one worker here).
         #[arg(long, default_value_t = 2)]
         gateway_threads: usize,
+        /// A kefu-gateway binary to measure (default: the one next to kefu-bench); give it more
+        /// than once to compare builds in the same interleaved run.
+        #[arg(long)]
+        gateway_binary: Vec<std::path::PathBuf>,
     },
 }
 
@@ -312,12 +316,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             concurrency,
             calls,
             gateway_threads,
+            gateway_binary,
         } => {
             unary::run(
                 Duration::from_secs(seconds),
                 concurrency,
                 calls,
                 gateway_threads,
+                gateway_binary,
             )
             .await
         }

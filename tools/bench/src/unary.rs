@@ -20,16 +20,102 @@ type Client = cpb::customer_service_client::CustomerServiceClient<Channel>;
 /// How a path authenticates: the services trust a signed principal, the gateway wants a key.
 #[derive(Clone)]
 struct Target {
-    name: &'static str,
+    name: String,
     addr: String,
     header: (&'static str, MetadataValue<tonic::metadata::Ascii>),
+    /// The proxy process whose CPU time is read (none for the direct path: the service runs in
+    /// this process).
+    proxy_pid: Option<u32>,
 }
 
+/// CPU time a process has used, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+#[derive(Clone, Copy, Default)]
+struct CpuTicks {
+    user: u64,
+    system: u64,
+}
+
+impl CpuTicks {
+    fn read(pid: u32) -> Option<Self> {
+        Self::parse(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    }
+
+    fn parse(stat: &str) -> Option<Self> {
+        // The command name may hold spaces and parentheses; the fields after it may not.
+        let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+        // After the name: state is field 3, utime field 14, stime field 15.
+        let user = fields.nth(11)?.parse().ok()?;
+        let system = fields.next()?.parse().ok()?;
+        Some(Self { user, system })
+    }
+
+    fn since(self, earlier: Self) -> Self {
+        Self {
+            user: self.user.saturating_sub(earlier.user),
+            system: self.system.saturating_sub(earlier.system),
+        }
+    }
+
+    fn add(&mut self, other: Self) {
+        self.user += other.user;
+        self.system += other.system;
+    }
+}
+
+/// Clock ticks per second, as `getconf CLK_TCK` reports them (100 on Linux when it cannot).
+fn ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// The child of `parent` (nginx's master) that serves connections: its one worker.
+fn child_of(parent: u32) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == parent).then_some(pid)
+        })
+}
+
+/// What one path measured.
+#[derive(Default)]
 struct Figures {
-    throughput: f64,
+    ok: u64,
     errors: u64,
-    p50: Duration,
-    p99: Duration,
+    busy: Duration,
+    latencies: Vec<Duration>,
+    /// The proxy's CPU time over the one-in-flight calls.
+    latency_cpu: CpuTicks,
+    /// The proxy's CPU time over the throughput slices.
+    throughput_cpu: CpuTicks,
+}
+
+impl Figures {
+    fn throughput(&self) -> f64 {
+        self.ok as f64 / self.busy.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn p(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        percentile(&self.latencies, p)
+    }
 }
 
 async fn connect(addr: &str) -> Result<Channel, Box<dyn std::error::Error>> {
@@ -51,26 +137,20 @@ fn request(target: &Target, name: &str) -> tonic::Request<cpb::GetCustomerReques
     request
 }
 
-async fn measure(
+/// `concurrency` calls kept in flight on `client` for `slice`; adds to `figures`.
+async fn throughput_slice(
+    client: &Client,
     target: &Target,
     customer: &str,
-    seconds: Duration,
+    slice: Duration,
     concurrency: usize,
-    calls: usize,
-) -> Result<Figures, Box<dyn std::error::Error>> {
-    let channel = connect(&target.addr).await?;
-    let client = Client::new(channel);
-    // Warm up the connections and caches.
-    for _ in 0..200 {
-        client
-            .clone()
-            .get_customer(request(target, customer))
-            .await?;
-    }
+    figures: &mut Figures,
+) -> Result<(), Box<dyn std::error::Error>> {
     let done = Arc::new(AtomicBool::new(false));
     let ok = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
+    let started = Instant::now();
     for _ in 0..concurrency {
         let (client, target, customer) = (client.clone(), target.clone(), customer.to_owned());
         let (done, ok, errors) = (done.clone(), ok.clone(), errors.clone());
@@ -87,31 +167,93 @@ async fn measure(
             }
         }));
     }
-    let started = Instant::now();
-    tokio::time::sleep(seconds).await;
+    tokio::time::sleep(slice).await;
     done.store(true, Ordering::Relaxed);
-    let elapsed = started.elapsed();
     for worker in workers {
         worker.await?;
     }
-    let throughput = ok.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64();
-    let mut latencies = Vec::with_capacity(calls);
-    for _ in 0..calls {
-        let sent = Instant::now();
-        match client.clone().get_customer(request(target, customer)).await {
-            Ok(_) => latencies.push(sent.elapsed()),
-            Err(_) => {
-                errors.fetch_add(1, Ordering::Relaxed);
+    // Calls finishing after the stop flag are counted, so the time they took is too.
+    figures.busy += started.elapsed();
+    figures.ok += ok.load(Ordering::Relaxed);
+    figures.errors += errors.load(Ordering::Relaxed);
+    Ok(())
+}
+
+/// Measures every path in turn, interleaved so that the machine's slow and fast moments fall on
+/// all of them alike: throughput in one-second slices, each round starting at the next path;
+/// latency one call at a time, each call going to the next path in rotation.
+async fn measure(
+    targets: &[Target],
+    customer: &str,
+    seconds: Duration,
+    concurrency: usize,
+    calls: usize,
+) -> Result<Vec<Figures>, Box<dyn std::error::Error>> {
+    let mut clients = Vec::new();
+    for target in targets {
+        let client = Client::new(connect(&target.addr).await?);
+        // Warm up the connections and caches.
+        for _ in 0..200 {
+            client
+                .clone()
+                .get_customer(request(target, customer))
+                .await?;
+        }
+        clients.push(client);
+    }
+    let mut figures: Vec<Figures> = targets.iter().map(|_| Figures::default()).collect();
+    let slice = Duration::from_secs(1);
+    let rounds = seconds.as_secs().max(1) as usize;
+    if !seconds.is_zero() {
+        for round in 0..rounds {
+            for offset in 0..targets.len() {
+                let i = (round + offset) % targets.len();
+                let before = targets[i].proxy_pid.and_then(CpuTicks::read);
+                throughput_slice(
+                    &clients[i],
+                    &targets[i],
+                    customer,
+                    slice,
+                    concurrency,
+                    &mut figures[i],
+                )
+                .await?;
+                if let (Some(before), Some(after)) =
+                    (before, targets[i].proxy_pid.and_then(CpuTicks::read))
+                {
+                    figures[i].throughput_cpu.add(after.since(before));
+                }
             }
         }
     }
-    latencies.sort();
-    Ok(Figures {
-        throughput,
-        errors: errors.load(Ordering::Relaxed),
-        p50: percentile(&latencies, 0.50),
-        p99: percentile(&latencies, 0.99),
-    })
+    for figures in &mut figures {
+        figures.latencies.reserve(calls);
+    }
+    let before: Vec<_> = targets
+        .iter()
+        .map(|t| t.proxy_pid.and_then(CpuTicks::read))
+        .collect();
+    for call in 0..calls {
+        for offset in 0..targets.len() {
+            let i = (call + offset) % targets.len();
+            let sent = Instant::now();
+            match clients[i]
+                .clone()
+                .get_customer(request(&targets[i], customer))
+                .await
+            {
+                Ok(_) => figures[i].latencies.push(sent.elapsed()),
+                Err(_) => figures[i].errors += 1,
+            }
+        }
+    }
+    for ((figures, target), before) in figures.iter_mut().zip(targets).zip(before) {
+        figures.latencies.sort();
+        if let (Some(before), Some(after)) = (before, target.proxy_pid.and_then(CpuTicks::read)) {
+            figures.latency_cpu = after.since(before);
+        }
+    }
+    Ok(figures)
 }
 
 /// A child process that is stopped and reaped when dropped, so an early error leaves none
@@ -142,23 +284,27 @@ impl Drop for Reaped {
 /// The `kefu-gateway` binary next to this one, in front of `upstream`, with an admin API key;
 /// access logs off (`RUST_LOG=warn`), as nginx's are in this benchmark; `threads` runtime workers.
 fn start_gateway(
-    dir: &std::path::Path,
+    data_dir: &std::path::Path,
     key_text: &str,
     upstream: &str,
     threads: usize,
+    binary: Option<&std::path::Path>,
 ) -> Result<(Reaped, String, String), Box<dyn std::error::Error>> {
     use std::io::BufRead;
-    let binary = std::env::current_exe()?
-        .parent()
-        .ok_or("no directory for kefu-bench")?
-        .join("kefu-gateway");
+    let binary = match binary {
+        Some(binary) => binary.to_owned(),
+        None => std::env::current_exe()?
+            .parent()
+            .ok_or("no directory for kefu-bench")?
+            .join("kefu-gateway"),
+    };
     if !binary.is_file() {
         return Err("build it first: cargo build --release -p kefu-gateway -p kefu-bench".into());
     }
     let command = || {
         let mut command = std::process::Command::new(&binary);
         command
-            .env("KEFU_DATA_DIR", dir.join("gateway"))
+            .env("KEFU_DATA_DIR", data_dir)
             .env("KEFU_LISTEN", "127.0.0.1:0")
             .env("KEFU_INTERNAL_KEY", key_text)
             .env("KEFU_CUSTOMERS_URL", upstream)
@@ -235,6 +381,7 @@ pub(crate) async fn run(
     concurrency: usize,
     calls: usize,
     gateway_threads: usize,
+    gateway_binaries: Vec<std::path::PathBuf>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let key_text: String = {
         use rand::Rng;
@@ -267,9 +414,10 @@ pub(crate) async fn run(
         )
         .parse()?;
     let direct = Target {
-        name: "direct",
+        name: "direct".to_owned(),
         addr: upstream.clone(),
         header: (PRINCIPAL_HEADER, principal.clone()),
+        proxy_pid: None,
     };
     let mut admin = Client::new(connect(&upstream).await?);
     let mut create = tonic::Request::new(cpb::CreateCustomerRequest {
@@ -286,60 +434,120 @@ pub(crate) async fn run(
 
     let dir = tempfile::tempdir()?;
     // The gateway runs as its own process, as nginx does and as it is deployed.
-    let (gateway, gateway_addr, api_key) =
-        start_gateway(dir.path(), &key_text, &upstream, gateway_threads)?;
-    let through_gateway = Target {
-        name: "kefu-gateway",
-        addr: gateway_addr,
-        header: ("authorization", format!("Bearer {api_key}").parse()?),
+    let binaries: Vec<Option<&std::path::Path>> = if gateway_binaries.is_empty() {
+        vec![None]
+    } else {
+        gateway_binaries.iter().map(|b| Some(b.as_path())).collect()
     };
+    let mut gateways = Vec::new();
+    let mut targets = vec![direct];
+    for (n, binary) in binaries.into_iter().enumerate() {
+        let (gateway, addr, api_key) = start_gateway(
+            &dir.path().join(format!("gateway-{n}")),
+            &key_text,
+            &upstream,
+            gateway_threads,
+            binary,
+        )?;
+        targets.push(Target {
+            name: match binary {
+                Some(binary) if gateway_binaries.len() > 1 => {
+                    format!("kefu-gateway ({})", binary.display())
+                }
+                _ => "kefu-gateway".to_owned(),
+            },
+            addr,
+            header: ("authorization", format!("Bearer {api_key}").parse()?),
+            proxy_pid: Some(gateway.0.id()),
+        });
+        gateways.push(gateway);
+    }
     let nginx = start_nginx(dir.path(), &upstream)?;
-    let mut targets = vec![direct, through_gateway];
-    if let Some((_, addr)) = &nginx {
+    if let Some((master, addr)) = &nginx {
         tokio::time::sleep(Duration::from_millis(300)).await;
         targets.push(Target {
-            name: "nginx grpc_pass",
+            name: "nginx grpc_pass".to_owned(),
             addr: addr.clone(),
             header: (PRINCIPAL_HEADER, principal.clone()),
+            proxy_pid: child_of(master.0.id()),
         });
     } else {
         println!("nginx not found on PATH: measuring direct and gateway only");
     }
     println!(
-        "unary GetCustomer (kefu-customers on SQLite), {concurrency} in flight for {} s, then {calls} calls one at a time; client, proxy and service share the machine's {} cores",
+        "unary GetCustomer (kefu-customers on SQLite), {concurrency} in flight for {} s per path (one-second slices, paths interleaved), then {calls} calls one at a time per path (paths in rotation); client, proxy and service share the machine's {} cores",
         seconds.as_secs(),
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0)
     );
+    let results = measure(&targets, &customer, seconds, concurrency, calls).await?;
     println!(
         "| path | req/s ({concurrency} in flight) | errors | p50 (1 in flight) | p99 (1 in flight) |"
     );
     println!("|---|---:|---:|---:|---:|");
-    let mut results = Vec::new();
-    for target in &targets {
-        let figures = measure(target, &customer, seconds, concurrency, calls).await?;
+    for (target, figures) in targets.iter().zip(&results) {
         println!(
             "| {} | {:.0} | {} | {:.0} µs | {:.0} µs |",
             target.name,
-            figures.throughput,
+            figures.throughput(),
             figures.errors,
-            figures.p50.as_secs_f64() * 1e6,
-            figures.p99.as_secs_f64() * 1e6
+            figures.p(0.50).as_secs_f64() * 1e6,
+            figures.p(0.99).as_secs_f64() * 1e6
         );
-        results.push((target.name, figures));
     }
     if let Some((direct, rest)) = results.split_first() {
-        for (name, figures) in rest {
+        for (target, figures) in targets[1..].iter().zip(rest) {
             println!(
-                "{name}: {:.2}× direct throughput, +{:.0} µs p50",
-                figures.throughput / direct.1.throughput,
-                (figures.p50.as_secs_f64() - direct.1.p50.as_secs_f64()) * 1e6
+                "{}: {:.2}× direct throughput, +{:.0} µs p50",
+                target.name,
+                figures.throughput() / direct.throughput().max(f64::EPSILON),
+                (figures.p(0.50).as_secs_f64() - direct.p(0.50).as_secs_f64()) * 1e6
             );
         }
     }
+    // The proxies' own CPU per call: where a gap in latency at one call in flight comes from.
+    let tick_us = 1e6 / ticks_per_second();
+    for (target, figures) in targets.iter().zip(&results) {
+        if target.proxy_pid.is_none() {
+            continue;
+        }
+        let per_call = |ticks: u64, calls: u64| ticks as f64 * tick_us / calls.max(1) as f64;
+        let measured = figures.latencies.len() as u64;
+        println!(
+            "{} CPU per call: {:.0} µs user + {:.0} µs system one at a time; {:.0} µs user + {:.0} µs system with {concurrency} in flight",
+            target.name,
+            per_call(figures.latency_cpu.user, measured),
+            per_call(figures.latency_cpu.system, measured),
+            per_call(figures.throughput_cpu.user, figures.ok),
+            per_call(figures.throughput_cpu.system, figures.ok),
+        );
+    }
     drop(nginx);
-    drop(gateway);
+    drop(gateways);
     customers.stop().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+
+    use super::CpuTicks;
+
+    #[test]
+    fn cpu_ticks_are_read_after_the_command_name() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+        let stat =
+            "4242 (nginx: worker (x)) S 4241 4241 4241 0 -1 4194624 120 0 0 0 731 95 0 0 20 0 1";
+        let ticks = CpuTicks::parse(stat).expect("parsed");
+        assert_eq!((ticks.user, ticks.system), (731, 95));
+        let later = CpuTicks {
+            user: 800,
+            system: 100,
+        };
+        let spent = later.since(ticks);
+        assert_eq!((spent.user, spent.system), (69, 5));
+        assert!(CpuTicks::parse("4242 (truncated) S 1").is_none());
+    }
 }
