@@ -6,12 +6,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-server= platform=
+server='' platform=''
 trap 'kill $server $platform 2>/dev/null || true; wait $server $platform 2>/dev/null || true; rm -rf "$work"' EXIT
 
 mkdir -p "$work/gen"
+mapfile -t protos < <(cd "$root/proto" && find kefu -name '*.proto')
 python3 -m grpc_tools.protoc -I "$root/proto" --python_out="$work/gen" --grpc_python_out="$work/gen" \
-  $(cd "$root/proto" && find kefu -name '*.proto')
+  "${protos[@]}"
 
 cargo build --quiet --manifest-path "$root/Cargo.toml" -p kefu-customers -p kefu
 bin="$root/target/debug"
