@@ -128,10 +128,27 @@ async fn create_customer(client: &mut Customers, token: &str, display_name: &str
 }
 
 fn upstream(server: &TestServer) -> HashMap<String, Vec<String>> {
-    [("customers".to_owned(), vec![server.addr.to_string()])]
+    upstream_at(server.addr.to_string())
+}
+
+/// The customers service at `address` (`host:port`, a name or an IP address).
+fn upstream_at(address: String) -> HashMap<String, Vec<String>> {
+    [("customers".to_owned(), vec![address])]
         .into_iter()
         .collect()
 }
+
+/// What the gateway's grpc.health.v1 Check says about `service`.
+async fn health_of(channel: Channel, service: &str) -> Result<i32, tonic::Status> {
+    tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .map(|response| response.into_inner().status)
+}
+
+const SERVING: i32 = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_authenticate_and_client_principals_are_replaced() {
@@ -226,19 +243,10 @@ async fn health_and_reflection_cover_the_whole_api() {
     let backend = customers(&key).await;
     let gw = gateway(&key, upstream(&backend), |_| {}).await;
     let channel = gw.channel().await;
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-    let check = |service: &str| tonic_health::pb::HealthCheckRequest {
-        service: service.to_owned(),
-    };
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let status = health
-            .check(check("kefu.customers.v1.CustomerService"))
-            .await
-            .map(|r| r.into_inner().status);
-        if status.as_ref().ok()
-            == Some(&(tonic_health::pb::health_check_response::ServingStatus::Serving as i32))
-        {
+        let status = health_of(channel.clone(), "kefu.customers.v1.CustomerService").await;
+        if status.as_ref().ok() == Some(&SERVING) {
             break;
         }
         assert!(
@@ -883,12 +891,7 @@ async fn jwts_reach_the_services_as_the_principal_they_name() {
 async fn upstreams_given_by_host_name_are_resolved_and_served() {
     let key = InternalKey::generate();
     let backend = customers(&key).await;
-    let by_name: HashMap<String, Vec<String>> = [(
-        "customers".to_owned(),
-        vec![format!("localhost:{}", backend.addr.port())],
-    )]
-    .into_iter()
-    .collect();
+    let by_name = upstream_at(format!("localhost:{}", backend.addr.port()));
     let gw = gateway(&key, by_name, |_| {}).await;
     let mut client = Customers::new(gw.channel().await);
     let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
@@ -898,19 +901,8 @@ async fn upstreams_given_by_host_name_are_resolved_and_served() {
         assert_eq!(created.display_name, format!("Round {round}"));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let mut health = tonic_health::pb::health_client::HealthClient::new(gw.channel().await);
-    let status = health
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: "kefu.customers.v1.CustomerService".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status;
-    assert_eq!(
-        status,
-        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    );
+    let status = health_of(gw.channel().await, "kefu.customers.v1.CustomerService").await;
+    assert_eq!(status.unwrap(), SERVING);
 }
 
 /// The grpc-status of a response, from its headers (trailers-only) or its trailers.
