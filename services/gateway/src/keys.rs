@@ -47,6 +47,9 @@ struct Cached {
 pub struct Keys {
     db: Database,
     cache: Arc<RwLock<HashMap<String, Cached>>>,
+    /// The runtime the store was opened on. Lookups run there, so the database connections stay
+    /// with the runtime that owns them rather than with whichever worker thread missed the cache.
+    home: Option<tokio::runtime::Handle>,
 }
 
 fn hash(secret: &str) -> String {
@@ -67,11 +70,12 @@ pub fn is_api_key(token: &str) -> bool {
 }
 
 impl Keys {
-    /// Keys stored in `db`.
+    /// Keys stored in `db`; lookups run on the runtime this is called on, if any.
     pub fn new(db: Database) -> Self {
         Self {
             db,
             cache: Arc::default(),
+            home: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -164,7 +168,16 @@ impl Keys {
         let found = match cached {
             Some(c) => c.found,
             None => {
-                let found = self.load(id).await?.map(Arc::new);
+                let found = match &self.home {
+                    Some(home) => home
+                        .spawn(load(self.db.clone(), id.to_owned()))
+                        .await
+                        .map_err(|_| {
+                            sqlx::Error::Io(std::io::Error::other("the key store has stopped"))
+                        })??,
+                    None => load(self.db.clone(), id.to_owned()).await?,
+                }
+                .map(Arc::new);
                 if let Ok(mut cache) = self.cache.write() {
                     if cache.len() > 100_000 {
                         cache.clear();
@@ -186,30 +199,31 @@ impl Keys {
                 .then(|| principal.clone())
         }))
     }
+}
 
-    async fn load(&self, id: &str) -> Result<Option<(String, Principal)>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT secret_hash, role, principal, customer_id FROM api_keys WHERE id = $1 AND revoke_time IS NULL",
-        )
-        .bind(id)
-        .fetch_all(self.db.pool())
-        .await?;
-        let Some(row) = rows.first() else {
-            return Ok(None);
-        };
-        let role: String = row.try_get("role")?;
-        let Some(role) = Role::parse(&role) else {
-            return Ok(None);
-        };
-        Ok(Some((
-            row.try_get("secret_hash")?,
-            Principal {
-                id: row.try_get("principal")?,
-                role,
-                customer_id: row.try_get("customer_id")?,
-            },
-        )))
-    }
+/// The stored hash and principal of an unrevoked key.
+async fn load(db: Database, id: String) -> Result<Option<(String, Principal)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT secret_hash, role, principal, customer_id FROM api_keys WHERE id = $1 AND revoke_time IS NULL",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let role: String = row.try_get("role")?;
+    let Some(role) = Role::parse(&role) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        row.try_get("secret_hash")?,
+        Principal {
+            id: row.try_get("principal")?,
+            role,
+            customer_id: row.try_get("customer_id")?,
+        },
+    )))
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! principal, routes by gRPC service name to the replicas of that service (power of two choices,
 //! unhealthy ones ejected), and streams bodies through without decoding them — so a new RPC or a
 //! new service works with no gateway change. Health and reflection for the whole API are served
-//! here.
+//! here. Calls are served thread-per-core: each client connection is handed to one worker thread,
+//! which serves it and its upstream connections on a runtime of its own.
 
 pub mod auth;
 pub mod keys;
@@ -16,9 +17,11 @@ pub mod upstream;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::Watcher;
 use kefu_db::{Database, Migrations};
 use kefu_principal::{InternalKey, Role};
 use prost::Message;
@@ -73,11 +76,15 @@ pub struct Config {
     pub drain_timeout: Duration,
     /// Largest request message passed on, in bytes (read from the gRPC length prefix).
     pub max_message_bytes: usize,
+    /// Threads serving client connections, each with a runtime and upstream connections of its
+    /// own (a client connection stays on one of them).
+    pub worker_threads: usize,
 }
 
 impl Config {
     /// Defaults around the given upstreams: customers 20/s (burst 40), agents 200/s, integrations
-    /// 1000/s, admins unlimited; deadlines capped at 60 s; health checked every 2 s.
+    /// 1000/s, admins unlimited; deadlines capped at 60 s; health checked every 2 s; one worker
+    /// thread per core.
     pub fn new(
         database_url: String,
         internal_key: InternalKey,
@@ -118,6 +125,7 @@ impl Config {
             health_interval: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(20),
             max_message_bytes: 4 * 1024 * 1024,
+            worker_threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -183,7 +191,8 @@ impl Prepared {
     }
 
     /// Serves on `listener` until `shutdown` resolves, then lets open calls finish for up to
-    /// `drain_timeout` and closes what is left, leaving no task behind.
+    /// `drain_timeout` and closes what is left, leaving no task or thread behind. This task
+    /// accepts connections and checks upstream health; `worker_threads` threads serve the calls.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -194,7 +203,10 @@ impl Prepared {
         let pools: HashMap<String, Arc<pool::Pool>> = config
             .upstreams
             .iter()
-            .map(|(name, addresses)| (name.clone(), Arc::new(pool::Pool::new(name, addresses))))
+            .map(|(name, addresses)| {
+                let pool = pool::Pool::new(name, addresses, config.worker_threads.max(1));
+                (name.clone(), Arc::new(pool))
+            })
             .collect();
         for pool in pools.values() {
             tokio::spawn(
@@ -234,8 +246,6 @@ impl Prepared {
             local,
             minted: std::sync::RwLock::default(),
         });
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let mut connections = tokio::task::JoinSet::new();
         let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
         builder
             .timer(TokioTimer::new())
@@ -243,7 +253,15 @@ impl Prepared {
             // gRPC's own hard limit on a call's metadata: room for large JWTs, none for abuse.
             .max_header_list_size(16 * 1024)
             .max_concurrent_streams(1024);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let close = CancellationToken::new();
+        // Dropped before its end (its task aborted), serve still stops its workers.
+        let _close_when_dropped = close.clone().drop_guard();
+        let workers = (0..config.worker_threads.max(1))
+            .map(|slot| Worker::start(slot, gateway.clone(), builder.clone(), close.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
         tokio::pin!(shutdown);
+        let mut next = 0;
         loop {
             let (stream, _) = tokio::select! {
                 () = &mut shutdown => break,
@@ -256,20 +274,21 @@ impl Prepared {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let gateway = gateway.clone();
-            let service =
-                hyper::service::service_fn(move |request| gateway.clone().handle(request));
-            let connection =
-                graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-            connections.spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "client connection ended with an error");
+            let stream = match stream.into_std() {
+                Ok(stream) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "could not hand over a connection");
+                    continue;
                 }
-            });
-            // Reap finished connections as we go.
-            while connections.try_join_next().is_some() {}
+            };
+            let loads: Vec<usize> = workers.iter().map(Worker::load).collect();
+            let worker = least_loaded(&loads, next);
+            next = (worker + 1) % workers.len();
+            workers[worker].hand_over(stream, graceful.watcher());
         }
         stop.cancel();
+        // No more connections: each worker keeps serving the ones it has.
+        let finished: Vec<_> = workers.into_iter().map(Worker::stop_accepting).collect();
         // GOAWAY to every client: no new calls; open ones (long streams too) get the drain time.
         if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
             .await
@@ -280,7 +299,11 @@ impl Prepared {
                 "open calls did not finish in time: closing their connections"
             );
         }
-        connections.shutdown().await;
+        close.cancel();
+        for worker in finished {
+            // The worker has closed its connections and dropped its runtime, tasks and all.
+            let _ = worker.await;
+        }
         db.close().await;
         tracing::info!(service = "kefu-gateway", "stopped");
         Ok(())
@@ -316,6 +339,124 @@ async fn report_health(
     }
 }
 
+/// A thread serving client connections on a current-thread runtime of its own. The calls of a
+/// connection, their upstream connections and every task they spawn stay on that thread, so a
+/// call wakes no other thread (tokio's work-stealing scheduler woke an idle worker about once per
+/// call, which cost more latency than it saved on a small machine).
+struct Worker {
+    incoming: tokio::sync::mpsc::UnboundedSender<(std::net::TcpStream, Watcher)>,
+    /// Client connections open on this worker.
+    open: Arc<AtomicUsize>,
+    finished: tokio::sync::oneshot::Receiver<()>,
+}
+
+/// Counts an open client connection until dropped.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Worker {
+    /// Starts the thread for connection slot `slot`; it serves until `close`, after its intake
+    /// has ended.
+    fn start(
+        slot: usize,
+        gateway: Arc<proxy::Gateway>,
+        builder: Http2Builder,
+        close: CancellationToken,
+    ) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (incoming, intake) = tokio::sync::mpsc::unbounded_channel();
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let open = Arc::new(AtomicUsize::new(0));
+        let counted = open.clone();
+        // The caller's log and trace subscriber, for a test or an embedding that set its own.
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        std::thread::Builder::new()
+            .name(format!("kefu-gateway-{slot}"))
+            .spawn(move || {
+                pool::set_worker_slot(slot);
+                tracing::dispatcher::with_default(&dispatch, || {
+                    runtime.block_on(serve_connections(intake, gateway, builder, counted, close));
+                });
+                drop(runtime);
+                let _ = done.send(());
+            })?;
+        Ok(Self {
+            incoming,
+            open,
+            finished,
+        })
+    }
+
+    fn load(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    fn hand_over(&self, stream: std::net::TcpStream, watcher: Watcher) {
+        self.open.fetch_add(1, Ordering::Relaxed);
+        if self.incoming.send((stream, watcher)).is_err() {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+            tracing::warn!("a gateway worker has stopped: connection dropped");
+        }
+    }
+
+    /// Ends the intake; resolves once the thread has finished.
+    fn stop_accepting(self) -> tokio::sync::oneshot::Receiver<()> {
+        self.finished
+    }
+}
+
+/// The index of the smallest load, the first such from `start` on (so ties rotate).
+fn least_loaded(loads: &[usize], start: usize) -> usize {
+    (0..loads.len())
+        .map(|offset| (start + offset) % loads.len())
+        .min_by_key(|&index| loads[index])
+        .unwrap_or(0)
+}
+
+type Http2Builder = hyper::server::conn::http2::Builder<TokioExecutor>;
+
+/// A worker's loop: serves each connection handed over until the intake ends, then lets them
+/// finish until `close` and drops what is left.
+async fn serve_connections(
+    mut intake: tokio::sync::mpsc::UnboundedReceiver<(std::net::TcpStream, Watcher)>,
+    gateway: Arc<proxy::Gateway>,
+    builder: Http2Builder,
+    open: Arc<AtomicUsize>,
+    close: CancellationToken,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    while let Some((stream, watcher)) = intake.recv().await {
+        let counted = OpenConnection(open.clone());
+        let stream = match tokio::net::TcpStream::from_std(stream) {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "could not take over a connection");
+                continue;
+            }
+        };
+        let gateway = gateway.clone();
+        let service = hyper::service::service_fn(move |request| gateway.clone().handle(request));
+        let connection = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+        connections.spawn(async move {
+            let _counted = counted;
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "client connection ended with an error");
+            }
+        });
+        // Reap finished connections as we go.
+        while connections.try_join_next().is_some() {}
+    }
+    close.cancelled().await;
+    connections.shutdown().await;
+}
+
 /// Connects, migrates, and serves on `listener` until `shutdown` resolves.
 pub async fn serve(
     config: Config,
@@ -323,4 +464,22 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
     prepare(config).await?.serve(listener, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::least_loaded;
+
+    #[test]
+    fn connections_go_to_the_least_loaded_worker_and_ties_rotate() {
+        assert_eq!(least_loaded(&[2, 0, 1], 0), 1);
+        assert_eq!(least_loaded(&[2, 0, 1], 2), 1);
+        // All equal: the one at `start`, so successive connections take turns.
+        assert_eq!(least_loaded(&[1, 1, 1], 0), 0);
+        assert_eq!(least_loaded(&[1, 1, 1], 2), 2);
+        // Two tied for least: the first from `start` on, wrapping around.
+        assert_eq!(least_loaded(&[0, 3, 0], 1), 2);
+        assert_eq!(least_loaded(&[0, 3, 0], 0), 0);
+        assert_eq!(least_loaded(&[5], 0), 0);
+    }
 }

@@ -53,7 +53,9 @@ enum KeyAction {
     },
 }
 
-#[tokio::main]
+// The main thread accepts connections, checks upstream health and looks up keys; calls are served
+// by the gateway's own worker threads (`KEFU_GATEWAY_THREADS`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let telemetry =
         match TelemetryConfig::from_env("kefu-gateway").and_then(TelemetryConfig::install) {
@@ -124,6 +126,17 @@ fn config_from_env(common: CommonConfig) -> Result<Config, Box<dyn std::error::E
             audience: var("KEFU_JWT_AUDIENCE")
                 .ok_or("KEFU_JWT_AUDIENCE is required with a JWT key")?,
         });
+    }
+    if let Some(threads) = var("KEFU_GATEWAY_THREADS") {
+        config.worker_threads = match threads.trim().parse() {
+            Ok(threads) if threads > 0 => threads,
+            _ => {
+                return Err(format!(
+                    "KEFU_GATEWAY_THREADS must be a positive number, not {threads:?}"
+                )
+                .into());
+            }
+        };
     }
     for role in Role::ALL {
         if let Some(text) = var(&format!("KEFU_RATE_LIMIT_{}", role.as_str())) {

@@ -2,10 +2,15 @@
 //! checks (grpc.health.v1), passive ejection on transport failure, and power-of-two-choices
 //! balancing on requests in flight.
 //!
+//! A replica keeps one connection per gateway worker thread: each worker serves its client
+//! connections on a runtime of its own, and its upstream connections are driven by that same
+//! runtime, so a call never crosses threads. Health and load are shared by all workers.
+//!
 //! Each configured `host:port` is resolved again on every health round and every address it
 //! resolves to is a replica of its own, so a name with several addresses (a Kubernetes headless
 //! Service) spreads requests over all its pods, and pods that come and go are followed.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,6 +30,29 @@ use tonic_health::pb::health_client::HealthClient;
 /// How long connecting to a replica may take before it counts as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
+thread_local! {
+    /// The connection slot of the worker running on this thread (0 on any other thread).
+    static WORKER_SLOT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Makes this thread use connection slot `slot`: called once by each worker thread.
+pub fn set_worker_slot(slot: usize) {
+    WORKER_SLOT.with(|current| current.set(slot));
+}
+
+fn worker_slot() -> usize {
+    WORKER_SLOT.with(Cell::get)
+}
+
+/// One worker's connection to a replica.
+#[derive(Debug, Default)]
+struct Slot {
+    /// The open connection, read on every request without waiting.
+    connection: std::sync::RwLock<Option<Connection>>,
+    /// Held while (re)connecting, so concurrent requests do not open several connections.
+    connecting: tokio::sync::Mutex<()>,
+}
+
 /// One replica.
 #[derive(Debug)]
 pub struct Replica {
@@ -38,10 +66,8 @@ pub struct Replica {
     pub authority: Option<http::uri::Authority>,
     /// grpc.health.v1 client over a connection of its own, opened on first use.
     health: Option<HealthClient<Channel>>,
-    /// The open connection, read on every request without waiting.
-    connection: std::sync::RwLock<Option<Connection>>,
-    /// Held while (re)connecting, so concurrent requests do not open several connections.
-    connecting: tokio::sync::Mutex<()>,
+    /// One connection per worker thread, indexed by its slot.
+    slots: Box<[Slot]>,
 }
 
 /// Counts a request in flight on a replica until dropped.
@@ -55,7 +81,7 @@ impl Drop for InFlight {
 }
 
 impl Replica {
-    fn new(address: String, target: &str) -> Self {
+    fn new(address: String, target: &str, slots: usize) -> Self {
         let health = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
             .ok()
             .map(|e| HealthClient::new(e.connect_timeout(CONNECT_TIMEOUT).connect_lazy()));
@@ -66,8 +92,7 @@ impl Replica {
             in_flight: AtomicUsize::new(0),
             // Healthy until a check or a request says otherwise, so the first calls need not wait.
             healthy: AtomicBool::new(true),
-            connection: std::sync::RwLock::new(None),
-            connecting: tokio::sync::Mutex::new(()),
+            slots: (0..slots.max(1)).map(|_| Slot::default()).collect(),
         }
     }
 
@@ -92,13 +117,14 @@ impl Replica {
         }
     }
 
-    /// The replica's HTTP/2 connection, opened (again) if needed.
+    /// This worker's HTTP/2 connection to the replica, opened (again) if needed.
     pub async fn connection(&self) -> std::io::Result<Connection> {
-        if let Some(connection) = self.open_connection() {
+        let slot = &self.slots[worker_slot() % self.slots.len()];
+        if let Some(connection) = slot.open_connection() {
             return Ok(connection);
         }
-        let _connecting = self.connecting.lock().await;
-        if let Some(connection) = self.open_connection() {
+        let _connecting = slot.connecting.lock().await;
+        if let Some(connection) = slot.open_connection() {
             return Ok(connection);
         }
         let stream = tokio::time::timeout(
@@ -117,12 +143,20 @@ impl Replica {
             std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP/2 handshake timed out")
         })?
         .map_err(std::io::Error::other)?;
-        if let Ok(mut slot) = self.connection.write() {
-            *slot = Some(connection.clone());
+        if let Ok(mut open) = slot.connection.write() {
+            *open = Some(connection.clone());
         }
         Ok(connection)
     }
 
+    /// Counts a request in flight.
+    pub fn start(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+}
+
+impl Slot {
     fn open_connection(&self) -> Option<Connection> {
         self.connection
             .read()
@@ -130,12 +164,6 @@ impl Replica {
             .as_ref()
             .filter(|c| !c.is_closed())
             .cloned()
-    }
-
-    /// Counts a request in flight.
-    pub fn start(self: &Arc<Self>) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight(self.clone())
     }
 }
 
@@ -150,6 +178,8 @@ pub struct Pool {
     /// must not empty the pool).
     resolved: std::sync::Mutex<HashMap<String, Vec<SocketAddr>>>,
     replicas: std::sync::RwLock<Vec<Arc<Replica>>>,
+    /// Connection slots per replica: one per worker thread.
+    slots: usize,
 }
 
 /// Resolves `host:port` with the system resolver (IP literals need no lookup).
@@ -166,8 +196,8 @@ pub async fn resolve(target: String) -> std::io::Result<Vec<SocketAddr>> {
 
 impl Pool {
     /// A pool over `addresses` (`host:port`), one replica per target until [`Pool::refresh`]
-    /// resolves them.
-    pub fn new(name: &str, addresses: &[String]) -> Self {
+    /// resolves them; each replica keeps up to `slots` connections (one per worker thread).
+    pub fn new(name: &str, addresses: &[String], slots: usize) -> Self {
         Self {
             name: name.to_owned(),
             targets: addresses.to_vec(),
@@ -175,9 +205,10 @@ impl Pool {
             replicas: std::sync::RwLock::new(
                 addresses
                     .iter()
-                    .map(|target| Arc::new(Replica::new(target.clone(), target)))
+                    .map(|target| Arc::new(Replica::new(target.clone(), target, slots)))
                     .collect(),
             ),
+            slots,
         }
     }
 
@@ -224,7 +255,7 @@ impl Pool {
                 Some(kept) => Arc::clone(kept),
                 None => {
                     tracing::info!(service = %self.name, upstream = %address, "upstream replica added");
-                    Arc::new(Replica::new(address.clone(), target))
+                    Arc::new(Replica::new(address.clone(), target, self.slots))
                 }
             })
             .collect();
@@ -344,6 +375,7 @@ mod tests {
         let pool = Pool::new(
             "customers",
             &["customers:50061".into(), "10.0.0.9:50061".into()],
+            1,
         );
         // Before the first resolution: one replica per target, connected to by name.
         assert_eq!(addresses(&pool), ["customers:50061", "10.0.0.9:50061"]);
@@ -400,6 +432,7 @@ mod tests {
                 "tickets-b:50062".into(),
                 "nowhere:50062".into(),
             ],
+            1,
         );
         dns.set("tickets-a:50062", &["10.0.1.1:50062"]);
         dns.set("tickets-b:50062", &["10.0.1.1:50062", "10.0.1.2:50062"]);

@@ -35,7 +35,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// HTTP/2 handshake over `stream`; the connection is driven by a task of its own from here.
+    /// HTTP/2 handshake over `stream`; the connection is driven by a task of its own from here,
+    /// on the calling thread's runtime.
     pub async fn handshake(
         stream: tokio::net::TcpStream,
         address: &str,
@@ -49,8 +50,10 @@ impl Connection {
         let closed = Arc::new(AtomicBool::new(false));
         let ping_pong = connection.ping_pong();
         let address = address.to_owned();
-        let ended = closed.clone();
+        // Set when the task ends, or is dropped with its runtime (a worker thread stopping).
+        let ended = MarkClosed(closed.clone());
         tokio::spawn(async move {
+            let _ended = ended;
             let keep_alive = async move {
                 let Some(mut ping_pong) = ping_pong else {
                     return std::future::pending().await;
@@ -76,7 +79,6 @@ impl Connection {
                     tracing::warn!(upstream = %address, %reason, "upstream connection dropped");
                 }
             }
-            ended.store(true, Ordering::Relaxed);
         });
         Ok(Self { sender, closed })
     }
@@ -89,6 +91,15 @@ impl Connection {
     /// A sender for one call.
     pub fn sender(&self) -> SendRequest<Bytes> {
         self.sender.clone()
+    }
+}
+
+/// Marks a connection closed when dropped.
+struct MarkClosed(Arc<AtomicBool>);
+
+impl Drop for MarkClosed {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

@@ -60,7 +60,7 @@ enum Command {
         /// Calls per path for the one-in-flight latency measurement (paths in rotation).
         #[arg(long, default_value_t = 5000)]
         calls: usize,
-        /// Runtime worker threads of the gateway process (nginx runs one worker here).
+        /// Worker threads of the gateway (`KEFU_GATEWAY_THREADS`; nginx runs one worker here).
         #[arg(long, default_value_t = 2)]
         gateway_threads: usize,
         /// A kefu-gateway binary to measure (default: the one next to kefu-bench); give it more

@@ -310,6 +310,8 @@ fn start_gateway(
             .env("KEFU_CUSTOMERS_URL", upstream)
             .env("KEFU_LOG_FORMAT", "json")
             .env("RUST_LOG", "warn")
+            .env("KEFU_GATEWAY_THREADS", threads.to_string())
+            // What gateways built before KEFU_GATEWAY_THREADS read, so they can be compared.
             .env("TOKIO_WORKER_THREADS", threads.to_string());
         command
     };
