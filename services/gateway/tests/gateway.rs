@@ -1215,3 +1215,94 @@ async fn each_worker_thread_serves_its_clients_over_its_own_upstream_connection(
         "a stopped gateway serves no more calls"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_in_a_postgresql_key_store_work_from_every_worker_thread() {
+    let Some(store) = kefu_testkit::TestDatabase::create(Backend::Postgres)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let key = InternalKey::generate();
+    let backend = customers(&key).await;
+    let mut config = Config::new(store.url.clone(), key.clone(), upstream(&backend));
+    config.worker_threads = 2;
+    let prepared = kefu_gateway::prepare(config).await.unwrap();
+    let keys = prepared.keys();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(prepared.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    let connect = || async {
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    };
+    // Two connections, one per worker thread; each worker's first call misses the key cache and
+    // looks the key up in PostgreSQL.
+    let (mut first, mut second) = (
+        Customers::new(connect().await),
+        Customers::new(connect().await),
+    );
+    let admin_key = keys
+        .create("test", &Principal::new("ops", Role::Admin))
+        .await
+        .unwrap()
+        .0;
+    let agent_key = keys
+        .create("test", &Principal::new("agent-1", Role::Agent))
+        .await
+        .unwrap()
+        .0;
+    let created = create_customer(&mut first, &admin_key, "Stored in PostgreSQL keys").await;
+    for client in [&mut first, &mut second] {
+        for token in [&admin_key, &agent_key] {
+            let got = client
+                .get_customer(with_bearer(
+                    cpb::GetCustomerRequest {
+                        name: created.name.clone(),
+                    },
+                    token,
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(got.display_name, "Stored in PostgreSQL keys");
+        }
+        assert_status(
+            client
+                .list_customers(with_bearer(
+                    cpb::ListCustomersRequest::default(),
+                    "kefu_00000000000000000000000000000000_nope",
+                ))
+                .await,
+            Code::Unauthenticated,
+            &[],
+        );
+    }
+    let id = agent_key.split('_').nth(1).unwrap();
+    assert!(keys.revoke(id).await.unwrap());
+    assert_status(
+        second
+            .list_customers(with_bearer(
+                cpb::ListCustomersRequest::default(),
+                &agent_key,
+            ))
+            .await,
+        Code::Unauthenticated,
+        &[],
+    );
+    // The gateway stops cleanly, its key store's connections closed by the runtime that owns them.
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), served)
+        .await
+        .expect("the gateway stops")
+        .unwrap()
+        .unwrap();
+    drop(store);
+}
