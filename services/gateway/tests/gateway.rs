@@ -100,6 +100,16 @@ impl Gateway {
     }
 }
 
+/// ListCustomers through the gateway, authenticated with `token`.
+async fn list_as(
+    client: &mut Customers,
+    token: &str,
+) -> Result<tonic::Response<cpb::ListCustomersResponse>, tonic::Status> {
+    client
+        .list_customers(with_bearer(cpb::ListCustomersRequest::default(), token))
+        .await
+}
+
 fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
@@ -174,9 +184,7 @@ async fn api_keys_authenticate_and_client_principals_are_replaced() {
         &format!("{admin_key}x"),
     ] {
         assert_status(
-            client
-                .list_customers(with_bearer(cpb::ListCustomersRequest::default(), token))
-                .await,
+            list_as(&mut client, token).await,
             Code::Unauthenticated,
             &[],
         );
@@ -301,22 +309,11 @@ async fn a_killed_replica_is_ejected_while_requests_keep_succeeding() {
     let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
     let mut client = Customers::new(gw.channel().await);
     for _ in 0..20 {
-        client
-            .list_customers(with_bearer(
-                cpb::ListCustomersRequest::default(),
-                &admin_key,
-            ))
-            .await
-            .unwrap();
+        list_as(&mut client, &admin_key).await.unwrap();
     }
     first.stop().await.unwrap();
     for i in 0..100 {
-        let result = client
-            .list_customers(with_bearer(
-                cpb::ListCustomersRequest::default(),
-                &admin_key,
-            ))
-            .await;
+        let result = list_as(&mut client, &admin_key).await;
         assert!(
             result.is_ok(),
             "request {i} after the kill failed: {result:?}"
@@ -343,21 +340,10 @@ async fn rate_limits_answer_resource_exhausted_with_retry_info() {
     let other_key = gw.key(&Principal::new("calm-agent", Role::Agent)).await;
     let mut client = Customers::new(gw.channel().await);
     for _ in 0..3 {
-        client
-            .list_customers(with_bearer(
-                cpb::ListCustomersRequest::default(),
-                &agent_key,
-            ))
-            .await
-            .unwrap();
+        list_as(&mut client, &agent_key).await.unwrap();
     }
     let status = assert_status(
-        client
-            .list_customers(with_bearer(
-                cpb::ListCustomersRequest::default(),
-                &agent_key,
-            ))
-            .await,
+        list_as(&mut client, &agent_key).await,
         Code::ResourceExhausted,
         &[],
     );
@@ -368,13 +354,7 @@ async fn rate_limits_answer_resource_exhausted_with_retry_info() {
             .is_some_and(|d| d <= Duration::from_secs(1))
     );
     // The bucket is per principal.
-    client
-        .list_customers(with_bearer(
-            cpb::ListCustomersRequest::default(),
-            &other_key,
-        ))
-        .await
-        .unwrap();
+    list_as(&mut client, &other_key).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -620,12 +600,7 @@ async fn not_serving_replicas_are_ejected_and_readmitted_when_healthy() {
     let mut client = Customers::new(gw.channel().await);
     let mut call_many = async |n: usize| {
         for _ in 0..n {
-            let _ = client
-                .list_customers(with_bearer(
-                    cpb::ListCustomersRequest::default(),
-                    &admin_key,
-                ))
-                .await;
+            let _ = list_as(&mut client, &admin_key).await;
         }
     };
     call_many(40).await;
@@ -824,11 +799,7 @@ async fn jwts_reach_the_services_as_the_principal_they_name() {
 
     // An HS256 agent token lists every customer.
     let agent = hs256(&claims("AGENT", "kefu", in_an_hour, None));
-    let listed = client
-        .list_customers(with_bearer(cpb::ListCustomersRequest::default(), &agent))
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = list_as(&mut client, &agent).await.unwrap().into_inner();
     assert_eq!(listed.customers.len(), 2);
 
     // An RS256 customer token acts as that customer only: its own record, nobody else's, no list.
@@ -860,9 +831,7 @@ async fn jwts_reach_the_services_as_the_principal_they_name() {
         "{other:?}"
     );
     assert_status(
-        client
-            .list_customers(with_bearer(cpb::ListCustomersRequest::default(), &mei))
-            .await,
+        list_as(&mut client, &mei).await,
         Code::PermissionDenied,
         &[],
     );
@@ -878,9 +847,7 @@ async fn jwts_reach_the_services_as_the_principal_they_name() {
     .unwrap();
     for token in [expired, elsewhere, forged] {
         assert_status(
-            client
-                .list_customers(with_bearer(cpb::ListCustomersRequest::default(), &token))
-                .await,
+            list_as(&mut client, &token).await,
             Code::Unauthenticated,
             &[],
         );
@@ -1096,13 +1063,7 @@ async fn malformed_frames_and_garbage_headers_get_clean_errors_and_the_gateway_s
 
     // The gateway still serves well-formed calls, on a new connection and on the same one.
     let mut client = Customers::new(gw.channel().await);
-    client
-        .list_customers(with_bearer(
-            cpb::ListCustomersRequest::default(),
-            &admin_key,
-        ))
-        .await
-        .unwrap();
+    list_as(&mut client, &admin_key).await.unwrap();
     assert_eq!(
         call(
             "/kefu.customers.v1.CustomerService/ListCustomers",
@@ -1183,10 +1144,7 @@ async fn each_worker_thread_serves_its_clients_over_its_own_upstream_connection(
     }
     for client in &mut clients {
         for _ in 0..3 {
-            let call = client.list_customers(with_bearer(
-                cpb::ListCustomersRequest::default(),
-                &admin_key,
-            ));
+            let call = list_as(client, &admin_key);
             assert_status(call.await, Code::NotFound, &[]);
         }
     }
@@ -1206,10 +1164,7 @@ async fn each_worker_thread_serves_its_clients_over_its_own_upstream_connection(
     })
     .await
     .expect("the workers' upstream connections close when the gateway stops");
-    let call = clients[0].list_customers(with_bearer(
-        cpb::ListCustomersRequest::default(),
-        &admin_key,
-    ));
+    let call = list_as(&mut clients[0], &admin_key);
     assert!(
         call.await.is_err(),
         "a stopped gateway serves no more calls"
@@ -1275,12 +1230,7 @@ async fn api_keys_in_a_postgresql_key_store_work_from_every_worker_thread() {
             assert_eq!(got.display_name, "Stored in PostgreSQL keys");
         }
         assert_status(
-            client
-                .list_customers(with_bearer(
-                    cpb::ListCustomersRequest::default(),
-                    "kefu_00000000000000000000000000000000_nope",
-                ))
-                .await,
+            list_as(client, "kefu_00000000000000000000000000000000_nope").await,
             Code::Unauthenticated,
             &[],
         );
@@ -1288,12 +1238,7 @@ async fn api_keys_in_a_postgresql_key_store_work_from_every_worker_thread() {
     let id = agent_key.split('_').nth(1).unwrap();
     assert!(keys.revoke(id).await.unwrap());
     assert_status(
-        second
-            .list_customers(with_bearer(
-                cpb::ListCustomersRequest::default(),
-                &agent_key,
-            ))
-            .await,
+        list_as(&mut second, &agent_key).await,
         Code::Unauthenticated,
         &[],
     );
