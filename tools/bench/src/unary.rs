@@ -73,6 +73,23 @@ fn ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// The processor's model as `/proc/cpuinfo` names it: figures from different sessions may come
+/// from different hardware under the same VM size, so every run says which it ran on.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| model_name(&text))
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// The first `model name` in `cpuinfo` text.
+fn model_name(cpuinfo: &str) -> Option<String> {
+    cpuinfo.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == "model name").then(|| value.trim().to_owned())
+    })
+}
+
 /// The child of `parent` (nginx's master) that serves connections: its one worker.
 fn child_of(parent: u32) -> Option<u32> {
     std::fs::read_dir("/proc")
@@ -477,11 +494,12 @@ pub(crate) async fn run(
         println!("nginx not found on PATH: measuring direct and gateway only");
     }
     println!(
-        "unary GetCustomer (kefu-customers on SQLite), {concurrency} in flight for {} s per path (one-second slices, paths interleaved), then {calls} calls one at a time per path (paths in rotation); client, proxy and service share the machine's {} cores",
+        "unary GetCustomer (kefu-customers on SQLite), {concurrency} in flight for {} s per path (one-second slices, paths interleaved), then {calls} calls one at a time per path (paths in rotation); client, proxy and service share the machine's {} cores ({})",
         seconds.as_secs(),
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(0)
+            .unwrap_or(0),
+        cpu_model()
     );
     let results = measure(&targets, &customer, seconds, concurrency, calls).await?;
     println!(
@@ -535,7 +553,14 @@ pub(crate) async fn run(
 mod tests {
     #![allow(clippy::expect_used)]
 
-    use super::CpuTicks;
+    use super::{CpuTicks, model_name};
+
+    #[test]
+    fn the_cpu_model_is_the_first_model_name_line() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t: fpu\n\nprocessor\t: 1\nmodel name\t: other\n";
+        assert_eq!(model_name(cpuinfo).as_deref(), Some("AMD EPYC"));
+        assert_eq!(model_name("processor\t: 0\nmodel\t\t: 2\n"), None);
+    }
 
     #[test]
     fn cpu_ticks_are_read_after_the_command_name() {
