@@ -22,6 +22,8 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+mod support;
+
 const LIST_CUSTOMERS: &str = "/kefu.customers.v1.CustomerService/ListCustomers";
 
 /// Log output collected in memory.
@@ -78,38 +80,19 @@ async fn recording_upstream() -> (
     tokio::sync::mpsc::UnboundedReceiver<Option<String>>,
 ) {
     let (seen, received) = tokio::sync::mpsc::unbounded_channel::<Option<String>>();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(
-                    move |request: http::Request<hyper::body::Incoming>| {
-                        // The gateway's own health checks come here too; only the calls count.
-                        if request.uri().path() == LIST_CUSTOMERS {
-                            let request_id = request
-                                .headers()
-                                .get("x-request-id")
-                                .and_then(|v| v.to_str().ok())
-                                .map(str::to_owned);
-                            let _ = seen.send(request_id);
-                        }
-                        async {
-                            Ok::<_, std::convert::Infallible>(
-                                tonic::Status::not_found("no such customer")
-                                    .into_http::<tonic::body::Body>(),
-                            )
-                        }
-                    },
-                );
-                let _ =
-                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-            });
+    let addr = support::serve_fake(move |request| {
+        // The gateway's own health checks come here too; only the calls count.
+        if request.uri().path() == LIST_CUSTOMERS {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let _ = seen.send(request_id);
         }
-    });
+        async { tonic::Status::not_found("no such customer").into_http::<tonic::body::Body>() }
+    })
+    .await;
     (addr, received)
 }
 
@@ -117,14 +100,11 @@ fn list_request(
     token: &str,
     request_id: Option<&str>,
 ) -> tonic::Request<cpb::ListCustomersRequest> {
-    let mut request = tonic::Request::new(cpb::ListCustomersRequest::default());
-    let metadata = request.metadata_mut();
-    metadata.insert(
-        "authorization",
-        MetadataValue::try_from(format!("Bearer {token}")).unwrap(),
-    );
+    let mut request = support::with_bearer(cpb::ListCustomersRequest::default(), token);
     if let Some(request_id) = request_id {
-        metadata.insert("x-request-id", MetadataValue::try_from(request_id).unwrap());
+        request
+            .metadata_mut()
+            .insert("x-request-id", MetadataValue::try_from(request_id).unwrap());
     }
     request
 }
@@ -144,30 +124,14 @@ async fn every_call_gets_a_request_id_and_one_access_log_line_without_credential
         .init();
 
     let (upstream, mut received) = recording_upstream().await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gateway.db").display()
-    );
-    let upstreams = [("customers".to_owned(), vec![upstream.to_string()])]
-        .into_iter()
-        .collect();
-    let config = kefu_gateway::Config::new(url, InternalKey::generate(), upstreams);
-    let prepared = kefu_gateway::prepare(config).await.unwrap();
-    let (api_key, _) = prepared
-        .keys()
-        .create("crm", &Principal::new("ops-7", Role::Admin))
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(prepared.serve(listener, std::future::pending()));
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = cpb::customer_service_client::CustomerServiceClient::new(channel);
+    let gw = support::gateway(
+        &InternalKey::generate(),
+        support::upstream_at(upstream.to_string()),
+        |_| {},
+    )
+    .await;
+    let api_key = gw.key(&Principal::new("ops-7", Role::Admin)).await;
+    let mut client = cpb::customer_service_client::CustomerServiceClient::new(gw.channel().await);
     let mut next_forwarded = async || {
         tokio::time::timeout(Duration::from_secs(5), received.recv())
             .await

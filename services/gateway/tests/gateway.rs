@@ -16,8 +16,10 @@ use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal, Role};
 use kefu_proto::customers::v1 as cpb;
 use kefu_testkit::{Backend, TestServer, assert_status};
 use tonic::Code;
-use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
+
+mod support;
+use support::{gateway, serve_fake, upstream_at, with_bearer};
 
 type Customers = cpb::customer_service_client::CustomerServiceClient<Channel>;
 
@@ -42,64 +44,6 @@ async fn customers(key: &InternalKey) -> TestServer {
     .unwrap()
 }
 
-struct Gateway {
-    addr: std::net::SocketAddr,
-    keys: kefu_gateway::Keys,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn gateway(
-    key: &InternalKey,
-    upstreams: HashMap<String, Vec<String>>,
-    tune: impl FnOnce(&mut Config),
-) -> Gateway {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gateway.db").display()
-    );
-    let mut config = Config::new(url, key.clone(), upstreams);
-    config.health_interval = Duration::from_millis(200);
-    tune(&mut config);
-    let prepared = kefu_gateway::prepare(config).await.unwrap();
-    let keys = prepared.keys();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(prepared.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    Gateway {
-        addr,
-        keys,
-        _dir: dir,
-        stop: Some(stop),
-    }
-}
-
-impl Gateway {
-    async fn channel(&self) -> Channel {
-        tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
-    }
-
-    async fn key(&self, principal: &Principal) -> String {
-        self.keys.create("test", principal).await.unwrap().0
-    }
-}
-
 /// ListCustomers through the gateway, authenticated with `token`.
 async fn list_as(
     client: &mut Customers,
@@ -108,15 +52,6 @@ async fn list_as(
     client
         .list_customers(with_bearer(cpb::ListCustomersRequest::default(), token))
         .await
-}
-
-fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        MetadataValue::try_from(format!("Bearer {token}")).unwrap(),
-    );
-    request
 }
 
 /// Creates a customer called `display_name` through the gateway, authenticated with `token`.
@@ -139,13 +74,6 @@ async fn create_customer(client: &mut Customers, token: &str, display_name: &str
 
 fn upstream(server: &TestServer) -> HashMap<String, Vec<String>> {
     upstream_at(server.addr.to_string())
-}
-
-/// The customers service at `address` (`host:port`, a name or an IP address).
-fn upstream_at(address: String) -> HashMap<String, Vec<String>> {
-    [("customers".to_owned(), vec![address])]
-        .into_iter()
-        .collect()
 }
 
 /// What the gateway's grpc.health.v1 Check says about `service`.
@@ -555,32 +483,6 @@ async fn fake_replica(
         }
     })
     .await
-}
-
-/// Serves HTTP/2 on a loopback port, answering every request with `answer`.
-async fn serve_fake<F, Answer>(answer: F) -> std::net::SocketAddr
-where
-    F: Fn(http::Request<hyper::body::Incoming>) -> Answer + Clone + Send + Sync + 'static,
-    Answer: std::future::Future<Output = http::Response<tonic::body::Body>> + Send + 'static,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let answer = answer.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let answered = answer(request);
-                    async move { Ok::<_, std::convert::Infallible>(answered.await) }
-                });
-                let _ =
-                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-            });
-        }
-    });
-    addr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1156,7 +1058,7 @@ async fn each_worker_thread_serves_its_clients_over_its_own_upstream_connection(
     assert_eq!(open.load(Ordering::Relaxed), 3);
 
     // Stopping the gateway ends the workers and closes every upstream connection they held.
-    let _ = gw.stop.take().unwrap().send(());
+    gw.stop();
     tokio::time::timeout(Duration::from_secs(5), async {
         while open.load(Ordering::Relaxed) > 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -17,6 +17,8 @@ use tonic::metadata::MetadataValue;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+mod support;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_span_joins_the_callers_trace() {
     opentelemetry::global::set_text_map_propagator(
@@ -29,73 +31,26 @@ async fn the_gateway_span_joins_the_callers_trace() {
 
     // An upstream that reports the traceparent it received.
     let (seen, mut received) = tokio::sync::mpsc::unbounded_channel::<Option<String>>();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(
-                    move |request: http::Request<hyper::body::Incoming>| {
-                        let traceparent = request
-                            .headers()
-                            .get("traceparent")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned);
-                        // The gateway's own health checks come here too; only the call counts.
-                        if request.uri().path().ends_with("/ListCustomers") {
-                            let _ = seen.send(traceparent);
-                        }
-                        async {
-                            Ok::<_, std::convert::Infallible>(
-                                tonic::Status::unavailable("test upstream")
-                                    .into_http::<tonic::body::Body>(),
-                            )
-                        }
-                    },
-                );
-                let _ =
-                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-            });
+    let upstream = support::serve_fake(move |request| {
+        let traceparent = request
+            .headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // The gateway's own health checks come here too; only the call counts.
+        if request.uri().path().ends_with("/ListCustomers") {
+            let _ = seen.send(traceparent);
         }
-    });
+        async { tonic::Status::unavailable("test upstream").into_http::<tonic::body::Body>() }
+    })
+    .await;
 
     let key = InternalKey::generate();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gateway.db").display()
-    );
-    let upstreams = [("customers".to_owned(), vec![upstream.to_string()])]
-        .into_iter()
-        .collect();
-    let prepared = kefu_gateway::prepare(kefu_gateway::Config::new(url, key, upstreams))
-        .await
-        .unwrap();
-    let (api_key, _) = prepared
-        .keys()
-        .create("t", &Principal::new("ops", Role::Admin))
-        .await
-        .unwrap();
-    let gateway = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = gateway.local_addr().unwrap();
-    tokio::spawn(prepared.serve(gateway, std::future::pending()));
-
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = cpb::customer_service_client::CustomerServiceClient::new(channel);
-    let mut request = tonic::Request::new(cpb::ListCustomersRequest::default());
-    let metadata = request.metadata_mut();
-    metadata.insert(
-        "authorization",
-        MetadataValue::try_from(format!("Bearer {api_key}")).unwrap(),
-    );
-    metadata.insert(
+    let gw = support::gateway(&key, support::upstream_at(upstream.to_string()), |_| {}).await;
+    let api_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = cpb::customer_service_client::CustomerServiceClient::new(gw.channel().await);
+    let mut request = support::with_bearer(cpb::ListCustomersRequest::default(), &api_key);
+    request.metadata_mut().insert(
         "traceparent",
         MetadataValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
     );
