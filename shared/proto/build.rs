@@ -23,6 +23,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The vendored protoc is handed to prost directly, so nothing needs installing.
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc);
+    // Maps as BTreeMap: their encoding is then in key order, the same in every process, which
+    // request fingerprints (kefu-db's idempotency) and stored payloads rely on.
+    config.btree_map(["."]);
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("kefu_descriptor.bin"))
         .compile_with_config(config, &files, &[proto_root, well_known])?;

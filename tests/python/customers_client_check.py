@@ -17,6 +17,7 @@ import grpc  # noqa: E402
 from google.rpc import error_details_pb2  # noqa: E402
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc  # noqa: E402
 from grpc_status import rpc_status  # noqa: E402
+from kefu.common.v1 import customer_pb2 as common_customer_pb2  # noqa: E402
 from kefu.customers.v1 import customer_pb2, customer_service_pb2, customer_service_pb2_grpc  # noqa: E402
 
 ADDRESS, TOKEN = sys.argv[1], sys.argv[2]
@@ -43,13 +44,13 @@ check("v1alpha reflection lists the customers service", "kefu.customers.v1.Custo
 email = f"py-{uuid.uuid4().hex[:8]}@example.com"
 created = stub.CreateCustomer(
     customer_service_pb2.CreateCustomerRequest(
-        customer=customer_pb2.Customer(display_name="Python Client", emails=[email], tier=customer_pb2.TIER_GOLD),
+        customer=customer_pb2.Customer(display_name="Python Client", emails=[email], tier=common_customer_pb2.TIER_GOLD),
         request_id=str(uuid.uuid4()),
     ),
     metadata=metadata,
 )
 check("create returns a resource name", created.name.startswith("customers/"), created.name)
-check("create keeps the tier", created.tier == customer_pb2.TIER_GOLD, created.tier)
+check("create keeps the tier", created.tier == common_customer_pb2.TIER_GOLD, created.tier)
 fetched = stub.GetCustomer(customer_service_pb2.GetCustomerRequest(name=created.name), metadata=metadata)
 check("get returns what create made", fetched == created, fetched)
 

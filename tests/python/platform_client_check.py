@@ -21,6 +21,7 @@ sys.path.insert(0, sys.argv[3])
 import grpc  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc  # noqa: E402
+from kefu.common.v1 import channel_pb2  # noqa: E402
 from kefu.customers.v1 import customer_pb2, customer_service_pb2, customer_service_pb2_grpc  # noqa: E402
 from kefu.feedback.v1 import feedback_pb2, feedback_service_pb2, feedback_service_pb2_grpc  # noqa: E402
 from kefu.knowledge.v1 import article_pb2, knowledge_service_pb2, knowledge_service_pb2_grpc  # noqa: E402
@@ -85,7 +86,7 @@ ticket = tickets.CreateTicket(
             subject="The kettle leaks",
             description="Water comes out of the base.",
             requester=customer.name,
-            channel=ticket_pb2.CHANNEL_EMAIL,
+            channel=channel_pb2.CHANNEL_EMAIL,
         ),
         request_id=str(uuid.uuid4()),
     ),
@@ -129,7 +130,7 @@ feedback = feedback_service_pb2_grpc.FeedbackServiceStub(channel)
 entry = feedback.SubmitFeedback(
     feedback_service_pb2.SubmitFeedbackRequest(
         feedback=feedback_pb2.FeedbackEntry(
-            kind=feedback_pb2.FEEDBACK_KIND_PRAISE, text="Quick and friendly.", channel="CHANNEL_WEB"
+            kind=feedback_pb2.FEEDBACK_KIND_PRAISE, text="Quick and friendly.", channel=channel_pb2.CHANNEL_WEB
         ),
         request_id=str(uuid.uuid4()),
     ),

@@ -2,245 +2,139 @@
 //! suggestions and praise, follow-up tickets for low scores and complaints, and satisfaction
 //! summaries computed by the database.
 //!
-//! Layout, one direction of flow: [`api`] (authorize, validate, convert) → [`ops`] (one
-//! transaction per use case; the change and its events commit together) → [`domain`] (rules, no
-//! I/O) and [`store`] (SQL, one text for both databases). [`tickets`] and [`customers`] are the
-//! seams to those services; [`worker`] opens the queued follow-up tickets.
+//! Layout, one direction of flow, files named by resource or use case: [`api`] (authorize,
+//! validate into domain values, convert) → [`ops`] (one orchestrator per use case; the change and
+//! its events commit together) → [`domain`] (rules, no I/O, no wire types) and [`store`] (SQL,
+//! one text for both databases). [`remote`] holds the clients of the customers and tickets
+//! services.
 
 pub mod api;
-pub mod customers;
 pub mod domain;
-pub mod error;
 pub mod ops;
 pub mod remote;
 pub mod store;
-pub mod tickets;
-pub mod worker;
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use kefu_db::outbox::OutboxSignal;
-use kefu_db::{Database, Migrations};
-use kefu_principal::InternalKey;
+use kefu_db::Migrations;
 use kefu_proto::feedback::v1::feedback_service_server::FeedbackServiceServer;
-use kefu_proto::tickets::v1 as tickets_pb;
-use kefu_server::{Authenticator, CommonConfig, ServeSettings};
-use thiserror::Error;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use kefu_server::config::{parsed_var, var, var_or};
+use kefu_server::kit::{Runtime, Service};
+use kefu_server::{ConfigError, Grpc};
+
+use crate::domain::follow_up::ticket_terms;
+use crate::remote::{customers::Customers, tickets::Tickets};
 
 pub use api::FeedbackApi;
 
-/// The service name used for the SQLite file, logs and its own principal.
-pub const SERVICE: &str = "feedback";
-/// Where the service listens when `KEFU_LISTEN` is unset.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:50064";
-/// Where the customers service is when `KEFU_CUSTOMERS_URL` is unset.
-pub const DEFAULT_CUSTOMERS_URL: &str = "http://127.0.0.1:50061";
-/// Where the tickets service is when `KEFU_TICKETS_URL` is unset.
-pub const DEFAULT_TICKETS_URL: &str = "http://127.0.0.1:50062";
-/// Largest message accepted, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
-/// How long a survey can be answered when `KEFU_FEEDBACK_SURVEY_TTL_DAYS` is unset.
-pub const DEFAULT_SURVEY_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+/// The feedback service.
+#[derive(Debug)]
+pub struct Feedback;
 
-/// This service's migrations, embedded in the binary.
-pub fn migrations() -> Migrations {
-    Migrations {
-        sqlite: sqlx::migrate!("./migrations/sqlite"),
-        postgres: sqlx::migrate!("./migrations/postgres"),
-    }
-}
-
-/// What the service needs to run.
+/// The feedback service's own settings.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// `sqlite://…` or `postgres://…`.
-    pub database_url: String,
-    /// Verifies callers' principals and signs the service's own.
-    pub internal_key: InternalKey,
-    /// Upper bound on a unary call.
-    pub request_timeout: Duration,
-    /// How often the database is pinged for health.
-    pub health_interval: Duration,
+pub struct Settings {
     /// `KEFU_CUSTOMERS_URL`: the customers service.
     pub customers_url: String,
     /// `KEFU_TICKETS_URL`: the tickets service.
     pub tickets_url: String,
     /// `KEFU_FEEDBACK_SURVEY_TTL_DAYS` (default 14): how long a survey can be answered.
     pub survey_ttl: Duration,
-    /// `KEFU_FEEDBACK_FOLLOW_UP_TYPE` (`TASK`, the default, or `COMPLAINT`): the type of the
-    /// follow-up tickets low scores open.
-    pub follow_up_type: tickets_pb::TicketType,
+    /// `KEFU_FEEDBACK_FOLLOW_UP_TYPE` (`TASK`, the default, or `COMPLAINT`): the tickets type of
+    /// the follow-up tickets low scores open.
+    pub follow_up_type: &'static str,
 }
 
-/// A setting that cannot be used.
-#[derive(Debug, Error)]
-#[error("{0}")]
-pub struct ConfigError(String);
+/// How long a survey can be answered when `KEFU_FEEDBACK_SURVEY_TTL_DAYS` is unset.
+pub const DEFAULT_SURVEY_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 
-impl Config {
-    /// The common settings plus the feedback service's own variables.
-    pub fn from_env(common: CommonConfig) -> Result<Self, ConfigError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let mut config = Config::from(common);
-        config.customers_url = var("KEFU_CUSTOMERS_URL").unwrap_or(config.customers_url);
-        config.tickets_url = var("KEFU_TICKETS_URL").unwrap_or(config.tickets_url);
-        if let Some(text) = var("KEFU_FEEDBACK_SURVEY_TTL_DAYS") {
-            let days = text
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|d| (1..=365).contains(d))
-                .ok_or_else(|| {
-                    ConfigError(format!(
-                        "KEFU_FEEDBACK_SURVEY_TTL_DAYS must be 1 to 365 days, not {text:?}"
-                    ))
-                })?;
-            config.survey_ttl = Duration::from_secs(days * 24 * 3600);
+impl Settings {
+    /// The defaults, with the customers and tickets services at these URLs.
+    pub fn new(customers_url: impl Into<String>, tickets_url: impl Into<String>) -> Self {
+        Self {
+            customers_url: customers_url.into(),
+            tickets_url: tickets_url.into(),
+            survey_ttl: DEFAULT_SURVEY_TTL,
+            follow_up_type: ticket_terms::TYPE_TASK,
         }
+    }
+}
+
+impl Service for Feedback {
+    const NAME: &'static str = "feedback";
+    const DEFAULT_LISTEN: &'static str = "127.0.0.1:50064";
+    type Settings = Settings;
+
+    fn settings_from_env() -> Result<Settings, ConfigError> {
+        let mut settings = Settings::new(
+            var_or("KEFU_CUSTOMERS_URL", "http://127.0.0.1:50061"),
+            var_or("KEFU_TICKETS_URL", "http://127.0.0.1:50062"),
+        );
+        let days = parsed_var(
+            "KEFU_FEEDBACK_SURVEY_TTL_DAYS",
+            14_u64,
+            "must be 1 to 365 days",
+            |d| (1..=365).contains(d),
+        )?;
+        settings.survey_ttl = Duration::from_secs(days * 24 * 3600);
         if let Some(text) = var("KEFU_FEEDBACK_FOLLOW_UP_TYPE") {
-            config.follow_up_type = match text.trim().to_ascii_uppercase().as_str() {
-                "TASK" => tickets_pb::TicketType::Task,
-                "COMPLAINT" => tickets_pb::TicketType::Complaint,
+            settings.follow_up_type = match text.to_ascii_uppercase().as_str() {
+                "TASK" => ticket_terms::TYPE_TASK,
+                "COMPLAINT" => ticket_terms::TYPE_COMPLAINT,
                 _ => {
-                    return Err(ConfigError(format!(
-                        "KEFU_FEEDBACK_FOLLOW_UP_TYPE must be TASK or COMPLAINT, not {text:?}"
-                    )));
+                    return Err(ConfigError::Invalid {
+                        name: "KEFU_FEEDBACK_FOLLOW_UP_TYPE".to_owned(),
+                        expected: "must be TASK or COMPLAINT".to_owned(),
+                        value: text,
+                    });
                 }
             };
         }
-        Ok(config)
-    }
-}
-
-impl From<CommonConfig> for Config {
-    fn from(common: CommonConfig) -> Self {
-        Self {
-            database_url: common.database_url,
-            internal_key: common.internal_key,
-            request_timeout: Duration::from_secs(30),
-            health_interval: Duration::from_secs(5),
-            customers_url: DEFAULT_CUSTOMERS_URL.to_owned(),
-            tickets_url: DEFAULT_TICKETS_URL.to_owned(),
-            survey_ttl: DEFAULT_SURVEY_TTL,
-            follow_up_type: tickets_pb::TicketType::Task,
-        }
-    }
-}
-
-/// Why the service could not start or stopped with an error.
-#[derive(Debug, Error)]
-pub enum Error {
-    /// Connecting or migrating failed.
-    #[error("database")]
-    Database(#[from] kefu_db::DbError),
-    /// `KEFU_CUSTOMERS_URL` or `KEFU_TICKETS_URL` is not a usable URL.
-    #[error("service URL")]
-    ServiceUrl(#[from] tonic::transport::Error),
-    /// Serving failed.
-    #[error("server")]
-    Serve(#[from] kefu_server::ServeError),
-}
-
-/// The service connected to its migrated database, ready to serve.
-#[derive(Debug)]
-pub struct Prepared {
-    config: Config,
-    db: Database,
-    customers: customers::Customers,
-    tickets: tickets::Tickets,
-}
-
-/// Connects to the database and runs the migrations.
-pub async fn prepare(config: Config) -> Result<Prepared, Error> {
-    let customers = customers::Customers::new(&config.customers_url)?;
-    let tickets = tickets::Tickets::new(&config.tickets_url)?;
-    let db = Database::connect(&config.database_url).await?;
-    db.migrate(&migrations()).await?;
-    Ok(Prepared {
-        config,
-        db,
-        customers,
-        tickets,
-    })
-}
-
-impl Prepared {
-    /// The service's operations.
-    pub fn ops(&self) -> ops::Feedback {
-        ops::Feedback {
-            db: self.db.clone(),
-            signal: OutboxSignal::default(),
-            follow_up_queued: Arc::default(),
-            survey_ttl_micros: i64::try_from(self.config.survey_ttl.as_micros())
-                .unwrap_or(i64::MAX),
-            follow_up_type: self.config.follow_up_type as i32,
-        }
+        Ok(settings)
     }
 
-    /// Serves on `listener` until `shutdown` resolves, with the tickets and customers event
-    /// consumers and the follow-up worker running beside it; then drains and closes the database.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send,
-    ) -> Result<(), Error> {
-        let stop = CancellationToken::new();
-        let ops = self.ops();
-        let Prepared {
-            config,
-            db,
-            customers,
-            tickets,
-        } = self;
-        let key = config.internal_key.clone();
-        let background = vec![
-            tokio::spawn(
-                tickets
-                    .clone()
-                    .follow_events(ops.clone(), key.clone(), stop.clone()),
-            ),
-            tokio::spawn(
-                customers
-                    .clone()
-                    .follow_erasures(ops.clone(), key.clone(), stop.clone()),
-            ),
-            tokio::spawn(worker::run(
-                ops.clone(),
-                tickets.clone(),
-                key.clone(),
-                stop.clone(),
-            )),
-        ];
-        let api = FeedbackApi::new(ops, customers, tickets, stop.clone());
-        let service = FeedbackServiceServer::new(api)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let service = tonic::service::interceptor::InterceptedService::new(
-            service,
-            Authenticator::new(config.internal_key),
-        );
-        let mut settings = ServeSettings::new(db, stop.clone());
-        settings.request_timeout = config.request_timeout;
-        settings.health_interval = config.health_interval;
-        let result = kefu_server::serve(service, settings, listener, shutdown).await;
-        stop.cancel();
-        for task in background {
-            let _ = task.await;
-        }
-        result?;
-        Ok(())
+    fn migrations() -> Migrations {
+        Migrations::common(sqlx::migrate!("./migrations"))
     }
-}
 
-/// Connects, migrates, and serves on `listener` until `shutdown` resolves.
-pub async fn serve(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
-    prepare(config).await?.serve(listener, shutdown).await
+    fn start(runtime: &mut Runtime, settings: Settings) -> Result<Grpc, ConfigError> {
+        let customers = Customers::new(&settings.customers_url)?;
+        let tickets = Tickets::new(&settings.tickets_url)?;
+        let services = ops::Services {
+            customers: customers.clone(),
+            tickets: tickets.clone(),
+            key: runtime.key().clone(),
+            survey_ttl: settings.survey_ttl,
+            follow_up_type: settings.follow_up_type,
+        };
+        let ops = ops::Feedback::new(runtime.db().clone(), runtime.clock().clone(), services);
+        runtime.spawn(ops.clone().run_follow_ups(runtime.stop()));
+        let key = runtime.key().clone();
+        let (handler, stream_key) = (ops.clone(), key.clone());
+        let follower = runtime.follower(remote::tickets::SOURCE);
+        runtime.spawn(follower.run(
+            move |cursor| {
+                let (tickets, key) = (tickets.clone(), stream_key.clone());
+                async move { tickets.watch(&key, cursor).await }
+            },
+            move |delivery| {
+                let handler = handler.clone();
+                async move { handler.ticket_event(delivery).await }
+            },
+        ));
+        let handler = ops.clone();
+        let follower = runtime.follower(remote::customers::SOURCE);
+        runtime.spawn(follower.run(
+            move |cursor| {
+                let (customers, key) = (customers.clone(), key.clone());
+                async move { customers.watch(&key, cursor).await }
+            },
+            move |delivery| {
+                let handler = handler.clone();
+                async move { handler.customer_event(delivery).await }
+            },
+        ));
+        let api = FeedbackApi::new(ops, runtime.event_feed());
+        Ok(runtime.grpc(FeedbackServiceServer::new(api)))
+    }
 }

@@ -39,10 +39,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:50050";
 
 /// The gateway's migrations (its API keys), embedded in the binary.
 pub fn migrations() -> Migrations {
-    Migrations {
-        sqlite: sqlx::migrate!("./migrations/sqlite"),
-        postgres: sqlx::migrate!("./migrations/postgres"),
-    }
+    Migrations::common(sqlx::migrate!("./migrations"))
 }
 
 /// Sustained requests per second and burst for one principal of a role.

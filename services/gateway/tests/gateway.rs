@@ -24,24 +24,10 @@ use support::{gateway, serve_fake, upstream_at, with_bearer};
 type Customers = cpb::customer_service_client::CustomerServiceClient<Channel>;
 
 async fn customers(key: &InternalKey) -> TestServer {
-    TestServer::start_with_key(
-        Backend::Sqlite,
-        key.clone(),
-        |database_url, internal_key, listener, stop| {
-            let config = kefu_customers::Config {
-                database_url,
-                internal_key,
-                request_timeout: Duration::from_secs(10),
-                health_interval: Duration::from_secs(1),
-            };
-            kefu_customers::serve(config, listener, async move {
-                let _ = stop.await;
-            })
-        },
-    )
-    .await
-    .unwrap()
-    .unwrap()
+    TestServer::service::<kefu_customers::Customers>(Backend::Sqlite, key, ())
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// ListCustomers through the gateway, authenticated with `token`.

@@ -12,9 +12,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use kefu_customers::Customers;
+use kefu_feedback::Feedback;
+use kefu_knowledge::Knowledge;
 use kefu_principal::{Principal, Role};
-use kefu_server::{CommonConfig, shutdown_signal};
+use kefu_server::kit::{self, Service};
+use kefu_server::{CommonConfig, Config, shutdown_signal};
 use kefu_telemetry::TelemetryConfig;
+use kefu_tickets::Tickets;
+use tokio_util::sync::CancellationToken;
 
 /// Where `kefu dev` serves the gateway when `KEFU_LISTEN` is unset.
 const DEV_LISTEN: &str = "127.0.0.1:50051";
@@ -131,10 +137,6 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
     let gateway_common = CommonConfig::from_env(kefu_gateway::SERVICE, DEV_LISTEN)?;
     let data_dir = gateway_common.data_dir.clone();
-    let customers_common = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
-    let knowledge_common = CommonConfig::from_env(kefu_knowledge::SERVICE, DEV_LISTEN)?;
-    let tickets_common = CommonConfig::from_env(kefu_tickets::SERVICE, DEV_LISTEN)?;
-    let feedback_common = CommonConfig::from_env(kefu_feedback::SERVICE, DEV_LISTEN)?;
     let gateway_listener = tokio::net::TcpListener::bind(gateway_common.listen).await?;
     let gateway_addr = gateway_listener.local_addr()?;
     let (customers_listener, knowledge_listener, tickets_listener, feedback_listener) = (
@@ -143,31 +145,31 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
         loopback().await?,
         loopback().await?,
     );
-    let customers_addr = customers_listener.local_addr()?;
-    let tickets_addr = tickets_listener.local_addr()?;
+    let customers_url = format!("http://{}", customers_listener.local_addr()?);
+    let tickets_url = format!("http://{}", tickets_listener.local_addr()?);
     let upstreams = [
-        ("customers", customers_addr),
-        ("knowledge", knowledge_listener.local_addr()?),
-        ("tickets", tickets_addr),
-        ("feedback", feedback_listener.local_addr()?),
+        ("customers", &customers_listener),
+        ("knowledge", &knowledge_listener),
+        ("tickets", &tickets_listener),
+        ("feedback", &feedback_listener),
     ]
     .into_iter()
-    .map(|(name, addr)| (name.to_owned(), vec![addr.to_string()]))
-    .collect();
-    let mut tickets_config = kefu_tickets::Config::from_env(tickets_common)?;
-    tickets_config.customers_url = format!("http://{customers_addr}");
-    let mut feedback_config = kefu_feedback::Config::from_env(feedback_common)?;
-    feedback_config.customers_url = format!("http://{customers_addr}");
-    feedback_config.tickets_url = format!("http://{tickets_addr}");
+    .map(|(name, listener)| Ok((name.to_owned(), vec![listener.local_addr()?.to_string()])))
+    .collect::<std::io::Result<_>>()?;
+    let mut tickets_config = dev_config::<Tickets>()?;
+    tickets_config.service.customers_url = customers_url.clone();
+    let mut feedback_config = dev_config::<Feedback>()?;
+    feedback_config.service.customers_url = customers_url;
+    feedback_config.service.tickets_url = tickets_url;
     let gateway_config = kefu_gateway::Config::new(
         gateway_common.database_url,
         gateway_common.internal_key,
         upstreams,
     );
-    let customers = kefu_customers::prepare(customers_common.into()).await?;
-    let knowledge = kefu_knowledge::prepare(knowledge_common.into()).await?;
-    let tickets = kefu_tickets::prepare(tickets_config).await?;
-    let feedback = kefu_feedback::prepare(feedback_config).await?;
+    let customers = kit::prepare::<Customers>(dev_config::<Customers>()?).await?;
+    let knowledge = kit::prepare::<Knowledge>(dev_config::<Knowledge>()?).await?;
+    let tickets = kit::prepare::<Tickets>(tickets_config).await?;
+    let feedback = kit::prepare::<Feedback>(feedback_config).await?;
     let gateway = kefu_gateway::prepare(gateway_config).await?;
     let admin_key = dev_admin_key(&gateway.keys(), &data_dir).await?;
     println!("kefu dev: data in {}", data_dir.display());
@@ -178,38 +180,35 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
         "kefu dev: admin API key (also in {}):\n{admin_key}",
         data_dir.join(DEV_KEY_FILE).display()
     );
-    let stop = tokio_util::sync::CancellationToken::new();
+    let stop = CancellationToken::new();
     let signal_stop = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         signal_stop.cancel();
     });
-    let until = |stop: &tokio_util::sync::CancellationToken| stop.clone().cancelled_owned();
+    // Each ends when `stop` fires, and fires it when it ends: one failing stops them all.
+    let stop_all = |stop: &CancellationToken| stop.clone().drop_guard();
+    let until = |stop: &CancellationToken| stop.clone().cancelled_owned();
     let (gateway_result, customers_result, knowledge_result, tickets_result, feedback_result) = tokio::join!(
         async {
-            let result = gateway.serve(gateway_listener, until(&stop)).await;
-            stop.cancel();
-            result
+            let _guard = stop_all(&stop);
+            gateway.serve(gateway_listener, until(&stop)).await
         },
         async {
-            let result = customers.serve(customers_listener, until(&stop)).await;
-            stop.cancel();
-            result
+            let _guard = stop_all(&stop);
+            customers.serve(customers_listener, until(&stop)).await
         },
         async {
-            let result = knowledge.serve(knowledge_listener, until(&stop)).await;
-            stop.cancel();
-            result
+            let _guard = stop_all(&stop);
+            knowledge.serve(knowledge_listener, until(&stop)).await
         },
         async {
-            let result = tickets.serve(tickets_listener, until(&stop)).await;
-            stop.cancel();
-            result
+            let _guard = stop_all(&stop);
+            tickets.serve(tickets_listener, until(&stop)).await
         },
         async {
-            let result = feedback.serve(feedback_listener, until(&stop)).await;
-            stop.cancel();
-            result
+            let _guard = stop_all(&stop);
+            feedback.serve(feedback_listener, until(&stop)).await
         },
     );
     gateway_result?;
@@ -218,6 +217,12 @@ async fn run_services() -> Result<(), Box<dyn std::error::Error>> {
     tickets_result?;
     feedback_result?;
     Ok(())
+}
+
+/// A service's configuration from the environment, with its SQLite file under the data directory.
+fn dev_config<S: Service>() -> Result<Config<S::Settings>, Box<dyn std::error::Error>> {
+    let common = CommonConfig::from_env(S::NAME, DEV_LISTEN)?;
+    Ok(kit::config_from_env::<S>(&common)?)
 }
 
 /// Creates an API key in the development gateway's key store and prints it.
@@ -276,7 +281,7 @@ fn principal(
     ttl: u64,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let principal = principal_for(role, id, customer)?;
-    let config = CommonConfig::from_env(kefu_customers::SERVICE, DEV_LISTEN)?;
+    let config = CommonConfig::from_env(Customers::NAME, DEV_LISTEN)?;
     println!(
         "{}",
         config

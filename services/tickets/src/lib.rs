@@ -2,61 +2,35 @@
 //! groups and agents, SLA policies counted in business hours, an audit entry for every change,
 //! and an event stream.
 //!
-//! Layout, one direction of flow: [`api`] (authorize, validate, convert) → [`ops`] (one
-//! transaction per use case; the change, its audit entry and its events commit together) →
-//! [`domain`] (rules, no I/O) and [`store`] (SQL, one text for both databases). [`customers`]
-//! is the seam to the customers service.
+//! Layout, one direction of flow, files named by resource or use case: [`api`] (authorize,
+//! validate into domain values, convert) → [`ops`] (one orchestrator per use case; the change,
+//! its audit entry and its events commit together) → [`domain`] (rules, no I/O, no wire types)
+//! and [`store`] (SQL, one text for both databases). [`remote`] holds the clients of other
+//! services.
 
 pub mod api;
-pub mod customers;
 pub mod domain;
-pub mod error;
 pub mod ops;
+pub mod remote;
 pub mod store;
 
-use std::future::Future;
 use std::time::Duration;
 
-use kefu_db::outbox::OutboxSignal;
-use kefu_db::time::now_micros;
-use kefu_db::{Database, Migrations};
-use kefu_principal::InternalKey;
+use kefu_db::Migrations;
 use kefu_proto::tickets::v1::ticket_service_server::TicketServiceServer;
-use kefu_server::{Authenticator, CommonConfig, ServeSettings};
-use thiserror::Error;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use kefu_server::config::{parsed_var, var_or};
+use kefu_server::kit::{Runtime, Service};
+use kefu_server::{ConfigError, Grpc};
 
 pub use api::TicketsApi;
 
-/// The service name used for the SQLite file, logs and its own principal.
-pub const SERVICE: &str = "tickets";
-/// Where the service listens when `KEFU_LISTEN` is unset.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:50062";
-/// Where the customers service is when `KEFU_CUSTOMERS_URL` is unset.
-pub const DEFAULT_CUSTOMERS_URL: &str = "http://127.0.0.1:50061";
-/// Largest message accepted, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// The tickets service.
+#[derive(Debug)]
+pub struct Tickets;
 
-/// This service's migrations, embedded in the binary.
-pub fn migrations() -> Migrations {
-    Migrations {
-        sqlite: sqlx::migrate!("./migrations/sqlite"),
-        postgres: sqlx::migrate!("./migrations/postgres"),
-    }
-}
-
-/// What the service needs to run.
+/// The tickets service's own settings.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// `sqlite://…` or `postgres://…`.
-    pub database_url: String,
-    /// Verifies callers' principals and signs the service's own.
-    pub internal_key: InternalKey,
-    /// Upper bound on a unary call.
-    pub request_timeout: Duration,
-    /// How often the database is pinged for health.
-    pub health_interval: Duration,
+pub struct Settings {
     /// `KEFU_CUSTOMERS_URL`: the customers service.
     pub customers_url: String,
     /// `KEFU_TICKETS_AUTO_CLOSE_HOURS` (default 96): SOLVED tickets close after this long.
@@ -65,165 +39,64 @@ pub struct Config {
     pub sweep_interval: Duration,
 }
 
-/// A setting that cannot be used.
-#[derive(Debug, Error)]
-#[error("{0}")]
-pub struct ConfigError(String);
-
-impl Config {
-    /// The common settings plus the tickets service's own variables.
-    pub fn from_env(common: CommonConfig) -> Result<Self, ConfigError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let hours = match var("KEFU_TICKETS_AUTO_CLOSE_HOURS") {
-            None => 96,
-            Some(text) => text.trim().parse::<u64>().map_err(|_| {
-                ConfigError(format!(
-                    "KEFU_TICKETS_AUTO_CLOSE_HOURS must be a whole number of hours, not {text:?}"
-                ))
-            })?,
-        };
-        let mut config = Config::from(common);
-        config.customers_url = var("KEFU_CUSTOMERS_URL").unwrap_or(config.customers_url);
-        config.auto_close_after = Duration::from_secs(hours * 3600);
-        Ok(config)
-    }
-}
-
-impl From<CommonConfig> for Config {
-    fn from(common: CommonConfig) -> Self {
+impl Settings {
+    /// The defaults, with the customers service at `customers_url`.
+    pub fn new(customers_url: impl Into<String>) -> Self {
         Self {
-            database_url: common.database_url,
-            internal_key: common.internal_key,
-            request_timeout: Duration::from_secs(30),
-            health_interval: Duration::from_secs(5),
-            customers_url: DEFAULT_CUSTOMERS_URL.to_owned(),
+            customers_url: customers_url.into(),
             auto_close_after: Duration::from_secs(96 * 3600),
             sweep_interval: Duration::from_secs(30),
         }
     }
 }
 
-/// Why the service could not start or stopped with an error.
-#[derive(Debug, Error)]
-pub enum Error {
-    /// Connecting or migrating failed.
-    #[error("database")]
-    Database(#[from] kefu_db::DbError),
-    /// `KEFU_CUSTOMERS_URL` is not a usable URL.
-    #[error("KEFU_CUSTOMERS_URL")]
-    CustomersUrl(#[from] tonic::transport::Error),
-    /// Serving failed.
-    #[error("server")]
-    Serve(#[from] kefu_server::ServeError),
-}
+impl Service for Tickets {
+    const NAME: &'static str = "tickets";
+    const DEFAULT_LISTEN: &'static str = "127.0.0.1:50062";
+    type Settings = Settings;
 
-/// The service connected to its migrated database, ready to serve.
-#[derive(Debug)]
-pub struct Prepared {
-    config: Config,
-    db: Database,
-    customers: customers::Customers,
-}
-
-/// Connects to the database and runs the migrations.
-pub async fn prepare(config: Config) -> Result<Prepared, Error> {
-    let customers = customers::Customers::new(&config.customers_url)?;
-    let db = Database::connect(&config.database_url).await?;
-    db.migrate(&migrations()).await?;
-    Ok(Prepared {
-        config,
-        db,
-        customers,
-    })
-}
-
-impl Prepared {
-    /// The service's operations.
-    pub fn ops(&self) -> ops::Tickets {
-        ops::Tickets {
-            db: self.db.clone(),
-            signal: OutboxSignal::default(),
-        }
+    fn settings_from_env() -> Result<Settings, ConfigError> {
+        let hours = parsed_var(
+            "KEFU_TICKETS_AUTO_CLOSE_HOURS",
+            96_u64,
+            "must be a whole number of hours",
+            |h| *h <= 100 * 365 * 24,
+        )?;
+        let mut settings = Settings::new(var_or("KEFU_CUSTOMERS_URL", "http://127.0.0.1:50061"));
+        settings.auto_close_after = Duration::from_secs(hours * 3600);
+        Ok(settings)
     }
 
-    /// Serves on `listener` until `shutdown` resolves, with the SLA sweeper, auto-close and the
-    /// customers event consumer running beside it; then drains and closes the database.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send,
-    ) -> Result<(), Error> {
-        let stop = CancellationToken::new();
-        let ops = self.ops();
-        let Prepared {
-            config,
-            db,
-            customers,
-        } = self;
-        let background = vec![
-            tokio::spawn(run_timers(
-                ops.clone(),
-                config.sweep_interval,
-                config.auto_close_after,
-                stop.clone(),
-            )),
-            tokio::spawn(customers.clone().follow_erasures(
-                ops.clone(),
-                config.internal_key.clone(),
-                stop.clone(),
-            )),
-        ];
-        let api = TicketsApi::new(ops, customers, stop.clone());
-        let service = TicketServiceServer::new(api)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let service = tonic::service::interceptor::InterceptedService::new(
-            service,
-            Authenticator::new(config.internal_key),
+    fn migrations() -> Migrations {
+        Migrations::common(sqlx::migrate!("./migrations"))
+    }
+
+    fn start(runtime: &mut Runtime, settings: Settings) -> Result<Grpc, ConfigError> {
+        let customers = remote::customers::Customers::new(&settings.customers_url)?;
+        let ops = ops::Tickets::new(
+            runtime.db().clone(),
+            runtime.clock().clone(),
+            customers.clone(),
         );
-        let mut settings = ServeSettings::new(db, stop.clone());
-        settings.request_timeout = config.request_timeout;
-        settings.health_interval = config.health_interval;
-        let result = kefu_server::serve(service, settings, listener, shutdown).await;
-        stop.cancel();
-        for task in background {
-            let _ = task.await;
-        }
-        result?;
-        Ok(())
+        runtime.spawn(ops.clone().run_timers(
+            settings.sweep_interval,
+            settings.auto_close_after,
+            runtime.stop(),
+        ));
+        let key = runtime.key().clone();
+        let handler = ops.clone();
+        let follower = runtime.follower(remote::customers::SOURCE);
+        runtime.spawn(follower.run(
+            move |cursor| {
+                let (customers, key) = (customers.clone(), key.clone());
+                async move { customers.watch(&key, cursor).await }
+            },
+            move |delivery| {
+                let handler = handler.clone();
+                async move { handler.customer_event(delivery).await }
+            },
+        ));
+        let api = TicketsApi::new(ops, runtime.event_feed());
+        Ok(runtime.grpc(TicketServiceServer::new(api)))
     }
-}
-
-/// Runs the SLA sweeper and auto-close every `interval` until `stop`.
-async fn run_timers(
-    ops: ops::Tickets,
-    interval: Duration,
-    auto_close_after: Duration,
-    stop: CancellationToken,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = ticker.tick() => {}
-        }
-        let now = now_micros();
-        if let Err(error) = ops.sweep_breaches(now).await {
-            tracing::warn!(%error, "SLA sweep failed; retrying next round");
-        }
-        let cutoff = now - i64::try_from(auto_close_after.as_micros()).unwrap_or(i64::MAX);
-        if let Err(error) = ops.auto_close(now, cutoff).await {
-            tracing::warn!(%error, "auto-close failed; retrying next round");
-        }
-    }
-}
-
-/// Connects, migrates, and serves on `listener` until `shutdown` resolves.
-pub async fn serve(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
-    prepare(config).await?.serve(listener, shutdown).await
 }

@@ -1,6 +1,5 @@
-//! Where a service's consumer of another service's event stream got to. Every consuming service
-//! has a `consumer_cursors (source TEXT PRIMARY KEY, cursor TEXT, update_time BIGINT)` table; the
-//! cursor is stored in the same transaction as the effects of the event it follows, so a restart
+//! Where a service's consumer of another service's event stream got to, in the `consumer_cursors`
+//! table kefu-db's migration creates. The cursor is stored in the same transaction as the effects of the event it follows, so a restart
 //! resumes exactly after the last event handled.
 
 use sqlx::{AnyConnection, Row};

@@ -3,12 +3,15 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{AnyPool, Executor};
 
 use crate::DbError;
+use crate::outbox::OutboxSignal;
+use crate::write::Write;
 
 /// Which SQL engine is behind the pool. Everything dialect-specific branches on this, and only
-/// in clearly named places (DDL in each service's `migrations/<dialect>/`, locking in [`crate::outbox`]).
+/// in clearly named places (DDL in `migrations/<dialect>/` directories, locking and snapshots in
+/// [`crate::outbox`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// The embedded default: one file per service.
@@ -17,23 +20,41 @@ pub enum Dialect {
     Postgres,
 }
 
-/// A service's migrations, one set per dialect, embedded with `sqlx::migrate!`.
+/// A service's migrations, embedded with `sqlx::migrate!`: one set whose SQL both databases
+/// accept, and optionally a set per dialect for the few statements they spell differently.
 pub struct Migrations {
-    /// DDL for SQLite.
-    pub sqlite: Migrator,
-    /// DDL for PostgreSQL.
-    pub postgres: Migrator,
+    /// DDL both dialects run.
+    pub common: Migrator,
+    /// Extra DDL for SQLite, run after `common`.
+    pub sqlite: Option<Migrator>,
+    /// Extra DDL for PostgreSQL, run after `common`.
+    pub postgres: Option<Migrator>,
 }
 
-/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so two writers queue on the
-/// busy timeout instead of failing when a read lock cannot be upgraded.
-pub type WriteTx = sqlx::Transaction<'static, Any>;
+impl Migrations {
+    /// Migrations whose SQL is the same on both databases.
+    pub fn common(common: Migrator) -> Self {
+        Self {
+            common,
+            sqlite: None,
+            postgres: None,
+        }
+    }
 
-/// A connection pool plus the dialect it speaks. Cheap to clone.
+    /// Adds DDL that differs by dialect. Its versions must not collide with the common ones.
+    pub fn with_dialects(mut self, sqlite: Migrator, postgres: Migrator) -> Self {
+        self.sqlite = Some(sqlite);
+        self.postgres = Some(postgres);
+        self
+    }
+}
+
+/// A connection pool plus the dialect it speaks and the signal its commits raise. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: AnyPool,
     dialect: Dialect,
+    signal: OutboxSignal,
 }
 
 /// The SQLite URL of a service's file under `data_dir`, creating the directory if needed.
@@ -80,16 +101,37 @@ impl Database {
                 })
             });
         let pool = options.connect(url).await?;
-        Ok(Self { pool, dialect })
+        Ok(Self {
+            pool,
+            dialect,
+            signal: OutboxSignal::default(),
+        })
     }
 
-    /// Runs the migrations of this database's dialect.
+    /// Runs kefu-db's own migrations (the outbox, request ids, consumer cursors), then the
+    /// service's. Each migrator ignores the versions the other applied.
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
-        let migrator = match self.dialect {
-            Dialect::Sqlite => &migrations.sqlite,
-            Dialect::Postgres => &migrations.postgres,
+        let (own, dialect_specific) = match self.dialect {
+            Dialect::Sqlite => (
+                sqlx::migrate!("./migrations/sqlite"),
+                migrations.sqlite.as_ref(),
+            ),
+            Dialect::Postgres => (
+                sqlx::migrate!("./migrations/postgres"),
+                migrations.postgres.as_ref(),
+            ),
         };
-        migrator.run(&self.pool).await?;
+        for migrator in [Some(&own), Some(&migrations.common), dialect_specific]
+            .into_iter()
+            .flatten()
+        {
+            let mut migrator = Migrator {
+                migrations: migrator.migrations.clone(),
+                ..Migrator::DEFAULT
+            };
+            migrator.set_ignore_missing(true);
+            migrator.run(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -103,13 +145,24 @@ impl Database {
         self.dialect
     }
 
-    /// Begins a transaction that will write.
-    pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
+    /// The signal this process's commits raise for its event watchers.
+    pub fn signal(&self) -> &OutboxSignal {
+        &self.signal
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, DbError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Begins a transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`, so two
+    /// writers queue on the busy timeout instead of failing when a read lock cannot be upgraded.
+    pub async fn begin_write(&self) -> Result<Write, DbError> {
         let tx = match self.dialect {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,
         };
-        Ok(tx)
+        Ok(Write::new(tx, self.clone()))
     }
 
     /// Checks that the database answers, for health reporting.

@@ -1,8 +1,73 @@
-//! AIP-155 request ids, stored with `INSERT … ON CONFLICT DO NOTHING` in the creating transaction.
-//! Every service has an `idempotency_keys` table of the same shape (see its migrations).
+//! AIP-155 request ids, stored with `INSERT … ON CONFLICT DO NOTHING` in the creating transaction,
+//! in the `idempotency_keys` table kefu-db's migration creates.
+//!
+//! A retry is told from a different request by a fingerprint of the request's protobuf encoding.
+//! kefu-proto generates every map as a `BTreeMap`, so the encoding, and with it the fingerprint,
+//! is the same for the same request in every process and every version (Rust's `Debug` output, a
+//! `HashMap`'s order, or a struct's field order would not be).
 
+use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 use thiserror::Error;
+
+/// The fingerprint of a request: the first 16 bytes of the SHA-256 of its protobuf encoding, in hex.
+pub fn fingerprint(request: &impl prost::Message) -> String {
+    let digest = Sha256::digest(request.encode_to_vec());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A request id with what it must match on a retry: the operation it was sent to and the
+/// fingerprint of the request that carried it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestKey {
+    /// The client's id.
+    pub request_id: String,
+    /// The RPC, such as `CreateTicket`: the same id sent to another RPC is another request.
+    pub operation: &'static str,
+    /// [`fingerprint`] of the request.
+    pub hash: String,
+}
+
+impl RequestKey {
+    /// The key of `request` sent to `operation` with `request_id`; `None` when it has none.
+    pub fn new(
+        request_id: Option<String>,
+        operation: &'static str,
+        request: &impl prost::Message,
+    ) -> Option<Self> {
+        request_id.map(|request_id| Self {
+            request_id,
+            operation,
+            hash: fingerprint(request),
+        })
+    }
+
+    /// Claims the key for `resource` in the writing transaction: `None` to go ahead,
+    /// `Some(resource)` when the same request already ran, an error for a different request.
+    pub async fn claim(
+        &self,
+        conn: &mut AnyConnection,
+        resource: &str,
+        now: i64,
+    ) -> Result<Option<String>, ClaimError> {
+        claim(
+            conn,
+            &self.request_id,
+            self.operation,
+            &self.hash,
+            resource,
+            now,
+        )
+        .await
+    }
+
+    /// What an earlier identical request made, without claiming: a read-only check that answers
+    /// a retry before work that needs other services.
+    pub async fn replay(&self, conn: &mut AnyConnection) -> Result<Option<String>, ClaimError> {
+        let claim = lookup_request_id(conn, &self.request_id, self.operation).await?;
+        Ok(claim.replay(&self.request_id, &self.hash)?)
+    }
+}
 
 /// The outcome of claiming (or looking up) a request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +189,32 @@ pub async fn lookup_request_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_follow_the_encoding_not_the_map_order() {
+        use std::collections::BTreeMap;
+
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct Request {
+            #[prost(string, tag = "1")]
+            name: String,
+            #[prost(btree_map = "string, string", tag = "2")]
+            attributes: BTreeMap<String, String>,
+        }
+        let mut one = Request {
+            name: "a".into(),
+            ..Default::default()
+        };
+        let mut two = one.clone();
+        one.attributes.insert("x".into(), "1".into());
+        one.attributes.insert("y".into(), "2".into());
+        two.attributes.insert("y".into(), "2".into());
+        two.attributes.insert("x".into(), "1".into());
+        assert_eq!(fingerprint(&one), fingerprint(&two));
+        assert_eq!(fingerprint(&one).len(), 32);
+        two.name = "b".into();
+        assert_ne!(fingerprint(&one), fingerprint(&two));
+    }
 
     #[test]
     fn a_claim_replays_only_the_same_request() {

@@ -1,32 +1,20 @@
 //! The transactional outbox: a service writes its event row in the same transaction as the change
 //! it describes, so an event exists if and only if the change committed. `WatchEvents` tails the
-//! table by sequence number.
-//!
-//! Every service's migrations create the same table:
-//!
-//! ```sql
-//! CREATE TABLE events (
-//!     seq        INTEGER PRIMARY KEY AUTOINCREMENT,  -- BIGSERIAL PRIMARY KEY on PostgreSQL
-//!     event_type TEXT   NOT NULL,
-//!     resource   TEXT   NOT NULL,
-//!     subject    TEXT,                               -- the customer/ticket concerned, indexed
-//!     payload    BLOB   NOT NULL,                    -- BYTEA on PostgreSQL; the encoded proto event
-//!     event_time BIGINT NOT NULL
-//! );
-//! ```
+//! table by position. kefu-db's own migration creates the table.
 //!
 //! Ordering: on PostgreSQL, sequence values are handed out at insert time but transactions commit in
 //! any order, so a reader could see seq 12 before seq 11 commits and then skip 11 forever. [`append`]
 //! takes a transaction-scoped advisory lock first, so events commit in sequence order. SQLite has one
 //! writer at a time and needs nothing.
 
+use std::fmt;
 use std::time::Duration;
 
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Database, DbError, Dialect, WriteTx};
+use crate::{Database, DbError, Dialect};
 
 /// The advisory lock key that serializes outbox appends on PostgreSQL ("kefu" in ASCII).
 const OUTBOX_LOCK_KEY: i64 = 0x6b65_6675;
@@ -36,11 +24,45 @@ const BATCH: i64 = 256;
 /// service do not reach this process's [`OutboxSignal`].
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// A place in the stream: every event after it is still to come. Opaque to clients, who only
+/// send back the cursor of the last event they handled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    seq: i64,
+}
+
+/// A cursor this stream did not hand out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("is not a cursor returned by WatchEvents")]
+pub struct BadCursor;
+
+impl Position {
+    /// Before the first event.
+    pub const START: Position = Position { seq: 0 };
+
+    /// Parses a cursor; empty means [`Position::START`].
+    pub fn parse(cursor: &str) -> Result<Self, BadCursor> {
+        if cursor.is_empty() {
+            return Ok(Self::START);
+        }
+        match cursor.parse::<i64>() {
+            Ok(seq) if seq >= 0 && !cursor.starts_with('+') => Ok(Self { seq }),
+            _ => Err(BadCursor),
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.seq)
+    }
+}
+
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
-    /// Position in the stream, increasing in commit order.
-    pub seq: i64,
+    /// Where it stands in the stream; its cursor.
+    pub position: Position,
     /// The service's name for the event type.
     pub event_type: String,
     /// The resource that changed.
@@ -69,8 +91,8 @@ pub struct NewEvent<'a> {
 }
 
 /// Appends an event inside the caller's transaction: it commits or rolls back with the change.
-pub async fn append(
-    tx: &mut WriteTx,
+pub(crate) async fn append(
+    tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
     event: NewEvent<'_>,
 ) -> Result<(), DbError> {
@@ -94,17 +116,17 @@ pub async fn append(
     Ok(())
 }
 
-/// Up to `limit` events after `after_seq`, in order.
+/// Up to `limit` events after `after`, in order.
 pub async fn read_after(
     db: &Database,
-    after_seq: i64,
+    after: Position,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, DbError> {
     let rows = sqlx::query(
         "SELECT seq, event_type, resource, subject, payload, event_time FROM events \
          WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
-    .bind(after_seq)
+    .bind(after.seq)
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
@@ -125,7 +147,9 @@ pub async fn read_subject(db: &Database, subject: &str) -> Result<Vec<StoredEven
 
 fn decode(row: &sqlx::any::AnyRow) -> Result<StoredEvent, DbError> {
     Ok(StoredEvent {
-        seq: row.try_get("seq")?,
+        position: Position {
+            seq: row.try_get("seq")?,
+        },
         event_type: row.try_get("event_type")?,
         resource: row.try_get("resource")?,
         subject: row.try_get("subject")?,
@@ -160,19 +184,18 @@ impl OutboxSignal {
     }
 }
 
-/// Streams every event after `after_seq`, in order, then follows new ones until the receiver is
+/// Streams every event after `after`, in order, then follows new ones until the receiver is
 /// dropped or `cancel` fires (server shutdown). A database error is sent once and ends the stream;
-/// the consumer resumes from the last sequence it saw.
+/// the consumer resumes from the last position it saw.
 pub fn tail(
     db: Database,
-    after_seq: i64,
-    signal: &OutboxSignal,
+    after: Position,
     cancel: CancellationToken,
 ) -> mpsc::Receiver<Result<StoredEvent, DbError>> {
     let (sender, receiver) = mpsc::channel(BATCH as usize);
-    let mut wake = signal.subscribe();
+    let mut wake = db.signal().subscribe();
     tokio::spawn(async move {
-        let mut cursor = after_seq;
+        let mut cursor = after;
         loop {
             // Mark the current generation seen before reading, so a commit that lands during
             // the read still wakes the next wait.
@@ -186,7 +209,7 @@ pub fn tail(
             };
             let caught_up = (batch.len() as i64) < BATCH;
             for event in batch {
-                cursor = event.seq;
+                cursor = event.position;
                 tokio::select! {
                     sent = sender.send(Ok(event)) => if sent.is_err() { return },
                     () = cancel.cancelled() => return,
@@ -203,4 +226,18 @@ pub fn tail(
         }
     });
     receiver
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_what_the_stream_never_gave() {
+        assert_eq!(Position::parse(""), Ok(Position::START));
+        assert_eq!(Position::parse("42").map(|p| p.to_string()), Ok("42".to_owned()));
+        for bad in ["-1", "abc", "+3", "1.5", "99999999999999999999"] {
+            assert_eq!(Position::parse(bad), Err(BadCursor), "{bad}");
+        }
+    }
 }

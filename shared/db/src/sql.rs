@@ -30,6 +30,43 @@ impl Params {
         format!("${}", self.count)
     }
 
+    /// Placeholders for every value of `values`, comma-separated, for `IN (…)`.
+    pub fn list<T>(&mut self, values: impl IntoIterator<Item = T>) -> String
+    where
+        T: 'static + Send + Encode<'static, Any> + Type<Any>,
+    {
+        values
+            .into_iter()
+            .map(|value| self.bind(value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The keyset condition for rows past `(value, id)` in `column, id_column` order, ascending
+    /// or descending: `(column > v OR (column = v AND id_column > id))`.
+    pub fn keyset<T>(
+        &mut self,
+        (column, id_column): (&str, &str),
+        value: T,
+        id: String,
+        descending: bool,
+    ) -> String
+    where
+        T: 'static + Send + Clone + Encode<'static, Any> + Type<Any>,
+    {
+        let past = if descending { "<" } else { ">" };
+        // Bound twice: one placeholder used twice is not portable across the two drivers.
+        let first = self.bind(value.clone());
+        let again = self.bind(value);
+        let id = self.bind(id);
+        format!("({column} {past} {first} OR ({column} = {again} AND {id_column} {past} {id}))")
+    }
+
+    /// A `LIMIT` value.
+    pub fn limit(&mut self, limit: usize) -> String {
+        self.bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    }
+
     /// The bound values, for `sqlx::query_with`.
     pub fn into_args(self) -> AnyArguments<'static> {
         self.args

@@ -102,6 +102,12 @@ impl From<Violations> for ServiceError {
     }
 }
 
+impl From<Violations> for Status {
+    fn from(violations: Violations) -> Self {
+        ServiceError::Invalid(violations).into()
+    }
+}
+
 impl From<ServiceError> for Status {
     fn from(error: ServiceError) -> Self {
         let message = error.to_string();

@@ -13,21 +13,47 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// A request for another service carrying `incoming`'s principal, deadline (at most `cap`) and
 /// the current span's trace context.
 pub fn forward<T, U>(incoming: &Request<U>, message: T, cap: Duration) -> Request<T> {
-    let mut request = Request::new(message);
-    if let Some(principal) = incoming.metadata().get(PRINCIPAL_HEADER) {
-        request
-            .metadata_mut()
-            .insert(PRINCIPAL_HEADER, principal.clone());
+    Caller::of(incoming).request(message, cap)
+}
+
+/// Who is calling and until when, kept from an incoming request so a use case can call other
+/// services on the caller's behalf after the request itself was taken apart.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    principal: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    deadline: Option<std::time::Instant>,
+}
+
+impl Caller {
+    /// The caller of `incoming`.
+    pub fn of<U>(incoming: &Request<U>) -> Self {
+        Self {
+            principal: incoming.metadata().get(PRINCIPAL_HEADER).cloned(),
+            deadline: incoming
+                .metadata()
+                .get("grpc-timeout")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_grpc_timeout)
+                .map(|timeout| std::time::Instant::now() + timeout),
+        }
     }
-    let timeout = incoming
-        .metadata()
-        .get("grpc-timeout")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_grpc_timeout)
-        .map_or(cap, |deadline| deadline.min(cap));
-    request.set_timeout(timeout);
-    inject_trace_context(request.metadata_mut());
-    request
+
+    /// A request carrying the caller's principal, what is left of its deadline (at most `cap`),
+    /// and the current span's trace context.
+    pub fn request<T>(&self, message: T, cap: Duration) -> Request<T> {
+        let mut request = Request::new(message);
+        if let Some(principal) = &self.principal {
+            request
+                .metadata_mut()
+                .insert(PRINCIPAL_HEADER, principal.clone());
+        }
+        let left = self
+            .deadline
+            .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()));
+        request.set_timeout(left.map_or(cap, |left| left.min(cap)));
+        inject_trace_context(request.metadata_mut());
+        request
+    }
 }
 
 /// Adds the current span's W3C trace context (`traceparent`, `tracestate`) to `metadata`.
@@ -152,12 +178,16 @@ mod tests {
             .metadata_mut()
             .insert("grpc-timeout", MetadataValue::from_static("100m"));
         let outgoing = forward(&incoming, 7_u8, Duration::from_secs(5));
-        assert_eq!(
-            outgoing
-                .metadata()
-                .get("grpc-timeout")
-                .and_then(|v| v.to_str().ok()),
-            Some("100000u")
+        let left = outgoing
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
+        assert!(
+            left.is_some_and(
+                |left| left <= Duration::from_millis(100) && left > Duration::from_millis(90)
+            ),
+            "what is left of the caller's 100 ms: {left:?}"
         );
     }
 }

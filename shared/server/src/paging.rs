@@ -87,6 +87,44 @@ pub fn decode_token<K: DeserializeOwned>(
     }
 }
 
+/// One List request's paging: how many to serve, where the previous page ended, and the
+/// fingerprint of the filters its token must have been issued for.
+#[derive(Debug, Clone)]
+pub struct Page<K> {
+    /// Items to serve.
+    pub size: usize,
+    /// The sort key of the last item of the previous page, if any.
+    pub after: Option<K>,
+    fingerprint: String,
+}
+
+impl<K: Serialize + DeserializeOwned> Page<K> {
+    /// Reads `page_size` and `page_token` of a request whose filters are `filters`; bad values
+    /// are violations on `page_size` and `page_token`.
+    pub fn read(page_size: i32, page_token: &str, filters: &[&str], v: &mut Violations) -> Self {
+        let size = self::page_size(page_size, "page_size", v);
+        let fingerprint = self::fingerprint(filters);
+        let after = decode_token(page_token, &fingerprint, "page_token", v);
+        Self {
+            size,
+            after,
+            fingerprint,
+        }
+    }
+
+    /// How many rows to fetch: one more than the page, to know whether another follows.
+    pub fn fetch(&self) -> usize {
+        self.size + 1
+    }
+
+    /// The page out of rows fetched with [`Page::fetch`], and the token of the next page (empty
+    /// when there is none), keyed on the last item kept.
+    pub fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> K) -> (Vec<T>, String) {
+        let token = next_page_token(&mut rows, self.size, key, &self.fingerprint);
+        (rows, token)
+    }
+}
+
 /// Trims a page fetched with one extra row (`limit + 1`) to `limit` and returns the token for the
 /// next page, keyed on the last row kept; empty when there is no next page.
 pub fn next_page_token<K: Serialize, T>(
@@ -142,6 +180,25 @@ mod tests {
         let key: Option<(String, i64)> = decode_token("%%%", &f, "page_token", &mut violations);
         assert_eq!(key, None);
         assert_eq!(violations.iter().count(), 2);
+    }
+
+    #[test]
+    fn a_page_reads_its_token_and_issues_the_next() {
+        let mut v = Violations::new();
+        let first: Page<String> = Page::read(2, "", &["f"], &mut v);
+        assert_eq!(
+            (first.size, first.fetch(), first.after.clone()),
+            (2, 3, None)
+        );
+        let (items, token) = first.finish(vec!["a", "b", "c"], |s| (*s).to_owned());
+        assert_eq!(items, ["a", "b"]);
+        let second: Page<String> = Page::read(2, &token, &["f"], &mut v);
+        assert_eq!(second.after.as_deref(), Some("b"));
+        let (items, token) = second.finish(vec!["c"], |s| (*s).to_owned());
+        assert_eq!((items, token), (vec!["c"], String::new()));
+        assert!(v.is_empty());
+        let _: Page<String> = Page::read(2, &encode_token(&"b", "other"), &["f"], &mut v);
+        assert_eq!(v.iter().count(), 1);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Starting a service the same way everywhere: the binary, `kefu dev` and the tests all call [`serve`].
+//! Serving a service the same way everywhere: the binary, `kefu dev` and the tests all go
+//! through [`serve`] (by way of [`crate::kit`]).
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
@@ -8,17 +8,23 @@ use kefu_db::Database;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::body::Body;
-use tonic::server::NamedService;
+use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
 use crate::health::watch_database;
 use crate::layers;
 
+/// A service's gRPC API, authenticated, ready to be served under its full name.
+#[derive(Debug, Clone)]
+pub struct Grpc {
+    pub(crate) name: &'static str,
+    pub(crate) routes: Routes,
+}
+
 /// How a service is served.
 #[derive(Debug, Clone)]
 pub struct ServeSettings {
-    /// The service's database: pinged for health, closed on shutdown.
+    /// The service's database: pinged for health.
     pub db: Database,
     /// Cancelled when shutdown begins, so open streams (`WatchEvents`) end and draining finishes.
     pub shutdown: CancellationToken,
@@ -26,18 +32,6 @@ pub struct ServeSettings {
     pub request_timeout: Duration,
     /// How often the database is pinged for health.
     pub health_interval: Duration,
-}
-
-impl ServeSettings {
-    /// Defaults: 30 s request timeout, health every 5 s.
-    pub fn new(db: Database, shutdown: CancellationToken) -> Self {
-        Self {
-            db,
-            shutdown,
-            request_timeout: Duration::from_secs(30),
-            health_interval: Duration::from_secs(5),
-        }
-    }
 }
 
 /// Why a server stopped with an error.
@@ -51,32 +45,23 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Serves `service` on `listener` until `shutdown` resolves, then: reports NOT_SERVING, ends open
-/// streams, drains in-flight calls, and closes the database pool.
-pub async fn serve<S>(
-    service: S,
+/// Serves `grpc` on `listener` until `shutdown` resolves, beside health (NOT_SERVING while the
+/// database does not answer) and reflection; then reports NOT_SERVING, ends open streams and
+/// drains in-flight calls.
+pub async fn serve(
+    grpc: Grpc,
     settings: ServeSettings,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), ServeError>
-where
-    S: tower::Service<http::Request<Body>, Error = Infallible>
-        + NamedService
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Response: axum::response::IntoResponse,
-    S::Future: Send + 'static,
-{
+) -> Result<(), ServeError> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
     reporter
-        .set_service_status(S::NAME, ServingStatus::Serving)
+        .set_service_status(grpc.name, ServingStatus::Serving)
         .await;
     let health_stop = CancellationToken::new();
     let health_task = tokio::spawn(watch_database(
         reporter.clone(),
-        S::NAME,
+        grpc.name,
         settings.db.clone(),
         settings.health_interval,
         health_stop.clone(),
@@ -87,7 +72,7 @@ where
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(kefu_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .with_service_name(S::NAME)
+            .with_service_name(grpc.name)
             .with_service_name("grpc.health.v1.Health")
     };
     let reflection_v1 = reflection()
@@ -98,24 +83,25 @@ where
         .with_service_name("grpc.reflection.v1alpha.ServerReflection")
         .build_v1alpha()?;
 
+    let name = grpc.name;
     let stream_shutdown = settings.shutdown.clone();
     let drain_reporter = reporter.clone();
     let result = tonic::transport::Server::builder()
         .timeout(settings.request_timeout)
         .layer(layers::stack())
+        .add_routes(grpc.routes)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(service)
         .serve_with_incoming_shutdown(incoming(listener), async move {
             tokio::select! {
                 () = shutdown => {}
                 () = stream_shutdown.cancelled() => {}
             }
-            tracing::info!(service = S::NAME, "shutting down: NOT_SERVING, draining");
+            tracing::info!(service = name, "shutting down: NOT_SERVING, draining");
             health_stop.cancel();
             drain_reporter
-                .set_service_status(S::NAME, ServingStatus::NotServing)
+                .set_service_status(name, ServingStatus::NotServing)
                 .await;
             drain_reporter
                 .set_service_status("", ServingStatus::NotServing)
@@ -124,8 +110,7 @@ where
         })
         .await;
     health_task.abort();
-    settings.db.close().await;
-    tracing::info!(service = S::NAME, "stopped");
+    tracing::info!(service = name, "stopped");
     Ok(result?)
 }
 

@@ -20,6 +20,13 @@ impl Violations {
         Self::default()
     }
 
+    /// A single violation: `field` is required.
+    pub fn required(field: &str) -> Self {
+        let mut v = Self::new();
+        v.add(field, "is required");
+        v
+    }
+
     /// Records that `field` is bad because of `description`.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
         self.0.push((field.into(), description.into()));

@@ -76,17 +76,23 @@ pub fn locale(value: &str, field: &str, v: &mut Violations) -> String {
     value.replace('_', "-")
 }
 
-/// An AIP-155 request id: 1 to 64 of `A-Z a-z 0-9 - _`, or empty for none.
+/// Longest AIP-155 request id, in characters.
+pub const MAX_REQUEST_ID_CHARS: usize = 100;
+
+/// An AIP-155 request id: 1 to 100 of `A-Z a-z 0-9 - _`, or empty for none.
 pub fn request_id(value: &str, field: &str, v: &mut Violations) -> Option<String> {
     if value.is_empty() {
         return None;
     }
-    if value.len() > 64
+    if value.len() > MAX_REQUEST_ID_CHARS
         || !value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        v.add(field, "must be 1 to 64 characters of A-Z a-z 0-9 - _");
+        v.add(
+            field,
+            format!("must be 1 to {MAX_REQUEST_ID_CHARS} characters of A-Z a-z 0-9 - _"),
+        );
     }
     Some(value.to_owned())
 }
@@ -127,6 +133,14 @@ pub fn resource_id(name: &str, collection: &str, field: &str, v: &mut Violations
     }
 }
 
+/// The id in a required resource name `collection/{id}`, on its own: INVALID_ARGUMENT naming
+/// `field` when it is missing or malformed.
+pub fn required_id(name: &str, collection: &str, field: &str) -> Result<String, Violations> {
+    let mut v = Violations::new();
+    let id = resource_id(name, collection, field, &mut v);
+    v.into_result().map(|()| id)
+}
+
 /// The id in an optional resource name; `None` when empty.
 pub fn optional_resource_id(
     name: &str,
@@ -151,6 +165,58 @@ pub fn enum_value(value: i32, known: bool, required: bool, field: &str, v: &mut 
     value
 }
 
+/// A required enum field as a domain value: a violation when unset (0) or unknown.
+pub fn required_enum<T>(
+    number: i32,
+    from_number: impl Fn(i32) -> Option<T>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<T> {
+    let value = from_number(number);
+    if value.is_none() {
+        v.add(
+            field,
+            if number == 0 {
+                "is required".to_owned()
+            } else {
+                format!("unknown value {number}")
+            },
+        );
+    }
+    value
+}
+
+/// An optional enum field as a domain value: `None` when unset (0), a violation when unknown.
+pub fn optional_enum<T>(
+    number: i32,
+    from_number: impl Fn(i32) -> Option<T>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<T> {
+    if number == 0 {
+        return None;
+    }
+    required_enum(number, from_number, field, v)
+}
+
+/// A repeated enum field: every value known and set, duplicates dropped, in the order given.
+pub fn enum_list<T: PartialEq>(
+    numbers: &[i32],
+    from_number: impl Fn(i32) -> Option<T>,
+    field: &str,
+    v: &mut Violations,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for (i, number) in numbers.iter().enumerate() {
+        if let Some(value) = required_enum(*number, &from_number, &format!("{field}[{i}]"), v)
+            && !out.contains(&value)
+        {
+            out.push(value);
+        }
+    }
+    out
+}
+
 fn is_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
@@ -161,7 +227,7 @@ fn is_id(id: &str) -> bool {
 /// A map of custom values: at most `max` entries, keys 1 to 64 characters of `a-z 0-9 _` starting
 /// with a letter, values at most `max_value_chars` characters.
 pub fn string_map(
-    values: &std::collections::HashMap<String, String>,
+    values: &std::collections::BTreeMap<String, String>,
     max: usize,
     max_value_chars: usize,
     field: &str,
@@ -194,41 +260,6 @@ pub fn string_map(
     out
 }
 
-/// Longest reporting period, in microseconds: 366 days.
-pub const MAX_PERIOD_MICROS: i64 = 366 * 24 * 3600 * 1_000_000;
-
-/// UTC microseconds of a proto timestamp.
-pub fn micros(t: Option<&prost_types::Timestamp>) -> Option<i64> {
-    t.map(|t| t.seconds.saturating_mul(1_000_000) + i64::from(t.nanos / 1000))
-}
-
-/// A required reporting period `[start_time, end_time)` of at most 366 days, in microseconds.
-pub fn period(
-    start: Option<&prost_types::Timestamp>,
-    end: Option<&prost_types::Timestamp>,
-    v: &mut Violations,
-) -> Option<(i64, i64)> {
-    match (micros(start), micros(end)) {
-        (None, _) => {
-            v.add("start_time", "is required");
-            None
-        }
-        (_, None) => {
-            v.add("end_time", "is required");
-            None
-        }
-        (Some(start), Some(end)) if end <= start => {
-            v.add("end_time", "must be after start_time");
-            None
-        }
-        (Some(start), Some(end)) if end - start > MAX_PERIOD_MICROS => {
-            v.add("end_time", "the period may be at most 366 days");
-            None
-        }
-        (Some(start), Some(end)) => Some((start, end)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +276,21 @@ mod tests {
         resource_id("customers/a/b", "customers", "name", &mut v);
         resource_id("", "customers", "name", &mut v);
         assert_eq!(v.iter().count(), 3);
+    }
+
+    #[test]
+    fn enums_are_required_known_and_deduplicated() {
+        let from = |n: i32| (1..=3).contains(&n).then_some(n);
+        let mut v = Violations::new();
+        assert_eq!(required_enum(2, from, "a", &mut v), Some(2));
+        assert_eq!(optional_enum(0, from, "b", &mut v), None);
+        assert_eq!(enum_list(&[1, 3, 1], from, "c", &mut v), vec![1, 3]);
+        assert!(v.is_empty());
+        required_enum(0, from, "d", &mut v);
+        optional_enum(9, from, "e", &mut v);
+        enum_list(&[1, 0], from, "f", &mut v);
+        let fields: Vec<&str> = v.iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["d", "e", "f[1]"]);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use kefu_principal::{InternalKey, PRINCIPAL_HEADER, Principal};
+use kefu_server::kit::{KitError, Service};
+use kefu_server::{Clock, Config};
 use sqlx::Connection;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -229,6 +231,39 @@ impl TestServer {
         })
     }
 
+    /// Starts the kit service `S` on a fresh database, trusting `key`, on the system clock.
+    /// `Ok(None)` when the backend is not available outside CI.
+    pub async fn service<S: Service>(
+        backend: Backend,
+        key: &InternalKey,
+        settings: S::Settings,
+    ) -> Result<Option<Self>, TestkitError> {
+        Self::service_with_clock::<S>(backend, key, Clock::system(), settings).await
+    }
+
+    /// Like [`TestServer::service`], on `clock` (a manual one lets a test move time).
+    pub async fn service_with_clock<S: Service>(
+        backend: Backend,
+        key: &InternalKey,
+        clock: Clock,
+        settings: S::Settings,
+    ) -> Result<Option<Self>, TestkitError> {
+        Self::start_with_key(backend, key.clone(), run::<S>(clock, settings)).await
+    }
+
+    /// Starts `S` again on a database and address it had before (after
+    /// [`TestServer::stop_keeping_database`]), or as a second replica on a
+    /// [`TestDatabase::shared`] database and a new address (`127.0.0.1:0`).
+    pub async fn restart_service<S: Service>(
+        database: TestDatabase,
+        key: &InternalKey,
+        addr: SocketAddr,
+        clock: Clock,
+        settings: S::Settings,
+    ) -> Result<Self, TestkitError> {
+        Self::start_again(database, key.clone(), addr, run::<S>(clock, settings)).await
+    }
+
     /// A channel to the server.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
@@ -263,6 +298,24 @@ impl TestServer {
             },
             None => Ok(()),
         }
+    }
+}
+
+/// A running service's future, as [`TestServer::serve_on`] spawns it.
+type Serving = std::pin::Pin<Box<dyn Future<Output = Result<(), KitError>> + Send>>;
+
+/// How tests serve a kit service: short timeouts, health every second.
+fn run<S: Service>(
+    clock: Clock,
+    settings: S::Settings,
+) -> impl FnOnce(String, InternalKey, TcpListener, oneshot::Receiver<()>) -> Serving {
+    move |database_url, key, listener, stopped| {
+        let mut config = Config::new(database_url, key, settings).with_clock(clock);
+        config.request_timeout = Duration::from_secs(10);
+        config.health_interval = Duration::from_secs(1);
+        Box::pin(kefu_server::kit::run::<S>(config, listener, async move {
+            let _ = stopped.await;
+        }))
     }
 }
 

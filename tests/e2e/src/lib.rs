@@ -38,85 +38,39 @@ impl Platform {
     ) -> Result<Option<Self>, StartError> {
         let key = InternalKey::generate();
         let Some(customers) =
-            TestServer::start_with_key(backend, key.clone(), |url, key, listener, stop| {
-                let config = kefu_customers::Config {
-                    database_url: url,
-                    internal_key: key,
-                    request_timeout: Duration::from_secs(10),
-                    health_interval: Duration::from_secs(1),
-                };
-                kefu_customers::serve(config, listener, async move {
-                    let _ = stop.await;
-                })
-            })
-            .await?
+            TestServer::service::<kefu_customers::Customers>(backend, &key, ()).await?
         else {
             return Ok(None);
         };
         let customers_url = format!("http://{}", customers.addr);
-        let feedback_customers_url = customers_url.clone();
-        let serve_tickets = move |url, key, listener, stop: tokio::sync::oneshot::Receiver<()>| {
-            let config = kefu_tickets::Config {
-                database_url: url,
-                internal_key: key,
-                request_timeout: Duration::from_secs(10),
-                health_interval: Duration::from_secs(1),
-                customers_url,
-                auto_close_after: Duration::from_secs(96 * 3600),
-                sweep_interval: Duration::from_secs(3600),
-            };
-            kefu_tickets::serve(config, listener, async move {
-                let _ = stop.await;
-            })
-        };
+        let mut tickets_settings = kefu_tickets::Settings::new(customers_url.clone());
+        tickets_settings.sweep_interval = Duration::from_secs(3600);
         let Some(tickets) =
-            TestServer::start_with_key(backend, key.clone(), serve_tickets.clone()).await?
+            TestServer::service::<kefu_tickets::Tickets>(backend, &key, tickets_settings.clone())
+                .await?
         else {
             return Ok(None);
         };
         // The replica shares the database: start it once the first has migrated it.
         wait_until_serving(&tickets).await?;
-        let tickets_replica = TestServer::start_again(
+        let tickets_replica = TestServer::restart_service::<kefu_tickets::Tickets>(
             kefu_testkit::TestDatabase::shared(&tickets.database.url),
-            key.clone(),
+            &key,
             "127.0.0.1:0".parse()?,
-            serve_tickets,
+            kefu_server::Clock::system(),
+            tickets_settings,
         )
         .await?;
         let Some(knowledge) =
-            TestServer::start_with_key(backend, key.clone(), |url, key, listener, stop| {
-                let config = kefu_knowledge::Config {
-                    database_url: url,
-                    internal_key: key,
-                    request_timeout: Duration::from_secs(10),
-                    health_interval: Duration::from_secs(1),
-                };
-                kefu_knowledge::serve(config, listener, async move {
-                    let _ = stop.await;
-                })
-            })
-            .await?
+            TestServer::service::<kefu_knowledge::Knowledge>(backend, &key, ()).await?
         else {
             return Ok(None);
         };
         let tickets_url = format!("http://{}", tickets.addr);
+        let feedback_settings = kefu_feedback::Settings::new(customers_url, tickets_url);
         let Some(feedback) =
-            TestServer::start_with_key(backend, key.clone(), move |url, key, listener, stop| {
-                let config = kefu_feedback::Config {
-                    database_url: url,
-                    internal_key: key,
-                    request_timeout: Duration::from_secs(10),
-                    health_interval: Duration::from_secs(1),
-                    customers_url: feedback_customers_url,
-                    tickets_url,
-                    survey_ttl: kefu_feedback::DEFAULT_SURVEY_TTL,
-                    follow_up_type: kefu_proto::tickets::v1::TicketType::Task,
-                };
-                kefu_feedback::serve(config, listener, async move {
-                    let _ = stop.await;
-                })
-            })
-            .await?
+            TestServer::service::<kefu_feedback::Feedback>(backend, &key, feedback_settings)
+                .await?
         else {
             return Ok(None);
         };

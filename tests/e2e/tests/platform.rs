@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use kefu_e2e::{Bearer, Platform};
 use kefu_principal::{Principal, Role};
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::feedback::v1 as fpb;
 use kefu_proto::knowledge::v1 as kpb;
@@ -106,7 +107,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .create_sla_policy(tpb::CreateSlaPolicyRequest {
             sla_policy: Some(tpb::SlaPolicy {
                 display_name: "VIP".into(),
-                requester_tiers: vec!["VIP".into()],
+                requester_tiers: vec![common::Tier::Vip as i32],
                 first_response_minutes: 30,
                 resolution_minutes: 240,
                 ..Default::default()
@@ -143,7 +144,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .create_customer(cpb::CreateCustomerRequest {
             customer: Some(cpb::Customer {
                 display_name: "Wang Fang".into(),
-                tier: cpb::Tier::Vip as i32,
+                tier: common::Tier::Vip as i32,
                 ..Default::default()
             }),
             request_id: "crm-1".into(),
@@ -172,7 +173,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
                 subject: "My kettle leaks".into(),
                 description: "Water comes out of the base.".into(),
                 requester: customer.name.clone(),
-                channel: tpb::Channel::Web as i32,
+                channel: common::Channel::Web as i32,
                 r#type: tpb::TicketType::AfterSales as i32,
                 after_sales_kind: tpb::AfterSalesKind::Return as i32,
                 ..Default::default()
@@ -184,7 +185,10 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .into_inner();
     let sla = ticket.sla.clone().unwrap();
     assert_eq!(sla.policy, vip_policy.name, "the VIP tier chose the policy");
-    assert_eq!(ticket.requester_snapshot.as_ref().unwrap().tier, "VIP");
+    assert_eq!(
+        ticket.requester_snapshot.as_ref().unwrap().tier,
+        common::Tier::Vip as i32
+    );
 
     // The agent takes it, answers, solves.
     let (_, mut agent, _) = clients(&platform, &Principal::new("li-lei", Role::Agent)).await;
@@ -252,8 +256,8 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
     }
     let facts = solved_event.unwrap().ticket.unwrap();
     assert_eq!(
-        (facts.assignee.as_str(), facts.channel.as_str()),
-        ("agents/li-lei", "CHANNEL_WEB")
+        (facts.assignee.as_str(), facts.channel),
+        ("agents/li-lei", common::Channel::Web as i32)
     );
 
     // The solve sent the customer a CSAT survey about this ticket.

@@ -291,7 +291,7 @@ fn article(
         },
         category_id: None,
         tags: Vec::new(),
-        visibility: pb::Visibility::Public as i32,
+        visibility: kefu_knowledge::domain::kinds::Visibility::Public,
         promoted: false,
     };
     (content, settings)
@@ -344,14 +344,10 @@ async fn search(
         .await?
         .ok_or("set KEFU_TEST_POSTGRES_URL for --database postgres")?;
     let key = kefu_principal::InternalKey::generate();
-    let config = kefu_knowledge::Config {
-        database_url: test_db.url.clone(),
-        internal_key: key.clone(),
-        request_timeout: Duration::from_secs(30),
-        health_interval: Duration::from_secs(5),
-    };
-    let prepared = kefu_knowledge::prepare(config).await?;
-    let ops = prepared.ops();
+    let config = kefu_server::Config::new(test_db.url.clone(), key.clone(), ());
+    let prepared = kefu_server::kit::prepare::<kefu_knowledge::Knowledge>(config).await?;
+    let ops =
+        kefu_knowledge::ops::Knowledge::new(prepared.db().clone(), kefu_server::Clock::system());
     let mut rng = StdRng::seed_from_u64(42);
     let english = english_vocabulary();
     let chinese = chinese_vocabulary();

@@ -408,23 +408,9 @@ pub(crate) async fn run(
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     };
     let key = InternalKey::parse(&key_text)?;
-    let customers = TestServer::start_with_key(
-        Backend::Sqlite,
-        key.clone(),
-        |database_url, internal_key, listener, stop| {
-            let config = kefu_customers::Config {
-                database_url,
-                internal_key,
-                request_timeout: Duration::from_secs(30),
-                health_interval: Duration::from_secs(5),
-            };
-            kefu_customers::serve(config, listener, async move {
-                let _ = stop.await;
-            })
-        },
-    )
-    .await?
-    .ok_or("no test database")?;
+    let customers = TestServer::service::<kefu_customers::Customers>(Backend::Sqlite, &key, ())
+        .await?
+        .ok_or("no test database")?;
     let upstream = customers.addr.to_string();
     let principal: MetadataValue<_> = key
         .sign(

@@ -2,10 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use kefu_proto::customers::v1 as pb;
-use kefu_server::Violations;
-
-use super::validate;
+use kefu_server::common::{LifecycleStage, Tier};
 
 /// Paths `update_mask` may name.
 pub const UPDATABLE_FIELDS: &[&str] = &[
@@ -35,10 +32,10 @@ pub struct CustomerFields {
     pub organization_id: Option<String>,
     /// CRM id.
     pub external_id: Option<String>,
-    /// `pb::Tier` value.
-    pub tier: i32,
-    /// `pb::LifecycleStage` value.
-    pub lifecycle_stage: i32,
+    /// Service tier; `None` only in input that leaves it to the defaults.
+    pub tier: Option<Tier>,
+    /// Lifecycle stage; `None` only in input that leaves it to the defaults.
+    pub lifecycle_stage: Option<LifecycleStage>,
     /// Sorted tags.
     pub tags: Vec<String>,
     /// Custom attributes.
@@ -80,71 +77,13 @@ pub fn customer_name(id: &str) -> String {
     format!("customers/{id}")
 }
 
-/// Validates the fields of `input` named in `paths` (every field on create) into `fields`.
-pub fn apply_input(
-    input: &pb::Customer,
-    paths: &[&str],
-    prefix: &str,
-    fields: &mut CustomerFields,
-    v: &mut Violations,
-) {
-    let f = |name: &str| format!("{prefix}.{name}");
-    for path in paths {
-        match *path {
-            "display_name" => {
-                fields.display_name =
-                    validate::display_name(&input.display_name, &f("display_name"), v)
-            }
-            "emails" => fields.emails = validate::emails(&input.emails, &f("emails"), v),
-            "phones" => fields.phones = validate::phones(&input.phones, &f("phones"), v),
-            "organization" => {
-                fields.organization_id = validate::optional_resource_id(
-                    &input.organization,
-                    "organizations",
-                    &f("organization"),
-                    v,
-                )
-            }
-            "external_id" => {
-                fields.external_id = validate::external_id(&input.external_id, &f("external_id"), v)
-            }
-            "tier" => {
-                let known = pb::Tier::try_from(input.tier).is_ok();
-                fields.tier = validate::enum_value(input.tier, known, false, &f("tier"), v);
-            }
-            "lifecycle_stage" => {
-                let known = pb::LifecycleStage::try_from(input.lifecycle_stage).is_ok();
-                fields.lifecycle_stage = validate::enum_value(
-                    input.lifecycle_stage,
-                    known,
-                    false,
-                    &f("lifecycle_stage"),
-                    v,
-                );
-            }
-            "tags" => fields.tags = validate::tags(&input.tags, validate::MAX_TAGS, &f("tags"), v),
-            "attributes" => {
-                fields.attributes = validate::attributes(&input.attributes, &f("attributes"), v)
-            }
-            "locale" => fields.locale = validate::locale(&input.locale, &f("locale"), v),
-            "time_zone" => {
-                fields.time_zone = validate::time_zone(&input.time_zone, &f("time_zone"), v)
-            }
-            other => v.add(format!("{prefix}.{other}"), "cannot be set"),
-        }
-    }
-}
-
 /// Fills what the client left unspecified: tier from the organization (else STANDARD), stage NEW.
-pub fn apply_defaults(fields: &mut CustomerFields, organization_default_tier: Option<i32>) {
-    if fields.tier == pb::Tier::Unspecified as i32 {
-        fields.tier = organization_default_tier
-            .filter(|tier| *tier != pb::Tier::Unspecified as i32)
-            .unwrap_or(pb::Tier::Standard as i32);
-    }
-    if fields.lifecycle_stage == pb::LifecycleStage::Unspecified as i32 {
-        fields.lifecycle_stage = pb::LifecycleStage::New as i32;
-    }
+pub fn apply_defaults(fields: &mut CustomerFields, organization_default_tier: Option<Tier>) {
+    fields.tier = fields
+        .tier
+        .or(organization_default_tier)
+        .or(Some(Tier::Standard));
+    fields.lifecycle_stage = fields.lifecycle_stage.or(Some(LifecycleStage::New));
 }
 
 /// The domain of the primary email, used to find the customer's organization.
@@ -274,10 +213,8 @@ pub fn overlay(fields: &mut CustomerFields, input: &CustomerFields, paths: &[&st
             "phones" => fields.phones.clone_from(&input.phones),
             "organization" => fields.organization_id.clone_from(&input.organization_id),
             "external_id" => fields.external_id.clone_from(&input.external_id),
-            "tier" if input.tier != pb::Tier::Unspecified as i32 => fields.tier = input.tier,
-            "lifecycle_stage"
-                if input.lifecycle_stage != pb::LifecycleStage::Unspecified as i32 =>
-            {
+            "tier" if input.tier.is_some() => fields.tier = input.tier,
+            "lifecycle_stage" if input.lifecycle_stage.is_some() => {
                 fields.lifecycle_stage = input.lifecycle_stage
             }
             "tags" => fields.tags.clone_from(&input.tags),
@@ -312,18 +249,18 @@ mod tests {
     #[test]
     fn defaults_take_the_organization_tier() {
         let mut fields = CustomerFields::default();
-        apply_defaults(&mut fields, Some(pb::Tier::Gold as i32));
-        assert_eq!(fields.tier, pb::Tier::Gold as i32);
-        assert_eq!(fields.lifecycle_stage, pb::LifecycleStage::New as i32);
+        apply_defaults(&mut fields, Some(Tier::Gold));
+        assert_eq!(fields.tier, Some(Tier::Gold));
+        assert_eq!(fields.lifecycle_stage, Some(LifecycleStage::New));
         let mut fields = CustomerFields {
-            tier: pb::Tier::Vip as i32,
+            tier: Some(Tier::Vip),
             ..Default::default()
         };
-        apply_defaults(&mut fields, Some(pb::Tier::Gold as i32));
-        assert_eq!(fields.tier, pb::Tier::Vip as i32);
+        apply_defaults(&mut fields, Some(Tier::Gold));
+        assert_eq!(fields.tier, Some(Tier::Vip));
         let mut fields = CustomerFields::default();
         apply_defaults(&mut fields, None);
-        assert_eq!(fields.tier, pb::Tier::Standard as i32);
+        assert_eq!(fields.tier, Some(Tier::Standard));
     }
 
     #[test]
@@ -345,12 +282,12 @@ mod tests {
         let mut a = record("a");
         a.fields.phones = vec!["+8613800138000".into()];
         a.fields.external_id = Some("crm-1".into());
-        a.fields.tier = pb::Tier::Vip as i32;
+        a.fields.tier = Some(Tier::Vip);
         let erased = erase(&a, 99);
         assert_eq!(erased.id, "a");
         assert!(erased.fields.emails.is_empty() && erased.fields.phones.is_empty());
         assert_eq!(erased.fields.external_id, None);
-        assert_eq!(erased.fields.tier, pb::Tier::Vip as i32);
+        assert_eq!(erased.fields.tier, Some(Tier::Vip));
         assert_ne!(erased.fields.display_name, "Ann");
         assert_eq!(erased.erase_time, Some(99));
         assert!(check_editable(&erased).is_err());
@@ -360,7 +297,7 @@ mod tests {
     fn changed_fields_lists_only_differences() {
         let a = record("a");
         let mut b = a.fields.clone();
-        b.tier = 4;
+        b.tier = Some(Tier::Vip);
         b.tags = vec!["x".into()];
         assert_eq!(changed_fields(&a.fields, &b), vec!["tier", "tags"]);
     }

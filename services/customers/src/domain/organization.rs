@@ -1,9 +1,6 @@
 //! What an organization is.
 
-use kefu_proto::customers::v1 as pb;
-use kefu_server::Violations;
-
-use super::validate;
+use kefu_server::common::Tier;
 
 /// Paths `update_mask` may name.
 pub const UPDATABLE_FIELDS: &[&str] = &["display_name", "domains", "default_tier", "tags"];
@@ -11,14 +8,14 @@ pub const UPDATABLE_FIELDS: &[&str] = &["display_name", "domains", "default_tier
 pub const MAX_DOMAINS: usize = 20;
 
 /// Client-set fields, validated.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationFields {
     /// Display name.
     pub display_name: String,
     /// Lower-cased email domains.
     pub domains: Vec<String>,
-    /// `pb::Tier` for new members.
-    pub default_tier: i32,
+    /// The tier new members get.
+    pub default_tier: Tier,
     /// Sorted tags.
     pub tags: Vec<String>,
 }
@@ -50,49 +47,57 @@ pub fn organization_name(id: &str) -> String {
     format!("organizations/{id}")
 }
 
-/// Validates the fields of `input` named in `paths` into `fields`.
-pub fn apply_input(
-    input: &pb::Organization,
-    paths: &[&str],
-    prefix: &str,
-    fields: &mut OrganizationFields,
-    v: &mut Violations,
-) {
-    let f = |name: &str| format!("{prefix}.{name}");
+/// The paths whose values differ between two versions of an organization.
+pub fn changed_fields(before: &OrganizationFields, after: &OrganizationFields) -> Vec<String> {
+    [
+        ("display_name", before.display_name != after.display_name),
+        ("domains", before.domains != after.domains),
+        ("default_tier", before.default_tier != after.default_tier),
+        ("tags", before.tags != after.tags),
+    ]
+    .into_iter()
+    .filter(|(_, differs)| *differs)
+    .map(|(name, _)| name.to_owned())
+    .collect()
+}
+
+/// Copies the fields named in `paths` from `input` onto `fields`.
+pub fn overlay(fields: &mut OrganizationFields, input: &OrganizationFields, paths: &[&str]) {
     for path in paths {
         match *path {
-            "display_name" => {
-                fields.display_name =
-                    validate::display_name(&input.display_name, &f("display_name"), v)
-            }
-            "domains" => {
-                if input.domains.len() > MAX_DOMAINS {
-                    v.add(f("domains"), format!("at most {MAX_DOMAINS} domains"));
-                }
-                let mut domains: Vec<String> = Vec::new();
-                for (i, raw) in input.domains.iter().enumerate() {
-                    let domain = raw.trim().trim_start_matches('@').to_lowercase();
-                    if !validate::is_domain(&domain) {
-                        v.add(
-                            format!("{}[{i}]", f("domains")),
-                            "must be a domain such as example.com",
-                        );
-                    } else if !domains.contains(&domain) {
-                        domains.push(domain);
-                    }
-                }
-                fields.domains = domains;
-            }
-            "default_tier" => {
-                let known = pb::Tier::try_from(input.default_tier).is_ok();
-                fields.default_tier =
-                    validate::enum_value(input.default_tier, known, false, &f("default_tier"), v);
-                if fields.default_tier == pb::Tier::Unspecified as i32 {
-                    fields.default_tier = pb::Tier::Standard as i32;
-                }
-            }
-            "tags" => fields.tags = validate::tags(&input.tags, validate::MAX_TAGS, &f("tags"), v),
-            other => v.add(format!("{prefix}.{other}"), "cannot be set"),
+            "display_name" => fields.display_name.clone_from(&input.display_name),
+            "domains" => fields.domains.clone_from(&input.domains),
+            "default_tier" => fields.default_tier = input.default_tier,
+            "tags" => fields.tags.clone_from(&input.tags),
+            _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_masked_fields_change_and_differences_are_named() {
+        let before = OrganizationFields {
+            display_name: "ACME".into(),
+            domains: vec!["acme.com".into()],
+            default_tier: Tier::Standard,
+            tags: Vec::new(),
+        };
+        let input = OrganizationFields {
+            display_name: "ACME Corp".into(),
+            domains: Vec::new(),
+            default_tier: Tier::Gold,
+            tags: vec!["b2b".into()],
+        };
+        let mut after = before.clone();
+        overlay(&mut after, &input, &["display_name", "default_tier"]);
+        assert_eq!(after.domains, before.domains);
+        assert_eq!(
+            changed_fields(&before, &after),
+            ["display_name", "default_tier"]
+        );
     }
 }

@@ -93,7 +93,7 @@ pub fn phones(values: &[String], field: &str, v: &mut Violations) -> Vec<String>
 
 /// Custom attributes with valid keys and bounded values.
 pub fn attributes(
-    values: &std::collections::HashMap<String, String>,
+    values: &BTreeMap<String, String>,
     field: &str,
     v: &mut Violations,
 ) -> BTreeMap<String, String> {

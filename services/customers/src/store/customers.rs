@@ -1,29 +1,28 @@
+use kefu_db::Params;
+use kefu_db::row::{self, int, json, json_text, opt_i64};
+use kefu_server::common::{LifecycleStage, Tier};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use kefu_db::Params;
-
-use super::{int, json_list, opt_i64, to_json};
+use super::like_pattern;
 use crate::domain::customer::{CustomerFields, CustomerRecord, search_text};
 
 const COLUMNS: &str = "id, display_name, emails, phones, organization_id, external_id, tier, lifecycle_stage, \
                        tags, attributes, locale, time_zone, merged_into, erase_time, create_time, update_time, version";
 
 fn decode(row: &AnyRow) -> Result<CustomerRecord, sqlx::Error> {
-    let attributes: String = row.try_get("attributes")?;
     Ok(CustomerRecord {
         id: row.try_get("id")?,
         fields: CustomerFields {
             display_name: row.try_get("display_name")?,
-            emails: json_list(row, "emails")?,
-            phones: json_list(row, "phones")?,
+            emails: json(row, "emails")?,
+            phones: json(row, "phones")?,
             organization_id: row.try_get("organization_id")?,
             external_id: row.try_get("external_id")?,
-            tier: int(row, "tier")?,
-            lifecycle_stage: int(row, "lifecycle_stage")?,
-            tags: json_list(row, "tags")?,
-            attributes: serde_json::from_str(&attributes)
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            tier: Tier::from_number(int(row, "tier")?),
+            lifecycle_stage: LifecycleStage::from_number(int(row, "lifecycle_stage")?),
+            tags: json(row, "tags")?,
+            attributes: json(row, "attributes")?,
             locale: row.try_get("locale")?,
             time_zone: row.try_get("time_zone")?,
         },
@@ -40,11 +39,12 @@ pub async fn get_customer(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<CustomerRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1"))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1")).bind(id),
+        decode,
+    )
+    .await
 }
 
 /// The customers with these ids that exist, in no particular order.
@@ -56,15 +56,11 @@ pub async fn get_customers(
         return Ok(Vec::new());
     }
     let mut params = Params::new();
-    let placeholders: Vec<String> = ids.iter().map(|id| params.bind(id.clone())).collect();
     let sql = format!(
         "SELECT {COLUMNS} FROM customers WHERE id IN ({})",
-        placeholders.join(", ")
+        params.list(ids.to_vec())
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// The customer with this external id.
@@ -72,13 +68,15 @@ pub async fn find_by_external_id(
     conn: &mut AnyConnection,
     external_id: &str,
 ) -> Result<Option<CustomerRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE external_id = $1"
-    ))
-    .bind(external_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM customers WHERE external_id = $1"
+        ))
+        .bind(external_id),
+        decode,
+    )
+    .await
 }
 
 /// Which of these emails belong to a customer other than `except_id`: (email, owner id).
@@ -91,27 +89,24 @@ pub async fn email_owners(
         return Ok(Vec::new());
     }
     let mut params = Params::new();
-    let placeholders: Vec<String> = emails.iter().map(|e| params.bind(e.clone())).collect();
+    let emails = params.list(emails.to_vec());
     let except = params.bind(except_id.to_owned());
     let sql = format!(
-        "SELECT email, customer_id FROM customer_emails WHERE email IN ({}) AND customer_id <> {except}",
-        placeholders.join(", ")
+        "SELECT email, customer_id FROM customer_emails WHERE email IN ({emails}) AND customer_id <> {except}"
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("email")?, r.try_get("customer_id")?)))
-        .collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), |r| {
+        Ok((r.try_get("email")?, r.try_get("customer_id")?))
+    })
+    .await
 }
 
 /// True when some customer is merged into `id`.
 pub async fn has_merged_children(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
-    let rows = sqlx::query("SELECT id FROM customers WHERE merged_into = $1 LIMIT 1")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(!rows.is_empty())
+    row::exists(
+        conn,
+        sqlx::query("SELECT id FROM customers WHERE merged_into = $1 LIMIT 1").bind(id),
+    )
+    .await
 }
 
 async fn write_children(
@@ -156,14 +151,14 @@ pub async fn insert_customer(
     )
     .bind(&record.id)
     .bind(&f.display_name)
-    .bind(to_json(&f.emails))
-    .bind(to_json(&f.phones))
+    .bind(json_text(&f.emails)?)
+    .bind(json_text(&f.phones)?)
     .bind(f.organization_id.as_deref())
     .bind(f.external_id.as_deref())
-    .bind(i64::from(f.tier))
-    .bind(i64::from(f.lifecycle_stage))
-    .bind(to_json(&f.tags))
-    .bind(to_json(&f.attributes))
+    .bind(i64::from(f.tier.map_or(0, Tier::number)))
+    .bind(i64::from(f.lifecycle_stage.map_or(0, LifecycleStage::number)))
+    .bind(json_text(&f.tags)?)
+    .bind(json_text(&f.attributes)?)
     .bind(&f.locale)
     .bind(&f.time_zone)
     .bind(search_text(f))
@@ -190,14 +185,14 @@ pub async fn update_customer(
          merged_into = $13, erase_time = $14, update_time = $15, version = $16 WHERE id = $17 AND version = $18",
     )
     .bind(&f.display_name)
-    .bind(to_json(&f.emails))
-    .bind(to_json(&f.phones))
+    .bind(json_text(&f.emails)?)
+    .bind(json_text(&f.phones)?)
     .bind(f.organization_id.as_deref())
     .bind(f.external_id.as_deref())
-    .bind(i64::from(f.tier))
-    .bind(i64::from(f.lifecycle_stage))
-    .bind(to_json(&f.tags))
-    .bind(to_json(&f.attributes))
+    .bind(i64::from(f.tier.map_or(0, Tier::number)))
+    .bind(i64::from(f.lifecycle_stage.map_or(0, LifecycleStage::number)))
+    .bind(json_text(&f.tags)?)
+    .bind(json_text(&f.attributes)?)
     .bind(&f.locale)
     .bind(&f.time_zone)
     .bind(search_text(f))
@@ -276,25 +271,16 @@ pub async fn delete_customer(
 pub struct CustomerFilter {
     /// Tag.
     pub tag: Option<String>,
-    /// Tier value.
-    pub tier: Option<i32>,
-    /// Lifecycle stage value.
-    pub lifecycle_stage: Option<i32>,
+    /// Tier.
+    pub tier: Option<Tier>,
+    /// Lifecycle stage.
+    pub lifecycle_stage: Option<LifecycleStage>,
     /// Organization id.
     pub organization_id: Option<String>,
     /// Lower-cased substring of name or email.
     pub query: Option<String>,
     /// Include merged-away customers.
     pub show_merged: bool,
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-pub(crate) fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 /// A page of customers in id (creation) order after `after_id`; `limit` rows at most.
@@ -316,12 +302,12 @@ pub async fn list_customers(
         ));
     }
     if let Some(tier) = filter.tier {
-        clauses.push(format!("tier = {}", params.bind(i64::from(tier))));
+        clauses.push(format!("tier = {}", params.bind(i64::from(tier.number()))));
     }
     if let Some(stage) = filter.lifecycle_stage {
         clauses.push(format!(
             "lifecycle_stage = {}",
-            params.bind(i64::from(stage))
+            params.bind(i64::from(stage.number()))
         ));
     }
     if let Some(org) = &filter.organization_id {
@@ -341,12 +327,9 @@ pub async fn list_customers(
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
-    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let limit = params.limit(limit);
     let sql = format!("SELECT {COLUMNS} FROM customers {where_clause} ORDER BY id LIMIT {limit}");
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// The customers merged into `id`.
@@ -354,11 +337,6 @@ pub async fn merged_children(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Vec<CustomerRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE merged_into = $1 ORDER BY id"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode).collect()
+    let query = format!("SELECT {COLUMNS} FROM customers WHERE merged_into = $1 ORDER BY id");
+    row::all(conn, sqlx::query(&query).bind(id), decode).await
 }

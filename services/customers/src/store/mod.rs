@@ -22,23 +22,11 @@ pub use organizations::{
     list_organizations, organization_for_domain, organization_has_members, update_organization,
 };
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
-pub(crate) fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
-
-pub(crate) fn opt_i64(row: &AnyRow, column: &str) -> Result<Option<i64>, sqlx::Error> {
-    row.try_get::<Option<i64>, _>(column)
-}
-
-pub(crate) fn int(row: &AnyRow, column: &str) -> Result<i32, sqlx::Error> {
-    let value: i64 = row.try_get(column)?;
-    i32::try_from(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }

@@ -1,10 +1,10 @@
+use kefu_db::Params;
+use kefu_db::row::{self, int, json, json_text};
+use kefu_server::common::Tier;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use kefu_db::Params;
-
-use super::customers::like_pattern;
-use super::{int, json_list, to_json};
+use super::like_pattern;
 use crate::domain::organization::{OrganizationFields, OrganizationRecord};
 
 const COLUMNS: &str =
@@ -15,9 +15,9 @@ fn decode(row: &AnyRow) -> Result<OrganizationRecord, sqlx::Error> {
         id: row.try_get("id")?,
         fields: OrganizationFields {
             display_name: row.try_get("display_name")?,
-            domains: json_list(row, "domains")?,
-            default_tier: int(row, "default_tier")?,
-            tags: json_list(row, "tags")?,
+            domains: json(row, "domains")?,
+            default_tier: Tier::from_number(int(row, "default_tier")?).unwrap_or(Tier::Standard),
+            tags: json(row, "tags")?,
         },
         create_time: row.try_get("create_time")?,
         update_time: row.try_get("update_time")?,
@@ -30,13 +30,15 @@ pub async fn get_organization(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<OrganizationRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM organizations WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM organizations WHERE id = $1"
+        ))
+        .bind(id),
+        decode,
+    )
+    .await
 }
 
 /// The organization that owns an email domain.
@@ -44,13 +46,10 @@ pub async fn organization_for_domain(
     conn: &mut AnyConnection,
     domain: &str,
 ) -> Result<Option<OrganizationRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
+    row::one(conn, sqlx::query(&format!(
         "SELECT {COLUMNS} FROM organizations WHERE id = (SELECT organization_id FROM organization_domains WHERE domain = $1)"
     ))
-    .bind(domain)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode).transpose()
+    .bind(domain), decode).await
 }
 
 /// Which of these domains belong to an organization other than `except_id`.
@@ -63,18 +62,15 @@ pub async fn domain_owners(
         return Ok(Vec::new());
     }
     let mut params = Params::new();
-    let placeholders: Vec<String> = domains.iter().map(|d| params.bind(d.clone())).collect();
+    let domains = params.list(domains.to_vec());
     let except = params.bind(except_id.to_owned());
     let sql = format!(
-        "SELECT domain, organization_id FROM organization_domains WHERE domain IN ({}) AND organization_id <> {except}",
-        placeholders.join(", ")
+        "SELECT domain, organization_id FROM organization_domains WHERE domain IN ({domains}) AND organization_id <> {except}"
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("domain")?, r.try_get("organization_id")?)))
-        .collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), |r| {
+        Ok((r.try_get("domain")?, r.try_get("organization_id")?))
+    })
+    .await
 }
 
 async fn write_domains(
@@ -107,9 +103,9 @@ pub async fn insert_organization(
     )
     .bind(&record.id)
     .bind(&f.display_name)
-    .bind(to_json(&f.domains))
-    .bind(i64::from(f.default_tier))
-    .bind(to_json(&f.tags))
+    .bind(json_text(&f.domains)?)
+    .bind(i64::from(f.default_tier.number()))
+    .bind(json_text(&f.tags)?)
     .bind(f.display_name.to_lowercase())
     .bind(record.create_time)
     .bind(record.update_time)
@@ -131,9 +127,9 @@ pub async fn update_organization(
          update_time = $6, version = $7 WHERE id = $8 AND version = $9",
     )
     .bind(&f.display_name)
-    .bind(to_json(&f.domains))
-    .bind(i64::from(f.default_tier))
-    .bind(to_json(&f.tags))
+    .bind(json_text(&f.domains)?)
+    .bind(i64::from(f.default_tier.number()))
+    .bind(json_text(&f.tags)?)
     .bind(f.display_name.to_lowercase())
     .bind(record.update_time)
     .bind(record.version)
@@ -206,11 +202,8 @@ pub async fn list_organizations(
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
-    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let limit = params.limit(limit);
     let sql =
         format!("SELECT {COLUMNS} FROM organizations {where_clause} ORDER BY id LIMIT {limit}");
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }

@@ -1,3 +1,4 @@
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -171,7 +172,7 @@ async fn purchase_validation_and_idempotency(backend: Backend) {
     );
 }
 
-fn interaction(channel: pb::Channel, summary: &str, seconds: i64) -> pb::Interaction {
+fn interaction(channel: common::Channel, summary: &str, seconds: i64) -> pb::Interaction {
     pb::Interaction {
         channel: channel as i32,
         direction: pb::Direction::Inbound as i32,
@@ -188,10 +189,10 @@ async fn timeline_logs_filters_and_pages(backend: Backend) {
     let mut agent = app.agent();
     let c = create(&mut agent, person("Caller", "caller@example.com")).await;
     let entries = [
-        (pb::Channel::Email, "asked about delivery", 1_000),
-        (pb::Channel::Phone, "called about refund", 2_000),
-        (pb::Channel::Chat, "chat follow-up", 3_000),
-        (pb::Channel::Phone, "called again", 4_000),
+        (common::Channel::Email, "asked about delivery", 1_000),
+        (common::Channel::Phone, "called about refund", 2_000),
+        (common::Channel::Chat, "chat follow-up", 3_000),
+        (common::Channel::Phone, "called again", 4_000),
     ];
     for (channel, summary, t) in entries {
         let mut i = interaction(channel, summary, 1_700_000_000 + t);
@@ -233,7 +234,7 @@ async fn timeline_logs_filters_and_pages(backend: Backend) {
     let phone = agent
         .list_interactions(pb::ListInteractionsRequest {
             parent: c.name.clone(),
-            channel: pb::Channel::Phone as i32,
+            channel: common::Channel::Phone as i32,
             page_size: 1,
             ..Default::default()
         })
@@ -244,7 +245,7 @@ async fn timeline_logs_filters_and_pages(backend: Backend) {
     let rest = agent
         .list_interactions(pb::ListInteractionsRequest {
             parent: c.name.clone(),
-            channel: pb::Channel::Phone as i32,
+            channel: common::Channel::Phone as i32,
             page_size: 1,
             page_token: phone.next_page_token.clone(),
             ..Default::default()
@@ -256,7 +257,7 @@ async fn timeline_logs_filters_and_pages(backend: Backend) {
     // A token from the phone listing cannot page the email listing.
     let mismatched = pb::ListInteractionsRequest {
         parent: c.name.clone(),
-        channel: pb::Channel::Email as i32,
+        channel: common::Channel::Email as i32,
         page_token: phone.next_page_token,
         ..Default::default()
     };
@@ -316,7 +317,7 @@ async fn interaction_validation(backend: Backend) {
     let bad_parent = agent
         .log_interaction(pb::LogInteractionRequest {
             parent: "nope".into(),
-            interaction: Some(interaction(pb::Channel::Web, "s", 1)),
+            interaction: Some(interaction(common::Channel::Web, "s", 1)),
             request_id: String::new(),
         })
         .await;

@@ -1,4 +1,5 @@
 use kefu_principal::{InternalKey, Principal, Role};
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, CallAs, backend_tests};
 use tonic::{Code, Status};
@@ -347,7 +348,7 @@ async fn call(client: &mut Client, rpc: &str, subject: &str) -> Code {
                 .log_interaction(pb::LogInteractionRequest {
                     parent: subject.into(),
                     interaction: Some(pb::Interaction {
-                        channel: pb::Channel::Email as i32,
+                        channel: common::Channel::Email as i32,
                         direction: pb::Direction::Inbound as i32,
                         summary: "s".into(),
                         ..Default::default()
@@ -470,7 +471,7 @@ async fn a_customer_reads_and_edits_only_their_own_contact_fields(backend: Backe
     // Tier, tags and the like are the company's to set, not the customer's.
     let promote = pb::Customer {
         name: me.name.clone(),
-        tier: pb::Tier::Vip as i32,
+        tier: common::Tier::Vip as i32,
         ..Default::default()
     };
     assert_status(

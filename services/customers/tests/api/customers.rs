@@ -1,3 +1,4 @@
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -45,8 +46,8 @@ async fn create_and_get_normalizes_and_defaults(backend: Backend) {
         created.attributes.get("plan").map(String::as_str),
         Some("pro")
     );
-    assert_eq!(created.tier, pb::Tier::Standard as i32);
-    assert_eq!(created.lifecycle_stage, pb::LifecycleStage::New as i32);
+    assert_eq!(created.tier, common::Tier::Standard as i32);
+    assert_eq!(created.lifecycle_stage, common::LifecycleStage::New as i32);
     assert!(!created.etag.is_empty());
     assert!(created.create_time.is_some() && created.erase_time.is_none());
     let fetched = admin
@@ -292,11 +293,11 @@ async fn list_filters_and_pages_with_keyset_tokens(backend: Backend) {
         let mut c = person(&format!("Person {i}"), &format!("p{i}@example.com"));
         if i % 2 == 0 {
             c.tags = vec!["even".into()];
-            c.tier = pb::Tier::Gold as i32;
+            c.tier = common::Tier::Gold as i32;
         }
         if i == 3 {
             c.display_name = "Zhang 100%_done".into();
-            c.lifecycle_stage = pb::LifecycleStage::AtRisk as i32;
+            c.lifecycle_stage = common::LifecycleStage::AtRisk as i32;
         }
         names.push(create(&mut admin, c).await.name);
     }
@@ -351,13 +352,13 @@ async fn list_filters_and_pages_with_keyset_tokens(backend: Backend) {
         ]
     );
     let gold = list(pb::ListCustomersRequest {
-        tier: pb::Tier::Gold as i32,
+        tier: common::Tier::Gold as i32,
         ..Default::default()
     })
     .await;
     assert_eq!(gold, even);
     let at_risk = list(pb::ListCustomersRequest {
-        lifecycle_stage: pb::LifecycleStage::AtRisk as i32,
+        lifecycle_stage: common::LifecycleStage::AtRisk as i32,
         ..Default::default()
     })
     .await;
@@ -491,7 +492,7 @@ async fn update_applies_the_mask_and_checks_the_etag(backend: Backend) {
     let change = pb::Customer {
         name: created.name.clone(),
         display_name: "Ann Lee".into(),
-        tier: pb::Tier::Vip as i32,
+        tier: common::Tier::Vip as i32,
         emails: vec!["ignored@example.com".into()],
         ..Default::default()
     };
@@ -505,7 +506,7 @@ async fn update_applies_the_mask_and_checks_the_etag(backend: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(updated.display_name, "Ann Lee");
-    assert_eq!(updated.tier, pb::Tier::Vip as i32);
+    assert_eq!(updated.tier, common::Tier::Vip as i32);
     assert_eq!(
         updated.emails, created.emails,
         "fields outside the mask are untouched"
@@ -558,7 +559,7 @@ async fn update_applies_the_mask_and_checks_the_etag(backend: Backend) {
     assert!(replaced.emails.is_empty());
     assert_eq!(
         replaced.tier,
-        pb::Tier::Vip as i32,
+        common::Tier::Vip as i32,
         "an unspecified tier keeps the current one"
     );
     create(&mut admin, person("New Ann", "ann@example.com")).await;

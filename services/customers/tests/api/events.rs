@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -37,7 +38,7 @@ async fn events_stream_in_commit_order_with_details(backend: Backend) {
             customer: Some(pb::Customer {
                 name: a.name.clone(),
                 display_name: "A2".into(),
-                tier: pb::Tier::Gold as i32,
+                tier: common::Tier::Gold as i32,
                 ..Default::default()
             }),
             update_mask: mask(&["display_name", "tier"]),

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use kefu_principal::{Principal, Role};
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, CallAs, TestServer};
@@ -15,19 +13,10 @@ pub struct App {
 
 /// Starts the service on `backend`; `None` when PostgreSQL is not configured outside CI.
 pub async fn spawn(backend: Backend) -> Option<App> {
-    let server = TestServer::start(backend, |database_url, internal_key, listener, stop| {
-        let config = kefu_customers::Config {
-            database_url,
-            internal_key,
-            request_timeout: Duration::from_secs(10),
-            health_interval: Duration::from_secs(5),
-        };
-        kefu_customers::serve(config, listener, async move {
-            let _ = stop.await;
-        })
-    })
-    .await
-    .expect("test server starts")?;
+    let key = kefu_principal::InternalKey::generate();
+    let server = TestServer::service::<kefu_customers::Customers>(backend, &key, ())
+        .await
+        .expect("test server starts")?;
     Some(App { server })
 }
 

@@ -1,3 +1,4 @@
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -32,7 +33,7 @@ async fn upsert_creates_then_updates_by_external_id(backend: Backend) {
         .into_inner();
     assert!(first.created);
     let mut changed = crm("sf-001", "Ann Smith", "ann@example.com");
-    changed.tier = pb::Tier::Silver as i32;
+    changed.tier = common::Tier::Silver as i32;
     let second = sync
         .upsert_customer_by_external_id(pb::UpsertCustomerByExternalIdRequest {
             customer: Some(changed),
@@ -47,7 +48,7 @@ async fn upsert_creates_then_updates_by_external_id(backend: Backend) {
     assert_eq!(b.display_name, "Ann Smith");
     assert_eq!(
         b.tier,
-        pb::Tier::Standard as i32,
+        common::Tier::Standard as i32,
         "only masked fields change on update"
     );
     let no_external = sync

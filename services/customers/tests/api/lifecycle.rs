@@ -1,3 +1,4 @@
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -16,7 +17,7 @@ async fn log(client: &mut Client, customer: &str, summary: &str) {
         .log_interaction(pb::LogInteractionRequest {
             parent: customer.into(),
             interaction: Some(pb::Interaction {
-                channel: pb::Channel::Email as i32,
+                channel: common::Channel::Email as i32,
                 direction: pb::Direction::Inbound as i32,
                 summary: summary.into(),
                 ..Default::default()
@@ -297,7 +298,7 @@ async fn erase_anonymizes_the_person_everywhere(backend: Backend) {
     let mut main = person("Li Lei", "lilei@example.com");
     main.phones = vec!["+8613900000000".into()];
     main.external_id = "crm-77".into();
-    main.tier = pb::Tier::Vip as i32;
+    main.tier = common::Tier::Vip as i32;
     main.attributes = [("birthday".to_owned(), "1990-01-01".to_owned())].into();
     let main = create(&mut admin, main).await;
     let alias = create(&mut admin, person("Li Lei (old)", "lilei.old@example.com")).await;
@@ -341,7 +342,7 @@ async fn erase_anonymizes_the_person_everywhere(backend: Backend) {
     assert_ne!(erased.display_name, "Li Lei");
     assert_eq!(
         erased.tier,
-        pb::Tier::Vip as i32,
+        common::Tier::Vip as i32,
         "non-personal fields stay for statistics"
     );
     let alias_after = admin

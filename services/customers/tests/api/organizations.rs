@@ -1,3 +1,4 @@
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -14,7 +15,7 @@ async fn create_org(
     client: &mut Client,
     name: &str,
     domains: &[&str],
-    tier: pb::Tier,
+    tier: common::Tier,
 ) -> pb::Organization {
     client
         .create_organization(pb::CreateOrganizationRequest {
@@ -36,7 +37,7 @@ async fn organizations_crud_and_domain_membership(backend: Backend) {
         return;
     };
     let mut admin = app.admin();
-    let acme = create_org(&mut admin, "ACME", &["Acme.com"], pb::Tier::Gold).await;
+    let acme = create_org(&mut admin, "ACME", &["Acme.com"], common::Tier::Gold).await;
     assert_eq!(acme.domains, vec!["acme.com"]);
     assert_eq!(
         admin
@@ -51,11 +52,11 @@ async fn organizations_crud_and_domain_membership(backend: Backend) {
     // A new customer with an acme.com address joins ACME and gets its default tier.
     let wile = create(&mut admin, person("Wile", "wile@acme.com")).await;
     assert_eq!(wile.organization, acme.name);
-    assert_eq!(wile.tier, pb::Tier::Gold as i32);
+    assert_eq!(wile.tier, common::Tier::Gold as i32);
     // An explicit tier wins over the default.
     let mut vip = person("Road Runner", "rr@acme.com");
-    vip.tier = pb::Tier::Vip as i32;
-    assert_eq!(create(&mut admin, vip).await.tier, pb::Tier::Vip as i32);
+    vip.tier = common::Tier::Vip as i32;
+    assert_eq!(create(&mut admin, vip).await.tier, common::Tier::Vip as i32);
     let other = create(&mut admin, person("Other", "x@elsewhere.org")).await;
     assert!(other.organization.is_empty());
     let members = admin
@@ -174,7 +175,7 @@ async fn organization_validation_and_conflicts(backend: Backend) {
         Code::InvalidArgument,
         &["organization"],
     );
-    create_org(&mut admin, "One", &["one.com"], pb::Tier::Unspecified).await;
+    create_org(&mut admin, "One", &["one.com"], common::Tier::Unspecified).await;
     let taken = pb::CreateOrganizationRequest {
         organization: Some(pb::Organization {
             display_name: "Two".into(),
@@ -208,7 +209,7 @@ async fn organization_validation_and_conflicts(backend: Backend) {
             .into_inner(),
         first
     );
-    assert_eq!(first.default_tier, pb::Tier::Standard as i32);
+    assert_eq!(first.default_tier, common::Tier::Standard as i32);
     let bad_mask = pb::UpdateOrganizationRequest {
         organization: Some(pb::Organization {
             name: first.name.clone(),
@@ -241,7 +242,7 @@ async fn organizations_page_and_search(backend: Backend) {
     let mut names = Vec::new();
     for name in ["Alpha Ltd", "Beta GmbH", "Gamma Inc", "阿里巴巴"] {
         names.push(
-            create_org(&mut admin, name, &[], pb::Tier::Unspecified)
+            create_org(&mut admin, name, &[], common::Tier::Unspecified)
                 .await
                 .name,
         );

@@ -1,10 +1,12 @@
 use std::time::Duration;
 
 use kefu_customers::domain::customer::CustomerFields;
-use kefu_customers::ops::Customers;
+use kefu_customers::ops::{Customers, NewCustomer};
 use kefu_db::Database;
-use kefu_db::outbox::OutboxSignal;
+use kefu_db::idempotency::RequestKey;
 use kefu_proto::customers::v1 as pb;
+use kefu_server::Clock;
+use kefu_server::kit::Service;
 use kefu_testkit::{Backend, TestDatabase, TestServer};
 
 use crate::helpers::*;
@@ -23,11 +25,10 @@ async fn sqlite_wal_stays_bounded_under_many_writes() {
         .unwrap();
     let dir = database.sqlite_dir.as_ref().unwrap().path().to_owned();
     let db = Database::connect(&database.url).await.unwrap();
-    db.migrate(&kefu_customers::migrations()).await.unwrap();
-    let ops = Customers {
-        db: db.clone(),
-        signal: OutboxSignal::default(),
-    };
+    db.migrate(&kefu_customers::Customers::migrations())
+        .await
+        .unwrap();
+    let ops = Customers::new(db.clone(), Clock::system());
     const ROWS: usize = 4_000;
     let mut peak = 0;
     for i in 0..ROWS {
@@ -39,9 +40,15 @@ async fn sqlite_wal_stays_bounded_under_many_writes() {
             tags: vec!["bulk".into(), format!("batch-{}", i % 10)],
             ..Default::default()
         };
-        ops.create_customer("wal-test", fields, Some(&format!("req-{i}")))
-            .await
-            .unwrap();
+        let command = NewCustomer {
+            fields,
+            request: Some(RequestKey {
+                request_id: format!("req-{i}"),
+                operation: "CreateCustomer",
+                hash: format!("hash-{i}"),
+            }),
+        };
+        ops.create_customer("wal-test", command).await.unwrap();
         if i % 500 == 0 {
             peak = peak.max(file_size(&dir.join("test.db-wal")));
         }
@@ -91,22 +98,12 @@ async fn sqlite_shutdown_closes_the_pool_and_leaves_no_wal_files() {
 async fn postgres_health_turns_not_serving_when_the_database_goes_away() {
     use tonic_health::pb::health_client::HealthClient;
     use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
-    let Some(server) = TestServer::start(
-        Backend::Postgres,
-        |database_url, internal_key, listener, stop| {
-            let config = kefu_customers::Config {
-                database_url,
-                internal_key,
-                request_timeout: Duration::from_secs(5),
-                health_interval: Duration::from_millis(100),
-            };
-            kefu_customers::serve(config, listener, async move {
-                let _ = stop.await;
-            })
-        },
-    )
-    .await
-    .unwrap() else {
+    let key = kefu_principal::InternalKey::generate();
+    let Some(server) =
+        TestServer::service::<kefu_customers::Customers>(Backend::Postgres, &key, ())
+            .await
+            .unwrap()
+    else {
         return;
     };
     let mut health = HealthClient::new(server.channel());

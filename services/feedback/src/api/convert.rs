@@ -1,17 +1,19 @@
 //! Records to proto messages.
 
 use kefu_proto::feedback::v1 as pb;
+use kefu_server::common::{Channel, LifecycleStage, Tier};
+use kefu_server::time::timestamp;
 
+use crate::domain::kinds::FollowUpState;
 use crate::domain::records::{CampaignRecord, FeedbackRecord, FollowUpRecord, SurveyRecord};
 use crate::domain::survey;
-use crate::ops::timestamp;
 use crate::store::SummaryRow;
 
 fn follow_up(f: Option<&FollowUpRecord>) -> Option<pb::FollowUp> {
     f.map(|f| pb::FollowUp {
-        state: f.state,
+        state: f.state.number(),
         ticket: f.ticket.clone().unwrap_or_default(),
-        failure: if f.state == pb::FollowUpState::Failed as i32 {
+        failure: if f.state == FollowUpState::Failed {
             f.failure.clone()
         } else {
             String::new()
@@ -23,7 +25,7 @@ fn follow_up(f: Option<&FollowUpRecord>) -> Option<pb::FollowUp> {
 pub(super) fn survey(s: &SurveyRecord, show_token: bool, now: i64) -> pb::Survey {
     pb::Survey {
         name: format!("surveys/{}", s.id),
-        kind: s.kind,
+        kind: s.kind.number(),
         customer: format!("customers/{}", s.customer_id),
         ticket: s
             .ticket_id
@@ -33,7 +35,7 @@ pub(super) fn survey(s: &SurveyRecord, show_token: bool, now: i64) -> pb::Survey
         ticket_snapshot: s.ticket_id.as_ref().map(|_| pb::TicketSnapshot {
             assignee: s.assignee.clone(),
             group: s.group_name.clone(),
-            channel: s.channel.clone(),
+            channel: s.channel.map_or(0, Channel::number),
             r#type: s.ticket_type.clone(),
         }),
         campaign: s
@@ -41,7 +43,7 @@ pub(super) fn survey(s: &SurveyRecord, show_token: bool, now: i64) -> pb::Survey
             .as_ref()
             .map(|c| format!("npsCampaigns/{c}"))
             .unwrap_or_default(),
-        state: survey::state(s, now) as i32,
+        state: survey::state(s, now).number(),
         token: if show_token {
             s.token.clone()
         } else {
@@ -64,16 +66,16 @@ pub(super) fn survey(s: &SurveyRecord, show_token: bool, now: i64) -> pb::Survey
 pub(super) fn feedback(e: &FeedbackRecord) -> pb::FeedbackEntry {
     pb::FeedbackEntry {
         name: format!("feedback/{}", e.id),
-        kind: e.kind,
+        kind: e.kind.number(),
         customer: format!("customers/{}", e.customer_id),
         text: e.body.clone(),
-        channel: e.channel.clone(),
+        channel: e.channel.number(),
         ticket: e
             .ticket_id
             .as_ref()
             .map(|t| format!("tickets/{t}"))
             .unwrap_or_default(),
-        state: e.state,
+        state: e.state.number(),
         complaint_ticket: follow_up(e.follow_up.as_ref()),
         resolve_time: e.resolve_time.map(timestamp),
         anonymized: e.anonymized,
@@ -98,8 +100,8 @@ pub(super) fn campaign(c: &CampaignRecord) -> pb::NpsCampaign {
                 .collect(),
             filter: has_filter.then(|| pb::CustomerFilter {
                 tag: filter.tag.clone(),
-                tier: filter.tier.clone(),
-                lifecycle_stage: filter.lifecycle_stage.clone(),
+                tier: filter.tier.map_or(0, Tier::number),
+                lifecycle_stage: filter.lifecycle_stage.map_or(0, LifecycleStage::number),
                 organization: if filter.organization.is_empty() {
                     String::new()
                 } else {
@@ -128,5 +130,28 @@ pub(super) fn row(r: &SummaryRow) -> pb::SatisfactionRow {
         passives: r.passives,
         detractors: r.detractors,
         nps: r.nps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kefu_server::numbered::assert_matches_contract;
+    use kefu_server::numbered_pairs;
+
+    use super::*;
+    use crate::domain::kinds::{FeedbackKind, FeedbackState, SurveyKind, SurveyState};
+
+    #[test]
+    fn domain_enums_match_the_contract() {
+        let name = |n| pb::SurveyKind::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(SurveyKind), name);
+        let name = |n| pb::SurveyState::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(SurveyState), name);
+        let name = |n| pb::FeedbackKind::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(FeedbackKind), name);
+        let name = |n| pb::FeedbackState::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(FeedbackState), name);
+        let name = |n| pb::FollowUpState::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(FollowUpState), name);
     }
 }

@@ -48,6 +48,12 @@ pub fn own_customer(principal: &Principal) -> Option<&str> {
     }
 }
 
+/// Whether a caller limited to `own_customer` (a customer) may send feedback from `customer`:
+/// only as itself.
+pub fn may_send_for(own_customer: Option<&str>, customer: &str) -> bool {
+    own_customer.is_none_or(|own| own == customer)
+}
+
 /// Whether the principal may see survey tokens (agents may not: a token answers the survey).
 pub fn sees_tokens(principal: &Principal) -> bool {
     match principal.role {

@@ -1,9 +1,24 @@
 //! What the tickets the service opens say, and what a complaint's ticket means for the complaint.
 
-use kefu_proto::feedback::v1 as pb;
-use kefu_proto::tickets::v1 as tickets_pb;
+use kefu_server::common::Channel;
 
-use super::records::{Answer, CSAT, FeedbackRecord, SurveyRecord, TicketRequest};
+use super::kinds::{FeedbackState, SurveyKind};
+use super::records::{Answer, FeedbackRecord, SurveyRecord, TicketRequest};
+
+/// The tickets contract's labels (enum names without their prefix) for what the tickets this
+/// service opens are: the one place feedback's rules name the tickets service's values.
+pub mod ticket_terms {
+    /// `TICKET_TYPE_TASK`: a low score's follow-up, by default.
+    pub const TYPE_TASK: &str = "TASK";
+    /// `TICKET_TYPE_COMPLAINT`: a complaint's ticket, and optionally a low score's.
+    pub const TYPE_COMPLAINT: &str = "COMPLAINT";
+    /// `TICKET_PRIORITY_HIGH`: an unhappy customer waits least.
+    pub const PRIORITY_HIGH: &str = "HIGH";
+    /// `TICKET_PRIORITY_NORMAL`.
+    pub const PRIORITY_NORMAL: &str = "NORMAL";
+    /// The statuses after which a complaint counts as resolved.
+    pub const DONE_STATUSES: [&str; 2] = ["TICKET_STATUS_SOLVED", "TICKET_STATUS_CLOSED"];
+}
 
 /// Longest subject taken from a complaint's text, in characters.
 const SUBJECT_CHARS: usize = 200;
@@ -12,7 +27,7 @@ const MAX_RETRY_MICROS: i64 = 300 * 1_000_000;
 
 /// The follow-up ticket for a low score. It names the survey instead of copying the comment, so
 /// the customer's words stay in one place (and are anonymized there on erasure).
-pub fn for_low_score(survey: &SurveyRecord, answer: &Answer, ticket_type: i32) -> TicketRequest {
+pub fn for_low_score(survey: &SurveyRecord, answer: &Answer, ticket_type: &str) -> TicketRequest {
     let reasons = if answer.reason_codes.is_empty() {
         String::new()
     } else {
@@ -27,7 +42,7 @@ pub fn for_low_score(survey: &SurveyRecord, answer: &Answer, ticket_type: i32) -
         )
     };
     let (subject, description, group, follow_up_of, tag) = match (survey.kind, &survey.ticket_id) {
-        (CSAT, Some(ticket)) => (
+        (SurveyKind::Csat, Some(ticket)) => (
             format!("Follow up: CSAT {}/5 on tickets/{ticket}", answer.score),
             format!(
                 "The customer rated the support on tickets/{ticket} {} of 5.{reasons}{comment} \
@@ -54,9 +69,9 @@ pub fn for_low_score(survey: &SurveyRecord, answer: &Answer, ticket_type: i32) -
         subject,
         description,
         requester: survey.customer_id.clone(),
-        channel: tickets_pb::Channel::Api as i32,
-        ticket_type,
-        priority: tickets_pb::TicketPriority::High as i32,
+        channel: Channel::Api.number(),
+        ticket_type: ticket_type.to_owned(),
+        priority: ticket_terms::PRIORITY_HIGH.to_owned(),
         group,
         follow_up_of,
         tags: vec![tag.to_owned()],
@@ -79,23 +94,22 @@ pub fn for_complaint(entry: &FeedbackRecord) -> TicketRequest {
         subject: format!("Complaint: {subject}"),
         description: entry.body.clone(),
         requester: entry.customer_id.clone(),
-        channel: tickets_pb::Channel::from_str_name(&entry.channel)
-            .map_or(tickets_pb::Channel::Api as i32, |c| c as i32),
-        ticket_type: tickets_pb::TicketType::Complaint as i32,
-        priority: tickets_pb::TicketPriority::Normal as i32,
+        channel: entry.channel.number(),
+        ticket_type: ticket_terms::TYPE_COMPLAINT.to_owned(),
+        priority: ticket_terms::PRIORITY_NORMAL.to_owned(),
         group: String::new(),
         follow_up_of: entry.ticket_id.clone().unwrap_or_default(),
         tags: vec!["complaint".to_owned()],
     }
 }
 
-/// What a complaint's state is when its ticket reaches `ticket_status` (an enum name).
-pub fn complaint_state(ticket_status: &str) -> pb::FeedbackState {
-    match tickets_pb::TicketStatus::from_str_name(ticket_status) {
-        Some(tickets_pb::TicketStatus::Solved | tickets_pb::TicketStatus::Closed) => {
-            pb::FeedbackState::Resolved
-        }
-        _ => pb::FeedbackState::InProgress,
+/// What a complaint's state is when its ticket reaches `ticket_status` (the tickets contract's
+/// enum name, as its events carry it).
+pub fn complaint_state(ticket_status: &str) -> FeedbackState {
+    if ticket_terms::DONE_STATUSES.contains(&ticket_status) {
+        FeedbackState::Resolved
+    } else {
+        FeedbackState::InProgress
     }
 }
 
@@ -108,18 +122,18 @@ pub fn retry_delay_micros(attempts: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::records::NPS;
+    use crate::domain::kinds::FeedbackKind;
 
-    fn survey(kind: i32) -> SurveyRecord {
+    fn survey(kind: SurveyKind) -> SurveyRecord {
         SurveyRecord {
             id: "s1".into(),
             kind,
             origin: "o".into(),
             customer_id: "c1".into(),
-            ticket_id: (kind == CSAT).then(|| "t1".to_owned()),
+            ticket_id: (kind == SurveyKind::Csat).then(|| "t1".to_owned()),
             assignee: "agents/a1".into(),
             group_name: "groups/g1".into(),
-            channel: "CHANNEL_EMAIL".into(),
+            channel: Some(Channel::Email),
             ticket_type: "TICKET_TYPE_QUESTION".into(),
             campaign_id: None,
             token: "tok".into(),
@@ -139,15 +153,20 @@ mod tests {
             comment: "private words".into(),
             submit_time: 5,
         };
-        let request = for_low_score(&survey(CSAT), &answer, 4);
+        let request = for_low_score(&survey(SurveyKind::Csat), &answer, ticket_terms::TYPE_TASK);
         assert_eq!(request.follow_up_of, "t1");
         assert_eq!(request.group, "groups/g1");
         assert_eq!(request.requester, "c1");
-        assert_eq!(request.ticket_type, 4);
+        assert_eq!(request.ticket_type, "TASK");
+        assert_eq!(request.priority, "HIGH");
         assert!(request.description.contains("slow_response"));
         assert!(request.description.contains("surveys/s1"));
         assert!(!request.description.contains("private words"));
-        let nps = for_low_score(&survey(NPS), &answer, 5);
+        let nps = for_low_score(
+            &survey(SurveyKind::Nps),
+            &answer,
+            ticket_terms::TYPE_COMPLAINT,
+        );
         assert!(nps.follow_up_of.is_empty() && nps.group.is_empty());
         assert!(nps.subject.contains("NPS 1/10"));
     }
@@ -156,12 +175,12 @@ mod tests {
     fn complaint_subjects_come_from_the_first_line() {
         let entry = FeedbackRecord {
             id: "f1".into(),
-            kind: pb::FeedbackKind::Complaint as i32,
+            kind: FeedbackKind::Complaint,
             customer_id: "c1".into(),
             body: "\n  The courier threw my parcel  \nDetails follow".into(),
-            channel: "CHANNEL_WEB".into(),
+            channel: Channel::Web,
             ticket_id: None,
-            state: 2,
+            state: FeedbackState::InProgress,
             resolve_time: None,
             anonymized: false,
             follow_up: None,
@@ -170,22 +189,23 @@ mod tests {
         };
         let request = for_complaint(&entry);
         assert_eq!(request.subject, "Complaint: The courier threw my parcel");
-        assert_eq!(request.channel, tickets_pb::Channel::Web as i32);
-        assert_eq!(
-            request.ticket_type,
-            tickets_pb::TicketType::Complaint as i32
-        );
+        assert_eq!(request.channel, Channel::Web.number());
+        assert_eq!(request.ticket_type, "COMPLAINT");
     }
 
     #[test]
     fn solved_or_closed_tickets_resolve_complaints_and_retries_back_off() {
         assert_eq!(
             complaint_state("TICKET_STATUS_SOLVED"),
-            pb::FeedbackState::Resolved
+            FeedbackState::Resolved
+        );
+        assert_eq!(
+            complaint_state("TICKET_STATUS_CLOSED"),
+            FeedbackState::Resolved
         );
         assert_eq!(
             complaint_state("TICKET_STATUS_OPEN"),
-            pb::FeedbackState::InProgress
+            FeedbackState::InProgress
         );
         assert_eq!(retry_delay_micros(0), 1_000_000);
         assert_eq!(retry_delay_micros(3), 8_000_000);

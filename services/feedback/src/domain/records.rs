@@ -1,19 +1,17 @@
 //! The service's records as the store reads and writes them.
 
+use kefu_server::common::{Channel, LifecycleStage, Tier};
 use serde::{Deserialize, Serialize};
 
-/// `SurveyKind::Csat`.
-pub const CSAT: i32 = 1;
-/// `SurveyKind::Nps`.
-pub const NPS: i32 = 2;
+use super::kinds::{FeedbackKind, FeedbackState, FollowUpState, SurveyKind};
 
 /// A survey row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SurveyRecord {
     /// Id.
     pub id: String,
-    /// [`CSAT`] or [`NPS`].
-    pub kind: i32,
+    /// What it measures.
+    pub kind: SurveyKind,
     /// What created it; one survey per origin (a ticket event, a campaign and customer).
     pub origin: String,
     /// The customer asked.
@@ -24,9 +22,9 @@ pub struct SurveyRecord {
     pub assignee: String,
     /// For CSAT: `groups/{id}`, or "".
     pub group_name: String,
-    /// For CSAT: channel enum name.
-    pub channel: String,
-    /// For CSAT: ticket type enum name.
+    /// For CSAT: where the ticket came in.
+    pub channel: Option<Channel>,
+    /// For CSAT: the tickets service's name of the ticket's type, like `TICKET_TYPE_QUESTION`.
     pub ticket_type: String,
     /// For NPS: the campaign.
     pub campaign_id: Option<String>,
@@ -66,12 +64,12 @@ pub struct TicketRequest {
     pub description: String,
     /// Customer id of the requester.
     pub requester: String,
-    /// Tickets `Channel` number.
+    /// `kefu.common.v1.Channel` number.
     pub channel: i32,
-    /// Tickets `TicketType` number.
-    pub ticket_type: i32,
-    /// Tickets `TicketPriority` number.
-    pub priority: i32,
+    /// The tickets service's type label, like `COMPLAINT` ([`super::follow_up::ticket_terms`]).
+    pub ticket_type: String,
+    /// The tickets service's priority label, like `HIGH`.
+    pub priority: String,
     /// `groups/{id}` to put it in, or "".
     pub group: String,
     /// Ticket id it follows up on, or "".
@@ -89,8 +87,8 @@ pub struct FollowUpRecord {
     pub source: String,
     /// The ticket to open.
     pub request: TicketRequest,
-    /// `FollowUpState` number.
-    pub state: i32,
+    /// Where it stands.
+    pub state: FollowUpState,
     /// `tickets/{id}` once opened.
     pub ticket: Option<String>,
     /// Why it failed for good.
@@ -106,18 +104,18 @@ pub struct FollowUpRecord {
 pub struct FeedbackRecord {
     /// Id.
     pub id: String,
-    /// `FeedbackKind` number.
-    pub kind: i32,
+    /// What kind.
+    pub kind: FeedbackKind,
     /// The customer it comes from.
     pub customer_id: String,
     /// What the customer wrote.
     pub body: String,
-    /// Tickets channel enum name.
-    pub channel: String,
+    /// Where it was sent.
+    pub channel: Channel,
     /// The ticket it is about.
     pub ticket_id: Option<String>,
-    /// `FeedbackState` number.
-    pub state: i32,
+    /// Where its handling stands.
+    pub state: FeedbackState,
     /// When the complaint's ticket was solved.
     pub resolve_time: Option<i64>,
     /// True once the customer was erased.
@@ -131,16 +129,16 @@ pub struct FeedbackRecord {
 }
 
 /// Who an NPS campaign asks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SegmentRecord {
     /// Listed customer ids.
     pub customers: Vec<String>,
     /// Tag filter.
     pub tag: String,
-    /// Tier enum name.
-    pub tier: String,
-    /// Lifecycle stage enum name.
-    pub lifecycle_stage: String,
+    /// Tier filter.
+    pub tier: Option<Tier>,
+    /// Lifecycle stage filter.
+    pub lifecycle_stage: Option<LifecycleStage>,
     /// Organization id.
     pub organization: String,
 }

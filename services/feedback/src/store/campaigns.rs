@@ -1,9 +1,45 @@
 //! NPS campaigns.
 
+use kefu_db::row::{self, json, json_text};
+use kefu_server::common::{LifecycleStage, Tier};
+use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
-use super::{json, json_text};
-use crate::domain::records::CampaignRecord;
+use crate::domain::records::{CampaignRecord, SegmentRecord};
+
+/// A segment as its JSON column holds it: enums as their numbers, 0 for none.
+#[derive(Serialize, Deserialize)]
+struct StoredSegment {
+    customers: Vec<String>,
+    tag: String,
+    tier: i32,
+    lifecycle_stage: i32,
+    organization: String,
+}
+
+impl From<&SegmentRecord> for StoredSegment {
+    fn from(s: &SegmentRecord) -> Self {
+        Self {
+            customers: s.customers.clone(),
+            tag: s.tag.clone(),
+            tier: s.tier.map_or(0, Tier::number),
+            lifecycle_stage: s.lifecycle_stage.map_or(0, LifecycleStage::number),
+            organization: s.organization.clone(),
+        }
+    }
+}
+
+impl From<StoredSegment> for SegmentRecord {
+    fn from(s: StoredSegment) -> Self {
+        Self {
+            customers: s.customers,
+            tag: s.tag,
+            tier: Tier::from_number(s.tier),
+            lifecycle_stage: LifecycleStage::from_number(s.lifecycle_stage),
+            organization: s.organization,
+        }
+    }
+}
 
 /// Inserts a campaign.
 pub async fn insert_campaign(
@@ -16,7 +52,7 @@ pub async fn insert_campaign(
     )
     .bind(&c.id)
     .bind(&c.display_name)
-    .bind(json_text(&c.segment)?)
+    .bind(json_text(&StoredSegment::from(&c.segment))?)
     .bind(c.survey_count)
     .bind(&c.creator)
     .bind(c.create_time)
@@ -44,23 +80,20 @@ pub async fn get_campaign(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<CampaignRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT id, display_name, segment, survey_count, creator, create_time FROM nps_campaigns \
          WHERE id = $1",
     )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first()
-        .map(|row| {
-            Ok(CampaignRecord {
-                id: row.try_get("id")?,
-                display_name: row.try_get("display_name")?,
-                segment: json(row, "segment")?,
-                survey_count: row.try_get("survey_count")?,
-                creator: row.try_get("creator")?,
-                create_time: row.try_get("create_time")?,
-            })
+    .bind(id);
+    row::one(conn, query, |row| {
+        Ok(CampaignRecord {
+            id: row.try_get("id")?,
+            display_name: row.try_get("display_name")?,
+            segment: json::<StoredSegment>(row, "segment")?.into(),
+            survey_count: row.try_get("survey_count")?,
+            creator: row.try_get("creator")?,
+            create_time: row.try_get("create_time")?,
         })
-        .transpose()
+    })
+    .await
 }

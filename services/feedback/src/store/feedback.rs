@@ -1,12 +1,14 @@
 //! Complaints, suggestions and praise.
 
 use kefu_db::Params;
+use kefu_db::row::{self, enumerated, flag};
+use kefu_server::common::Channel;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{FOLLOW_UP_COLUMNS, before_clause, flag, int, joined_follow_up};
+use super::{FOLLOW_UP_COLUMNS, before_clause, joined_follow_up};
+use crate::domain::kinds::{FeedbackKind, FeedbackState};
 use crate::domain::records::FeedbackRecord;
-use kefu_proto::feedback::v1 as pb;
 
 fn select(condition: &str) -> String {
     format!(
@@ -19,12 +21,12 @@ fn select(condition: &str) -> String {
 fn decode(row: &AnyRow) -> Result<FeedbackRecord, sqlx::Error> {
     Ok(FeedbackRecord {
         id: row.try_get("id")?,
-        kind: int(row, "kind")?,
+        kind: enumerated(row, "kind", FeedbackKind::from_number)?,
         customer_id: row.try_get("customer_id")?,
         body: row.try_get("body")?,
-        channel: row.try_get("channel")?,
+        channel: enumerated(row, "channel", Channel::from_number)?,
         ticket_id: row.try_get("ticket_id")?,
-        state: int(row, "state")?,
+        state: enumerated(row, "state", FeedbackState::from_number)?,
         resolve_time: row.try_get("resolve_time")?,
         anonymized: flag(row, "anonymized")?,
         follow_up: joined_follow_up(row)?,
@@ -44,12 +46,12 @@ pub async fn insert_feedback(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&e.id)
-    .bind(i64::from(e.kind))
+    .bind(i64::from(e.kind.number()))
     .bind(&e.customer_id)
     .bind(&e.body)
-    .bind(&e.channel)
+    .bind(i64::from(e.channel.number()))
     .bind(&e.ticket_id)
-    .bind(i64::from(e.state))
+    .bind(i64::from(e.state.number()))
     .bind(e.resolve_time)
     .bind(i64::from(e.anonymized))
     .bind(e.follow_up.as_ref().map(|f| f.id.clone()))
@@ -65,11 +67,7 @@ pub async fn get_feedback(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<FeedbackRecord>, sqlx::Error> {
-    let rows = sqlx::query(&select("e.id = $1"))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode).transpose()
+    row::one(conn, sqlx::query(&select("e.id = $1")).bind(id), decode).await
 }
 
 /// The complaint whose ticket is `ticket` (`tickets/{id}`), if any.
@@ -77,11 +75,12 @@ pub async fn feedback_by_ticket(
     conn: &mut AnyConnection,
     ticket: &str,
 ) -> Result<Option<FeedbackRecord>, sqlx::Error> {
-    let rows = sqlx::query(&select("f.ticket = $1"))
-        .bind(ticket)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode).transpose()
+    row::one(
+        conn,
+        sqlx::query(&select("f.ticket = $1")).bind(ticket),
+        decode,
+    )
+    .await
 }
 
 /// Sets an entry's state and resolve time as tickets event `seq` says, unless an event later in
@@ -90,7 +89,7 @@ pub async fn feedback_by_ticket(
 pub async fn set_feedback_state(
     conn: &mut AnyConnection,
     id: &str,
-    state: i32,
+    state: FeedbackState,
     resolve_time: Option<i64>,
     seq: i64,
     now: i64,
@@ -99,7 +98,7 @@ pub async fn set_feedback_state(
         "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $3, \
          ticket_event_seq = $4 WHERE id = $5 AND ticket_event_seq < $4",
     )
-    .bind(i64::from(state))
+    .bind(i64::from(state.number()))
     .bind(resolve_time)
     .bind(now)
     .bind(seq)
@@ -121,7 +120,7 @@ pub async fn resolve_unmoved_feedback(
         "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $2 \
          WHERE id = $3 AND ticket_event_seq = 0 AND state <> $1",
     )
-    .bind(i64::from(pb::FeedbackState::Resolved as i32))
+    .bind(i64::from(FeedbackState::Resolved.number()))
     .bind(now)
     .bind(id)
     .execute(&mut *conn)
@@ -133,10 +132,10 @@ pub async fn resolve_unmoved_feedback(
 /// ListFeedback filters; every one given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedbackFilter {
-    /// Kind number.
-    pub kind: Option<i32>,
-    /// State number.
-    pub state: Option<i32>,
+    /// Kind.
+    pub kind: Option<FeedbackKind>,
+    /// State.
+    pub state: Option<FeedbackState>,
     /// Customer id.
     pub customer_id: Option<String>,
 }
@@ -151,10 +150,16 @@ pub async fn list_feedback(
     let mut params = Params::new();
     let mut clauses = vec!["1 = 1".to_owned()];
     if let Some(kind) = filter.kind {
-        clauses.push(format!("e.kind = {}", params.bind(i64::from(kind))));
+        clauses.push(format!(
+            "e.kind = {}",
+            params.bind(i64::from(kind.number()))
+        ));
     }
     if let Some(state) = filter.state {
-        clauses.push(format!("e.state = {}", params.bind(i64::from(state))));
+        clauses.push(format!(
+            "e.state = {}",
+            params.bind(i64::from(state.number()))
+        ));
     }
     if let Some(customer_id) = &filter.customer_id {
         clauses.push(format!(
@@ -165,16 +170,12 @@ pub async fn list_feedback(
     if let Some(clause) = before_clause("e", after, &mut params) {
         clauses.push(clause);
     }
-    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let sql = format!(
         "{} ORDER BY e.create_time DESC, e.id DESC LIMIT {}",
         select(&clauses.join(" AND ")),
-        params.bind(fetch)
+        params.limit(limit)
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// Removes an erased customer's feedback text; how many entries changed.

@@ -1,9 +1,10 @@
 //! The queue of tickets to open in the tickets service.
 
+use kefu_db::row::{self, enumerated, json, json_text};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{int, json, json_text};
+use crate::domain::kinds::FollowUpState;
 use crate::domain::records::{FollowUpRecord, TicketRequest};
 
 const SELECT: &str = "SELECT id, source, request, state, ticket, failure, attempts, \
@@ -14,7 +15,7 @@ fn decode(row: &AnyRow) -> Result<FollowUpRecord, sqlx::Error> {
         id: row.try_get("id")?,
         source: row.try_get("source")?,
         request: json(row, "request")?,
-        state: int(row, "state")?,
+        state: enumerated(row, "state", FollowUpState::from_number)?,
         ticket: row.try_get("ticket")?,
         failure: row.try_get("failure")?,
         attempts: row.try_get("attempts")?,
@@ -35,7 +36,7 @@ pub async fn insert_follow_up(
     .bind(&f.id)
     .bind(&f.source)
     .bind(json_text(&f.request)?)
-    .bind(i64::from(f.state))
+    .bind(i64::from(f.state.number()))
     .bind(&f.ticket)
     .bind(&f.failure)
     .bind(f.attempts)
@@ -49,28 +50,25 @@ pub async fn insert_follow_up(
 /// Up to `limit` follow-ups in `state` due at `now`, oldest due first.
 pub async fn due_follow_ups(
     conn: &mut AnyConnection,
-    state: i32,
+    state: FollowUpState,
     now: i64,
     limit: i64,
 ) -> Result<Vec<FollowUpRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
+    row::all(conn, sqlx::query(&format!(
         "{SELECT} WHERE state = $1 AND next_attempt_time <= $2 ORDER BY next_attempt_time, id LIMIT $3"
     ))
-    .bind(i64::from(state))
+    .bind(i64::from(state.number()))
     .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode).collect()
+    .bind(limit), decode).await
 }
 
 /// When the earliest follow-up in `state` is due, if any is queued.
 pub async fn next_due_time(
     conn: &mut AnyConnection,
-    state: i32,
+    state: FollowUpState,
 ) -> Result<Option<i64>, sqlx::Error> {
     let row = sqlx::query("SELECT MIN(next_attempt_time) AS due FROM follow_ups WHERE state = $1")
-        .bind(i64::from(state))
+        .bind(i64::from(state.number()))
         .fetch_all(&mut *conn)
         .await?;
     match row.first() {
@@ -84,8 +82,8 @@ pub async fn next_due_time(
 pub async fn finish_follow_up(
     conn: &mut AnyConnection,
     id: &str,
-    from: i32,
-    state: i32,
+    from: FollowUpState,
+    state: FollowUpState,
     ticket: Option<&str>,
     failure: &str,
     now: i64,
@@ -94,12 +92,12 @@ pub async fn finish_follow_up(
         "UPDATE follow_ups SET state = $1, ticket = $2, failure = $3, attempts = attempts + 1, \
          update_time = $4 WHERE id = $5 AND state = $6",
     )
-    .bind(i64::from(state))
+    .bind(i64::from(state.number()))
     .bind(ticket)
     .bind(failure)
     .bind(now)
     .bind(id)
-    .bind(i64::from(from))
+    .bind(i64::from(from.number()))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -132,14 +130,16 @@ pub async fn follow_ups_of_customer(
     conn: &mut AnyConnection,
     customer_id: &str,
 ) -> Result<Vec<FollowUpRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "{SELECT} WHERE id IN (SELECT follow_up_id FROM surveys WHERE customer_id = $1) \
+    row::all(
+        conn,
+        sqlx::query(&format!(
+            "{SELECT} WHERE id IN (SELECT follow_up_id FROM surveys WHERE customer_id = $1) \
          OR id IN (SELECT follow_up_id FROM feedback_entries WHERE customer_id = $1)"
-    ))
-    .bind(customer_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode).collect()
+        ))
+        .bind(customer_id),
+        decode,
+    )
+    .await
 }
 
 /// Replaces the ticket a follow-up opens (or opened).

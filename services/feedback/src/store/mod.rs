@@ -12,32 +12,12 @@ pub use follow_ups::*;
 pub use summary::*;
 pub use surveys::*;
 
+use kefu_db::row::{enumerated, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::domain::kinds::FollowUpState;
 use crate::domain::records::FollowUpRecord;
-
-pub(crate) fn int(row: &AnyRow, column: &str) -> Result<i32, sqlx::Error> {
-    let value: i64 = row.try_get(column)?;
-    i32::try_from(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
-    let value: i64 = row.try_get(column)?;
-    Ok(value != 0)
-}
-
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    row: &AnyRow,
-    column: &str,
-) -> Result<T, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-pub(crate) fn json_text<T: serde::Serialize>(value: &T) -> Result<String, sqlx::Error> {
-    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-}
 
 /// The follow-up columns of a survey or feedback row joined with `follow_ups f`.
 pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.source AS f_source, \
@@ -52,7 +32,7 @@ pub(crate) fn joined_follow_up(row: &AnyRow) -> Result<Option<FollowUpRecord>, s
         id,
         source: row.try_get("f_source")?,
         request: json(row, "f_request")?,
-        state: int(row, "f_state")?,
+        state: enumerated(row, "f_state", FollowUpState::from_number)?,
         ticket: row.try_get("f_ticket")?,
         failure: row.try_get("f_failure")?,
         attempts: row.try_get("f_attempts")?,
@@ -67,9 +47,7 @@ pub(crate) fn before_clause(
     params: &mut kefu_db::Params,
 ) -> Option<String> {
     after.map(|(time, id)| {
-        let t = params.bind(*time);
-        let t2 = params.bind(*time);
-        let i = params.bind(id.clone());
-        format!("({alias}.create_time < {t} OR ({alias}.create_time = {t2} AND {alias}.id < {i}))")
+        let (time_column, id_column) = (format!("{alias}.create_time"), format!("{alias}.id"));
+        params.keyset((&time_column, &id_column), *time, id.clone(), true)
     })
 }

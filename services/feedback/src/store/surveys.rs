@@ -1,10 +1,13 @@
 //! Surveys and their answers.
 
 use kefu_db::Params;
+use kefu_db::row::{self, enumerated, flag, json, json_text};
+use kefu_server::common::Channel;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{FOLLOW_UP_COLUMNS, before_clause, flag, int, joined_follow_up, json, json_text};
+use super::{FOLLOW_UP_COLUMNS, before_clause, joined_follow_up};
+use crate::domain::kinds::SurveyKind;
 use crate::domain::records::{Answer, SurveyRecord};
 
 const SELECT: &str = "SELECT s.id, s.kind, s.origin, s.customer_id, s.ticket_id, s.assignee, \
@@ -31,13 +34,14 @@ fn decode(row: &AnyRow) -> Result<SurveyRecord, sqlx::Error> {
     };
     Ok(SurveyRecord {
         id: row.try_get("id")?,
-        kind: int(row, "kind")?,
+        kind: enumerated(row, "kind", SurveyKind::from_number)?,
         origin: row.try_get("origin")?,
         customer_id: row.try_get("customer_id")?,
         ticket_id: row.try_get("ticket_id")?,
         assignee: row.try_get("assignee")?,
         group_name: row.try_get("group_name")?,
-        channel: row.try_get("channel")?,
+        // Stored as the contract's name, which is also the summary's key by channel.
+        channel: Channel::from_name(&row.try_get::<String, _>("channel")?),
         ticket_type: row.try_get("ticket_type")?,
         campaign_id: row.try_get("campaign_id")?,
         token: row.try_get("token")?,
@@ -61,13 +65,13 @@ pub async fn insert_survey(
          ON CONFLICT (origin) DO NOTHING",
     )
     .bind(&s.id)
-    .bind(i64::from(s.kind))
+    .bind(i64::from(s.kind.number()))
     .bind(&s.origin)
     .bind(&s.customer_id)
     .bind(&s.ticket_id)
     .bind(&s.assignee)
     .bind(&s.group_name)
-    .bind(&s.channel)
+    .bind(s.channel.map(Channel::name).unwrap_or_default())
     .bind(&s.ticket_type)
     .bind(&s.campaign_id)
     .bind(&s.token)
@@ -84,11 +88,7 @@ pub async fn get_survey(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<SurveyRecord>, sqlx::Error> {
-    let rows = sqlx::query(&select("s.id = $1"))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode).transpose()
+    row::one(conn, sqlx::query(&select("s.id = $1")).bind(id), decode).await
 }
 
 /// One survey by its token.
@@ -96,11 +96,12 @@ pub async fn survey_by_token(
     conn: &mut AnyConnection,
     token: &str,
 ) -> Result<Option<SurveyRecord>, sqlx::Error> {
-    let rows = sqlx::query(&select("s.token = $1"))
-        .bind(token)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode).transpose()
+    row::one(
+        conn,
+        sqlx::query(&select("s.token = $1")).bind(token),
+        decode,
+    )
+    .await
 }
 
 /// Stores the answer if the survey has none yet; false when another answer got there first.
@@ -129,8 +130,8 @@ pub async fn record_answer(
 /// ListSurveys filters; every one given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SurveyFilter {
-    /// Kind number.
-    pub kind: Option<i32>,
+    /// Kind.
+    pub kind: Option<SurveyKind>,
     /// Only answered (`Some(true)`) or unanswered (`Some(false)`).
     pub answered: Option<bool>,
     /// Unanswered and expired before (`Some((true, now))`) or not yet expired (`Some((false, now))`).
@@ -153,7 +154,10 @@ pub async fn list_surveys(
     let mut params = Params::new();
     let mut clauses = vec!["1 = 1".to_owned()];
     if let Some(kind) = filter.kind {
-        clauses.push(format!("s.kind = {}", params.bind(i64::from(kind))));
+        clauses.push(format!(
+            "s.kind = {}",
+            params.bind(i64::from(kind.number()))
+        ));
     }
     match filter.answered {
         Some(true) => clauses.push("s.score IS NOT NULL".to_owned()),
@@ -177,16 +181,12 @@ pub async fn list_surveys(
     if let Some(clause) = before_clause("s", after, &mut params) {
         clauses.push(clause);
     }
-    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let sql = format!(
         "{} ORDER BY s.create_time DESC, s.id DESC LIMIT {}",
         select(&clauses.join(" AND ")),
-        params.bind(fetch)
+        params.limit(limit)
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// Removes an erased customer's comments (scores and reasons stay); how many surveys changed.

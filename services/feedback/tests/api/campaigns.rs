@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
@@ -39,10 +40,10 @@ async fn nps_campaigns_ask_a_segment_and_detractors_get_a_follow_up(backend: Bac
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let vip_a = app.customer_record("Vi A", cpb::Tier::Vip).await;
-    let vip_b = app.customer_record("Vi B", cpb::Tier::Vip).await;
-    let standard = app.customer_record("Stan", cpb::Tier::Standard).await;
-    let erased = app.customer_record("Gone", cpb::Tier::Vip).await;
+    let vip_a = app.customer_record("Vi A", common::Tier::Vip).await;
+    let vip_b = app.customer_record("Vi B", common::Tier::Vip).await;
+    let standard = app.customer_record("Stan", common::Tier::Standard).await;
+    let erased = app.customer_record("Gone", common::Tier::Vip).await;
     app.customers_admin()
         .erase_customer(cpb::EraseCustomerRequest {
             name: format!("customers/{erased}"),
@@ -53,7 +54,7 @@ async fn nps_campaigns_ask_a_segment_and_detractors_get_a_follow_up(backend: Bac
 
     let by_tier = pb::Segment {
         filter: Some(pb::CustomerFilter {
-            tier: "TIER_VIP".into(),
+            tier: common::Tier::Vip as i32,
             ..Default::default()
         }),
         ..Default::default()
@@ -154,7 +155,7 @@ async fn bad_campaigns_are_refused_and_write_nothing(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let known = app.customer_record("Kim", cpb::Tier::Standard).await;
+    let known = app.customer_record("Kim", common::Tier::Standard).await;
     let mut admin = app.admin();
     assert_status(
         admin
@@ -181,8 +182,8 @@ async fn bad_campaigns_are_refused_and_write_nothing(backend: Backend) {
             &mut admin,
             pb::Segment {
                 filter: Some(pb::CustomerFilter {
-                    tier: "PLATINUM".into(),
-                    lifecycle_stage: "SLEEPY".into(),
+                    tier: 99,
+                    lifecycle_stage: 77,
                     organization: "teams/x".into(),
                     ..Default::default()
                 }),

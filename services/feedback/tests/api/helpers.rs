@@ -2,6 +2,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use kefu_principal::{InternalKey, Principal, Role};
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
@@ -22,14 +23,14 @@ pub type CustomersClient =
 #[derive(Clone, Copy)]
 pub struct Options {
     pub survey_ttl: Duration,
-    pub follow_up_type: tpb::TicketType,
+    pub follow_up_type: &'static str,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             survey_ttl: Duration::from_secs(14 * 24 * 3600),
-            follow_up_type: tpb::TicketType::Task,
+            follow_up_type: "TASK",
         }
     }
 }
@@ -50,49 +51,25 @@ pub async fn spawn(backend: Backend) -> Option<App> {
 
 pub async fn spawn_with(backend: Backend, options: Options) -> Option<App> {
     let key = InternalKey::generate();
-    let customers = TestServer::start_with_key(backend, key.clone(), |url, key, listener, stop| {
-        kefu_customers::serve(
-            kefu_customers::Config {
-                database_url: url,
-                internal_key: key,
-                request_timeout: Duration::from_secs(10),
-                health_interval: Duration::from_secs(5),
-            },
-            listener,
-            async move {
-                let _ = stop.await;
-            },
-        )
-    })
-    .await
-    .expect("customers starts")?;
+    let customers = TestServer::service::<kefu_customers::Customers>(backend, &key, ())
+        .await
+        .expect("customers starts")?;
     let customers_url = format!("http://{}", customers.addr);
-    let tickets_url_holder = customers_url.clone();
-    let tickets =
-        TestServer::start_with_key(backend, key.clone(), move |url, key, listener, stop| {
-            kefu_tickets::serve(
-                tickets_config(url, key, tickets_url_holder),
-                listener,
-                async move {
-                    let _ = stop.await;
-                },
-            )
-        })
-        .await
-        .expect("tickets starts")?;
+    let tickets = TestServer::service::<kefu_tickets::Tickets>(
+        backend,
+        &key,
+        tickets_settings(&customers_url),
+    )
+    .await
+    .expect("tickets starts")?;
     let tickets_url = format!("http://{}", tickets.addr);
-    let feedback =
-        TestServer::start_with_key(backend, key.clone(), move |url, key, listener, stop| {
-            kefu_feedback::serve(
-                feedback_config(url, key, customers_url, tickets_url, options),
-                listener,
-                async move {
-                    let _ = stop.await;
-                },
-            )
-        })
-        .await
-        .expect("feedback starts")?;
+    let feedback = TestServer::service::<kefu_feedback::Feedback>(
+        backend,
+        &key,
+        feedback_settings(&customers_url, &tickets_url, options),
+    )
+    .await
+    .expect("feedback starts")?;
     Some(App {
         key,
         customers,
@@ -102,35 +79,23 @@ pub async fn spawn_with(backend: Backend, options: Options) -> Option<App> {
     })
 }
 
-fn tickets_config(url: String, key: InternalKey, customers_url: String) -> kefu_tickets::Config {
-    kefu_tickets::Config {
-        database_url: url,
-        internal_key: key,
-        request_timeout: Duration::from_secs(10),
-        health_interval: Duration::from_secs(5),
-        customers_url,
-        auto_close_after: Duration::from_secs(96 * 3600),
-        sweep_interval: Duration::from_secs(3600),
-    }
+/// The tickets service with its sweeper idle.
+fn tickets_settings(customers_url: &str) -> kefu_tickets::Settings {
+    let mut settings = kefu_tickets::Settings::new(customers_url);
+    settings.sweep_interval = Duration::from_secs(3600);
+    settings
 }
 
-fn feedback_config(
-    url: String,
-    key: InternalKey,
-    customers_url: String,
-    tickets_url: String,
+/// The feedback service as `options` say.
+pub fn feedback_settings(
+    customers_url: &str,
+    tickets_url: &str,
     options: Options,
-) -> kefu_feedback::Config {
-    kefu_feedback::Config {
-        database_url: url,
-        internal_key: key,
-        request_timeout: Duration::from_secs(10),
-        health_interval: Duration::from_secs(5),
-        customers_url,
-        tickets_url,
-        survey_ttl: options.survey_ttl,
-        follow_up_type: options.follow_up_type,
-    }
+) -> kefu_feedback::Settings {
+    let mut settings = kefu_feedback::Settings::new(customers_url, tickets_url);
+    settings.survey_ttl = options.survey_ttl;
+    settings.follow_up_type = options.follow_up_type;
+    settings
 }
 
 impl App {
@@ -196,19 +161,12 @@ impl App {
         addr: std::net::SocketAddr,
     ) {
         let customers_url = format!("http://{}", self.customers.addr);
-        let server = TestServer::start_again(
+        let server = TestServer::restart_service::<kefu_tickets::Tickets>(
             database,
-            self.key.clone(),
+            &self.key,
             addr,
-            move |url, key, listener, stop| {
-                kefu_tickets::serve(
-                    tickets_config(url, key, customers_url),
-                    listener,
-                    async move {
-                        let _ = stop.await;
-                    },
-                )
-            },
+            kefu_server::Clock::system(),
+            tickets_settings(&customers_url),
         )
         .await
         .expect("tickets starts again");
@@ -231,20 +189,12 @@ impl App {
     ) {
         let customers_url = format!("http://{}", self.customers.addr);
         let tickets_url = format!("http://{}", self.tickets_server().addr);
-        let options = self.options;
-        let server = TestServer::start_again(
+        let server = TestServer::restart_service::<kefu_feedback::Feedback>(
             database,
-            self.key.clone(),
+            &self.key,
             addr,
-            move |url, key, listener, stop| {
-                kefu_feedback::serve(
-                    feedback_config(url, key, customers_url, tickets_url, options),
-                    listener,
-                    async move {
-                        let _ = stop.await;
-                    },
-                )
-            },
+            kefu_server::Clock::system(),
+            feedback_settings(&customers_url, &tickets_url, self.options),
         )
         .await
         .expect("feedback starts again");
@@ -252,7 +202,7 @@ impl App {
     }
 
     /// A customer; returns its id.
-    pub async fn customer_record(&self, name: &str, tier: cpb::Tier) -> String {
+    pub async fn customer_record(&self, name: &str, tier: common::Tier) -> String {
         let created = self
             .customers_admin()
             .create_customer(cpb::CreateCustomerRequest {
@@ -310,7 +260,7 @@ impl App {
     pub async fn open_ticket(
         &self,
         customer_id: &str,
-        channel: tpb::Channel,
+        channel: common::Channel,
         ticket_type: tpb::TicketType,
         team: &(String, String),
     ) -> tpb::Ticket {

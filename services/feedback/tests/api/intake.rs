@@ -1,4 +1,4 @@
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
 use kefu_testkit::{Backend, backend_tests};
@@ -17,7 +17,7 @@ fn entry(kind: pb::FeedbackKind, text: &str, channel: &str) -> pb::FeedbackEntry
     pb::FeedbackEntry {
         kind: kind as i32,
         text: text.into(),
-        channel: channel.into(),
+        channel: common::Channel::from_str_name(channel).map_or(0, |c| c as i32),
         ..Default::default()
     }
 }
@@ -57,12 +57,12 @@ async fn a_complaint_opens_a_complaint_ticket_and_shows_its_resolution(backend: 
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Ivy", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Ivy", common::Tier::Standard).await;
     let team = app.team("Logistics", "agent-2").await;
     let about = app
         .open_ticket(
             &customer,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             &team,
         )
@@ -82,7 +82,7 @@ async fn a_complaint_opens_a_complaint_ticket_and_shows_its_resolution(backend: 
     let ticket_name = in_progress.complaint_ticket.unwrap().ticket;
     let ticket = app.get_ticket(&ticket_name).await;
     assert_eq!(ticket.r#type, tpb::TicketType::Complaint as i32);
-    assert_eq!(ticket.channel, tpb::Channel::Web as i32);
+    assert_eq!(ticket.channel, common::Channel::Web as i32);
     assert_eq!(ticket.follow_up_of, about.name);
     assert_eq!(
         ticket.subject,
@@ -138,8 +138,8 @@ async fn suggestions_and_praise_are_received_listed_and_idempotent(backend: Back
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let ann = app.customer_record("Ann", cpb::Tier::Standard).await;
-    let ben = app.customer_record("Ben", cpb::Tier::Standard).await;
+    let ann = app.customer_record("Ann", common::Tier::Standard).await;
+    let ben = app.customer_record("Ben", common::Tier::Standard).await;
     let suggestion = send(
         &mut app.customer(&ann),
         entry(
@@ -268,11 +268,16 @@ async fn bad_feedback_is_refused_and_writes_nothing(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let cal = app.customer_record("Cal", cpb::Tier::Standard).await;
-    let dee = app.customer_record("Dee", cpb::Tier::Standard).await;
+    let cal = app.customer_record("Cal", common::Tier::Standard).await;
+    let dee = app.customer_record("Dee", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let dees_ticket = app
-        .open_ticket(&dee, tpb::Channel::Email, tpb::TicketType::Question, &team)
+        .open_ticket(
+            &dee,
+            common::Channel::Email,
+            tpb::TicketType::Question,
+            &team,
+        )
         .await;
     let mut customer = app.customer(&cal);
     assert_status(
@@ -376,7 +381,7 @@ async fn a_complaint_ticket_solved_before_it_was_recorded_still_resolves_the_ent
     let Some(mut app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Lou", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Lou", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let (tickets_db, tickets_addr) = app.stop_tickets().await;
     let entry = send(
@@ -394,20 +399,21 @@ async fn a_complaint_ticket_solved_before_it_was_recorded_still_resolves_the_ent
     app.start_tickets(tickets_db, tickets_addr).await;
 
     // What the worker did before the stop: open the ticket, with the queued request id.
-    let config = kefu_feedback::Config {
-        database_url: feedback_db.url.clone(),
-        internal_key: app.key.clone(),
-        request_timeout: std::time::Duration::from_secs(10),
-        health_interval: std::time::Duration::from_secs(5),
-        customers_url: format!("http://{}", app.customers.addr),
-        tickets_url: format!("http://{tickets_addr}"),
-        survey_ttl: kefu_feedback::DEFAULT_SURVEY_TTL,
-        follow_up_type: tpb::TicketType::Task,
+    let queued = {
+        let db = kefu_db::Database::connect(&feedback_db.url).await.unwrap();
+        let mut conn = db.read().await.unwrap();
+        kefu_feedback::store::due_follow_ups(
+            &mut conn,
+            kefu_feedback::domain::kinds::FollowUpState::Pending,
+            i64::MAX,
+            10,
+        )
+        .await
+        .unwrap()
     };
-    let ops = kefu_feedback::prepare(config).await.unwrap().ops();
-    let queued = ops.due_follow_ups(i64::MAX).await.unwrap();
     assert_eq!(queued.len(), 1);
-    let tickets = kefu_feedback::tickets::Tickets::new(&format!("http://{tickets_addr}")).unwrap();
+    let tickets =
+        kefu_feedback::remote::tickets::Tickets::new(&format!("http://{tickets_addr}")).unwrap();
     let opened = tickets.open(&app.key, &queued[0]).await.unwrap();
     assert_eq!(opened.status, "TICKET_STATUS_NEW");
     // The team works it while the feedback service is down.

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
@@ -13,13 +14,13 @@ async fn erasure_removes_words_and_keeps_scores(backend: Backend) {
     let Some(mut app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Pia", cpb::Tier::Standard).await;
-    let bystander = app.customer_record("Quin", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Pia", common::Tier::Standard).await;
+    let bystander = app.customer_record("Quin", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let ticket = app
         .open_ticket(
             &customer,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             &team,
         )
@@ -41,7 +42,7 @@ async fn erasure_removes_words_and_keeps_scores(backend: Backend) {
             feedback: Some(pb::FeedbackEntry {
                 kind: pb::FeedbackKind::Praise as i32,
                 text: "Kept: not erased".into(),
-                channel: "CHANNEL_WEB".into(),
+                channel: common::Channel::Web as i32,
                 ..Default::default()
             }),
             request_id: String::new(),
@@ -57,7 +58,7 @@ async fn erasure_removes_words_and_keeps_scores(backend: Backend) {
             feedback: Some(pb::FeedbackEntry {
                 kind: pb::FeedbackKind::Complaint as i32,
                 text: "Call me on 555-0100".into(),
-                channel: "CHANNEL_PHONE".into(),
+                channel: common::Channel::Phone as i32,
                 ..Default::default()
             }),
             request_id: String::new(),

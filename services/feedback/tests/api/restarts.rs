@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
 use kefu_testkit::{Backend, backend_tests};
@@ -25,12 +25,12 @@ async fn one_survey_per_solve_across_feedback_restarts_and_redelivery(backend: B
     let Some(mut app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Gus", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Gus", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let first = app
         .open_ticket(
             &customer,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             &team,
         )
@@ -38,7 +38,7 @@ async fn one_survey_per_solve_across_feedback_restarts_and_redelivery(backend: B
     let second = app
         .open_ticket(
             &customer,
-            tpb::Channel::Web,
+            common::Channel::Web,
             tpb::TicketType::Question,
             &team,
         )
@@ -83,12 +83,12 @@ async fn tickets_down_pauses_the_work_and_a_restart_resumes_it_without_loss(back
     let Some(mut app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Hal", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Hal", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let first = app
         .open_ticket(
             &customer,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             &team,
         )
@@ -96,7 +96,7 @@ async fn tickets_down_pauses_the_work_and_a_restart_resumes_it_without_loss(back
     let second = app
         .open_ticket(
             &customer,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             &team,
         )
@@ -143,7 +143,7 @@ async fn tickets_down_pauses_the_work_and_a_restart_resumes_it_without_loss(back
     let third = app
         .open_ticket(
             &customer,
-            tpb::Channel::Chat,
+            common::Channel::Chat,
             tpb::TicketType::Question,
             &team,
         )

@@ -1,4 +1,4 @@
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
 use kefu_testkit::{Backend, backend_tests};
@@ -101,7 +101,7 @@ async fn summaries_match_hand_computed_figures(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Sam", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Sam", common::Tier::Standard).await;
     // Created first, so its id sorts first.
     let team_a = app.team("Billing", "agent-a").await;
     let team_b = app.team("Tech", "agent-b").await;
@@ -111,7 +111,7 @@ async fn summaries_match_hand_computed_figures(backend: Backend) {
     for score in [Some(5), Some(4), Some(1)] {
         plan.push((
             &team_a,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             score,
         ));
@@ -119,7 +119,7 @@ async fn summaries_match_hand_computed_figures(backend: Backend) {
     for score in [Some(3), None] {
         plan.push((
             &team_b,
-            tpb::Channel::Chat,
+            common::Channel::Chat,
             tpb::TicketType::Incident,
             score,
         ));
@@ -137,7 +137,7 @@ async fn summaries_match_hand_computed_figures(backend: Backend) {
     // NPS to four customers: 10, 9, 5 and one unanswered.
     let mut asked = Vec::new();
     for name in ["N1", "N2", "N3", "N4"] {
-        asked.push(app.customer_record(name, cpb::Tier::Standard).await);
+        asked.push(app.customer_record(name, common::Tier::Standard).await);
     }
     let campaign = app
         .admin()

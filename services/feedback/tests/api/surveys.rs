@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
 use kefu_testkit::{Backend, backend_tests};
@@ -20,12 +20,12 @@ async fn every_solve_gets_one_csat_survey_with_the_ticket_as_it_was(backend: Bac
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Ada", cpb::Tier::Vip).await;
+    let customer = app.customer_record("Ada", common::Tier::Vip).await;
     let team = app.team("Billing", "agent-7").await;
     let ticket = app
         .open_ticket(
             &customer,
-            tpb::Channel::Chat,
+            common::Channel::Chat,
             tpb::TicketType::Incident,
             &team,
         )
@@ -40,7 +40,7 @@ async fn every_solve_gets_one_csat_survey_with_the_ticket_as_it_was(backend: Bac
     let snapshot = survey.ticket_snapshot.clone().unwrap();
     assert_eq!(snapshot.assignee, team.1);
     assert_eq!(snapshot.group, team.0);
-    assert_eq!(snapshot.channel, "CHANNEL_CHAT");
+    assert_eq!(snapshot.channel, common::Channel::Chat as i32);
     assert_eq!(snapshot.r#type, "TICKET_TYPE_INCIDENT");
     let lifetime = survey.expire_time.unwrap().seconds - survey.create_time.unwrap().seconds;
     assert_eq!(lifetime, 14 * 24 * 3600);
@@ -69,12 +69,12 @@ async fn a_survey_takes_one_answer_in_range(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Bo", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Bo", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let ticket = app
         .open_ticket(
             &customer,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             &team,
         )
@@ -123,7 +123,7 @@ async fn a_survey_takes_one_answer_in_range(backend: Backend) {
         &["token"],
     );
     // Another customer cannot answer it, even with the token.
-    let other = app.customer_record("Cy", cpb::Tier::Standard).await;
+    let other = app.customer_record("Cy", common::Tier::Standard).await;
     assert_status(
         answer(&mut app.customer(&other), &survey.token, 5, &[], "").await,
         Code::NotFound,
@@ -167,12 +167,12 @@ async fn expired_surveys_take_no_answer(backend: Backend) {
     let Some(app) = spawn_with(backend, options).await else {
         return;
     };
-    let customer = app.customer_record("Di", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Di", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let ticket = app
         .open_ticket(
             &customer,
-            tpb::Channel::Web,
+            common::Channel::Web,
             tpb::TicketType::Question,
             &team,
         )
@@ -210,12 +210,12 @@ async fn a_low_csat_opens_one_follow_up_ticket_in_the_original_group(backend: Ba
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Eve", cpb::Tier::Gold).await;
+    let customer = app.customer_record("Eve", common::Tier::Gold).await;
     let team = app.team("Returns", "agent-3").await;
     let ticket = app
         .open_ticket(
             &customer,
-            tpb::Channel::Phone,
+            common::Channel::Phone,
             tpb::TicketType::Question,
             &team,
         )
@@ -286,18 +286,18 @@ async fn a_low_csat_opens_one_follow_up_ticket_in_the_original_group(backend: Ba
 
 async fn follow_up_tickets_can_be_complaints(backend: Backend) {
     let options = Options {
-        follow_up_type: tpb::TicketType::Complaint,
+        follow_up_type: "COMPLAINT",
         ..Options::default()
     };
     let Some(app) = spawn_with(backend, options).await else {
         return;
     };
-    let customer = app.customer_record("Fay", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Fay", common::Tier::Standard).await;
     let team = app.team("Support", "agent-1").await;
     let ticket = app
         .open_ticket(
             &customer,
-            tpb::Channel::Email,
+            common::Channel::Email,
             tpb::TicketType::Question,
             &team,
         )

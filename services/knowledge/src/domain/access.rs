@@ -1,7 +1,8 @@
 //! Who may do what, and what each reader may see (the table in `knowledge_service.proto`).
 
 use kefu_principal::{Principal, Role};
-use kefu_proto::knowledge::v1 as pb;
+
+use super::kinds::{ArticleState, Visibility};
 
 /// Everything that needs a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +41,12 @@ impl Scope {
     }
 
     /// True when an article in `state` with `visibility` is visible in this scope.
-    pub fn sees(self, state: i32, visibility: i32) -> bool {
+    pub fn sees(self, state: ArticleState, visibility: Visibility) -> bool {
         match self {
             Scope::Staff => true,
-            Scope::PublishedAll => state == pb::ArticleState::Published as i32,
+            Scope::PublishedAll => state == ArticleState::Published,
             Scope::PublishedPublic => {
-                state == pb::ArticleState::Published as i32
-                    && visibility == pb::Visibility::Public as i32
+                state == ArticleState::Published && visibility == Visibility::Public
             }
         }
     }

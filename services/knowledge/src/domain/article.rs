@@ -1,9 +1,8 @@
 //! Articles and their life cycle.
 
-use kefu_proto::knowledge::v1 as pb;
-use kefu_server::{Violations, validate};
+use kefu_server::Violations;
 
-use super::category::locale_or_default;
+use super::kinds::{ArticleState, Visibility};
 
 /// Paths `update_mask` may name.
 pub const UPDATABLE_FIELDS: &[&str] = &[
@@ -35,7 +34,7 @@ pub struct Content {
 }
 
 /// The article's own settings.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Locale.
     pub locale: String,
@@ -43,8 +42,8 @@ pub struct Settings {
     pub category_id: Option<String>,
     /// Sorted tags.
     pub tags: Vec<String>,
-    /// `pb::Visibility`.
-    pub visibility: i32,
+    /// Who may read it once published.
+    pub visibility: Visibility,
     /// Shown first on the FAQ page.
     pub promoted: bool,
 }
@@ -56,8 +55,8 @@ pub struct ArticleRecord {
     pub id: String,
     /// Settings.
     pub settings: Settings,
-    /// `pb::ArticleState`.
-    pub state: i32,
+    /// Where it is in its life.
+    pub state: ArticleState,
     /// Author's principal id.
     pub author: String,
     /// Translation set id.
@@ -80,6 +79,18 @@ pub struct ArticleRecord {
     pub helpful_count: i64,
     /// Not-helpful votes.
     pub not_helpful_count: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            locale: "en".to_owned(),
+            category_id: None,
+            tags: Vec::new(),
+            visibility: Visibility::Public,
+            promoted: false,
+        }
+    }
 }
 
 impl ArticleRecord {
@@ -125,80 +136,81 @@ pub fn revision_name(article_id: &str, revision_id: &str) -> String {
     format!("articles/{article_id}/revisions/{revision_id}")
 }
 
-/// Validates the fields of `input` named in `paths`.
-pub fn apply_input(
-    input: &pb::Article,
+/// Checks and normalizes a title: required, at most 300 characters.
+pub fn title(value: &str, v: &mut Violations) -> String {
+    let title = value.trim();
+    if title.is_empty() {
+        v.add("article.title", "is required");
+    } else if title.chars().count() > 300 {
+        v.add("article.title", "must be at most 300 characters");
+    }
+    title.to_owned()
+}
+
+/// Checks a Markdown body: at most [`MAX_BODY_CHARS`] characters.
+pub fn body(value: &str, v: &mut Violations) -> String {
+    if value.chars().count() > MAX_BODY_CHARS {
+        v.add(
+            "article.body",
+            format!("must be at most {MAX_BODY_CHARS} characters"),
+        );
+    }
+    value.to_owned()
+}
+
+/// Checks and normalizes a summary: at most 1,000 characters.
+pub fn summary(value: &str, v: &mut Violations) -> String {
+    if value.chars().count() > 1000 {
+        v.add("article.summary", "must be at most 1,000 characters");
+    }
+    value.trim().to_owned()
+}
+
+/// Lays `input`'s fields named in `paths` over `content` and `settings`; returns the paths whose
+/// value changed.
+pub fn overlay(
+    (content, settings): (&mut Content, &mut Settings),
+    (new_content, new_settings): (&Content, &Settings),
     paths: &[&str],
-    content: &mut Content,
-    settings: &mut Settings,
-    v: &mut Violations,
-) {
+) -> Vec<String> {
+    let mut changed = Vec::new();
     for path in paths {
-        match *path {
-            "title" => {
-                let title = input.title.trim();
-                if title.is_empty() {
-                    v.add("article.title", "is required");
-                } else if title.chars().count() > 300 {
-                    v.add("article.title", "must be at most 300 characters");
-                }
-                content.title = title.to_owned();
-            }
-            "body" => {
-                if input.body.chars().count() > MAX_BODY_CHARS {
-                    v.add(
-                        "article.body",
-                        format!("must be at most {MAX_BODY_CHARS} characters"),
-                    );
-                }
-                content.body = input.body.clone();
-            }
-            "summary" => {
-                if input.summary.chars().count() > 1000 {
-                    v.add("article.summary", "must be at most 1,000 characters");
-                }
-                content.summary = input.summary.trim().to_owned();
-            }
-            "locale" => settings.locale = locale_or_default(&input.locale, "article.locale", v),
-            "category" => {
-                settings.category_id = validate::optional_resource_id(
-                    &input.category,
-                    "categories",
-                    "article.category",
-                    v,
-                )
-            }
-            "tags" => settings.tags = validate::tags(&input.tags, MAX_TAGS, "article.tags", v),
-            "visibility" => {
-                let known = pb::Visibility::try_from(input.visibility).is_ok();
-                validate::enum_value(input.visibility, known, false, "article.visibility", v);
-                settings.visibility = if input.visibility == 0 {
-                    pb::Visibility::Public as i32
-                } else {
-                    input.visibility
-                };
-            }
-            "promoted" => settings.promoted = input.promoted,
-            other => v.add(format!("article.{other}"), "cannot be set"),
+        let differs = match *path {
+            "title" => replace(&mut content.title, &new_content.title),
+            "body" => replace(&mut content.body, &new_content.body),
+            "summary" => replace(&mut content.summary, &new_content.summary),
+            "locale" => replace(&mut settings.locale, &new_settings.locale),
+            "category" => replace(&mut settings.category_id, &new_settings.category_id),
+            "tags" => replace(&mut settings.tags, &new_settings.tags),
+            "visibility" => replace(&mut settings.visibility, &new_settings.visibility),
+            "promoted" => replace(&mut settings.promoted, &new_settings.promoted),
+            _ => false,
+        };
+        if differs {
+            changed.push((*path).to_owned());
         }
     }
+    changed
+}
+
+/// Sets `slot` to `value`; true when that changed it.
+pub(crate) fn replace<T: Clone + PartialEq>(slot: &mut T, value: &T) -> bool {
+    let differs = slot != value;
+    slot.clone_from(value);
+    differs
 }
 
 /// Why a life-cycle step is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Precondition(pub String);
 
-fn state_name(state: i32) -> &'static str {
-    pb::ArticleState::try_from(state).map_or("UNKNOWN", |s| s.as_str_name())
-}
-
 /// Archiving needs a DRAFT or PUBLISHED article.
 pub fn check_archive(article: &ArticleRecord) -> Result<(), Precondition> {
-    if article.state == pb::ArticleState::Archived as i32 {
+    if article.state == ArticleState::Archived {
         return Err(Precondition(format!(
             "{} is already {}",
             article.name(),
-            state_name(article.state)
+            article.state.name()
         )));
     }
     Ok(())
@@ -206,11 +218,11 @@ pub fn check_archive(article: &ArticleRecord) -> Result<(), Precondition> {
 
 /// Deleting needs a DRAFT or ARCHIVED article: readers must not lose a live page by accident.
 pub fn check_delete(article: &ArticleRecord) -> Result<(), Precondition> {
-    if article.state == pb::ArticleState::Published as i32 {
+    if article.state == ArticleState::Published {
         return Err(Precondition(format!(
             "{} is {}: archive it first",
             article.name(),
-            state_name(article.state)
+            article.state.name()
         )));
     }
     Ok(())
@@ -220,11 +232,11 @@ pub fn check_delete(article: &ArticleRecord) -> Result<(), Precondition> {
 mod tests {
     use super::*;
 
-    fn article(state: pb::ArticleState) -> ArticleRecord {
+    fn article(state: ArticleState) -> ArticleRecord {
         ArticleRecord {
             id: "a".into(),
             settings: Settings::default(),
-            state: state as i32,
+            state,
             author: "x".into(),
             translation_set: "a".into(),
             latest_revision_id: "r2".into(),
@@ -241,16 +253,42 @@ mod tests {
 
     #[test]
     fn life_cycle_rules() {
-        assert!(check_archive(&article(pb::ArticleState::Draft)).is_ok());
-        assert!(check_archive(&article(pb::ArticleState::Published)).is_ok());
-        assert!(check_archive(&article(pb::ArticleState::Archived)).is_err());
-        assert!(check_delete(&article(pb::ArticleState::Published)).is_err());
-        assert!(check_delete(&article(pb::ArticleState::Archived)).is_ok());
+        assert!(check_archive(&article(ArticleState::Draft)).is_ok());
+        assert!(check_archive(&article(ArticleState::Published)).is_ok());
+        assert!(check_archive(&article(ArticleState::Archived)).is_err());
+        assert!(check_delete(&article(ArticleState::Published)).is_err());
+        assert!(check_delete(&article(ArticleState::Archived)).is_ok());
+    }
+
+    #[test]
+    fn overlay_changes_only_masked_paths_and_names_real_changes() {
+        let mut content = Content {
+            title: "Refunds".into(),
+            ..Content::default()
+        };
+        let mut settings = Settings::default();
+        let new_content = Content {
+            title: "Refunds".into(),
+            body: "Open your order.".into(),
+            summary: "ignored".into(),
+        };
+        let new_settings = Settings {
+            promoted: true,
+            ..Settings::default()
+        };
+        let changed = overlay(
+            (&mut content, &mut settings),
+            (&new_content, &new_settings),
+            &["title", "body", "promoted"],
+        );
+        assert_eq!(changed, ["body", "promoted"]);
+        assert_eq!(content.summary, "");
+        assert!(settings.promoted);
     }
 
     #[test]
     fn readers_see_the_published_revision_until_a_new_one_is_published() {
-        let mut a = article(pb::ArticleState::Published);
+        let mut a = article(ArticleState::Published);
         assert_eq!(a.searchable_revision_id(), "r2");
         a.published_revision_id = Some("r1".into());
         assert_eq!(a.searchable_revision_id(), "r1");

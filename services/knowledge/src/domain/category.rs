@@ -1,6 +1,5 @@
 //! The category tree.
 
-use kefu_proto::knowledge::v1 as pb;
 use kefu_server::{Violations, validate};
 
 /// Paths `update_mask` may name.
@@ -49,43 +48,40 @@ pub fn category_name(id: &str) -> String {
     format!("categories/{id}")
 }
 
-/// Validates the fields named in `paths` into `fields`.
-pub fn apply_input(
-    input: &pb::Category,
-    paths: &[&str],
-    fields: &mut CategoryFields,
-    v: &mut Violations,
-) {
+/// Checks a description: at most 2,000 characters.
+pub fn description(value: &str, v: &mut Violations) -> String {
+    if value.chars().count() > 2000 {
+        v.add("category.description", "must be at most 2,000 characters");
+    }
+    value.trim().to_owned()
+}
+
+/// Checks a position among siblings: 0 to 1,000,000.
+pub fn position(value: i32, v: &mut Violations) -> i64 {
+    if !(0..=1_000_000).contains(&value) {
+        v.add("category.position", "must be 0 to 1,000,000");
+    }
+    i64::from(value)
+}
+
+/// Lays `input`'s fields named in `paths` over `fields`; returns the paths whose value changed.
+pub fn overlay(fields: &mut CategoryFields, input: &CategoryFields, paths: &[&str]) -> Vec<String> {
+    use super::article::replace;
+    let mut changed = Vec::new();
     for path in paths {
-        match *path {
-            "parent" => {
-                fields.parent_id = validate::optional_resource_id(
-                    &input.parent,
-                    "categories",
-                    "category.parent",
-                    v,
-                )
-            }
-            "position" => {
-                if !(0..=1_000_000).contains(&input.position) {
-                    v.add("category.position", "must be 0 to 1,000,000");
-                }
-                fields.position = i64::from(input.position);
-            }
-            "display_name" => {
-                fields.display_name =
-                    validate::display_name(&input.display_name, "category.display_name", v)
-            }
-            "description" => {
-                if input.description.chars().count() > 2000 {
-                    v.add("category.description", "must be at most 2,000 characters");
-                }
-                fields.description = input.description.trim().to_owned();
-            }
-            "locale" => fields.locale = locale_or_default(&input.locale, "category.locale", v),
-            other => v.add(format!("category.{other}"), "cannot be set"),
+        let differs = match *path {
+            "parent" => replace(&mut fields.parent_id, &input.parent_id),
+            "position" => replace(&mut fields.position, &input.position),
+            "display_name" => replace(&mut fields.display_name, &input.display_name),
+            "description" => replace(&mut fields.description, &input.description),
+            "locale" => replace(&mut fields.locale, &input.locale),
+            _ => false,
+        };
+        if differs {
+            changed.push((*path).to_owned());
         }
     }
+    changed
 }
 
 /// A BCP 47 locale, `en` when empty.

@@ -1,13 +1,14 @@
 use std::collections::BTreeMap;
 
+use kefu_db::Params;
+use kefu_db::row::{self, enumerated, flag, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use kefu_db::Params;
-
-use super::{ArticleFilter, filter_clauses, int};
+use super::{ArticleFilter, filter_clauses};
 use crate::domain::access::Scope;
 use crate::domain::article::{ArticleRecord, Content, RevisionRecord, Settings};
+use crate::domain::kinds::{ArticleState, Visibility};
 
 const COLUMNS: &str = "a.id, a.locale, a.category_id, a.tags, a.visibility, a.state, a.author, a.promoted, \
     a.translation_set, a.latest_revision_id, a.published_revision_id, a.create_time, a.update_time, a.publish_time, \
@@ -16,18 +17,16 @@ const REVISION_COLUMNS: &str =
     "id, article_id, number, title, body, summary, author, restored_from, create_time";
 
 pub(crate) fn decode_article(row: &AnyRow) -> Result<ArticleRecord, sqlx::Error> {
-    let tags: String = row.try_get("tags")?;
-    let promoted: i64 = row.try_get("promoted")?;
     Ok(ArticleRecord {
         id: row.try_get("id")?,
         settings: Settings {
             locale: row.try_get("locale")?,
             category_id: row.try_get("category_id")?,
-            tags: serde_json::from_str(&tags).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-            visibility: int(row, "visibility")?,
-            promoted: promoted != 0,
+            tags: json(row, "tags")?,
+            visibility: enumerated(row, "visibility", Visibility::from_number)?,
+            promoted: flag(row, "promoted")?,
         },
-        state: int(row, "state")?,
+        state: enumerated(row, "state", ArticleState::from_number)?,
         author: row.try_get("author")?,
         translation_set: row.try_get("translation_set")?,
         latest_revision_id: row.try_get("latest_revision_id")?,
@@ -63,11 +62,12 @@ pub async fn get_article(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<ArticleRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM articles a WHERE a.id = $1"))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode_article).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!("SELECT {COLUMNS} FROM articles a WHERE a.id = $1")).bind(id),
+        decode_article,
+    )
+    .await
 }
 
 /// Articles by id, in no particular order.
@@ -84,10 +84,12 @@ pub async fn get_articles(
         "SELECT {COLUMNS} FROM articles a WHERE a.id IN ({})",
         list.join(", ")
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode_article).collect()
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        decode_article,
+    )
+    .await
 }
 
 /// The article of a translation set in a locale.
@@ -96,14 +98,16 @@ pub async fn find_translation(
     set: &str,
     locale: &str,
 ) -> Result<Option<ArticleRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM articles a WHERE a.translation_set = $1 AND a.locale = $2"
-    ))
-    .bind(set)
-    .bind(locale)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode_article).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM articles a WHERE a.translation_set = $1 AND a.locale = $2"
+        ))
+        .bind(set)
+        .bind(locale),
+        decode_article,
+    )
+    .await
 }
 
 async fn write_tags(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<(), sqlx::Error> {
@@ -135,8 +139,8 @@ pub async fn insert_article(
     .bind(&a.settings.locale)
     .bind(a.settings.category_id.as_deref())
     .bind(serde_json::to_string(&a.settings.tags).unwrap_or_else(|_| "[]".to_owned()))
-    .bind(i64::from(a.settings.visibility))
-    .bind(i64::from(a.state))
+    .bind(i64::from(a.settings.visibility.number()))
+    .bind(i64::from(a.state.number()))
     .bind(&a.author)
     .bind(i64::from(a.settings.promoted))
     .bind(&a.translation_set)
@@ -168,8 +172,8 @@ pub async fn update_article(
     .bind(&a.settings.locale)
     .bind(a.settings.category_id.as_deref())
     .bind(serde_json::to_string(&a.settings.tags).unwrap_or_else(|_| "[]".to_owned()))
-    .bind(i64::from(a.settings.visibility))
-    .bind(i64::from(a.state))
+    .bind(i64::from(a.settings.visibility.number()))
+    .bind(i64::from(a.state.number()))
     .bind(i64::from(a.settings.promoted))
     .bind(&a.latest_revision_id)
     .bind(a.published_revision_id.as_deref())
@@ -224,10 +228,12 @@ pub async fn list_articles(
     let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql =
         format!("SELECT {COLUMNS} FROM articles a {where_clause} ORDER BY a.id LIMIT {limit}");
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode_article).collect()
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        decode_article,
+    )
+    .await
 }
 
 /// The FAQ page: promoted first, then by views or by net helpful votes.
@@ -254,10 +260,12 @@ pub async fn popular_articles(
     let sql = format!(
         "SELECT {COLUMNS} FROM articles a {where_clause} ORDER BY a.promoted DESC, {metric} DESC, a.id LIMIT {limit}"
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode_article).collect()
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        decode_article,
+    )
+    .await
 }
 
 /// Inserts a revision.
@@ -288,14 +296,16 @@ pub async fn get_revision(
     article_id: &str,
     revision_id: &str,
 ) -> Result<Option<RevisionRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {REVISION_COLUMNS} FROM revisions WHERE id = $1 AND article_id = $2"
-    ))
-    .bind(revision_id)
-    .bind(article_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode_revision).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!(
+            "SELECT {REVISION_COLUMNS} FROM revisions WHERE id = $1 AND article_id = $2"
+        ))
+        .bind(revision_id)
+        .bind(article_id),
+        decode_revision,
+    )
+    .await
 }
 
 /// Revisions by id, keyed by id.
@@ -340,15 +350,12 @@ pub async fn list_revisions(
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<RevisionRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
+    row::all(conn, sqlx::query(&format!(
         "SELECT {REVISION_COLUMNS} FROM revisions WHERE article_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3"
     ))
     .bind(article_id)
     .bind(before.unwrap_or(i64::MAX))
-    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode_revision).collect()
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX)), decode_revision).await
 }
 
 /// Records or changes a reader's vote and refreshes the article's counters.

@@ -1,3 +1,4 @@
+use kefu_db::row;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -29,11 +30,12 @@ pub async fn get_category(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<CategoryRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM categories WHERE id = $1"))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!("SELECT {COLUMNS} FROM categories WHERE id = $1")).bind(id),
+        decode,
+    )
+    .await
 }
 
 /// Inserts a category.
@@ -166,8 +168,5 @@ pub async fn list_categories(
         "SELECT {COLUMNS} FROM categories WHERE {} ORDER BY position, id LIMIT {limit}",
         clauses.join(" AND ")
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }

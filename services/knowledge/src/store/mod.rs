@@ -9,16 +9,9 @@ pub use categories::*;
 pub use search::*;
 
 use kefu_db::Params;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::domain::access::Scope;
-use kefu_proto::knowledge::v1 as pb;
-
-pub(crate) fn int(row: &AnyRow, column: &str) -> Result<i32, sqlx::Error> {
-    let value: i64 = row.try_get(column)?;
-    i32::try_from(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
+use crate::domain::kinds::{ArticleState, Visibility};
 
 /// Filters shared by listing, search and the FAQ page.
 #[derive(Debug, Clone, Default)]
@@ -27,10 +20,10 @@ pub struct ArticleFilter {
     pub category_id: Option<String>,
     /// Locale.
     pub locale: Option<String>,
-    /// `pb::ArticleState`.
-    pub state: Option<i32>,
-    /// `pb::Visibility`.
-    pub visibility: Option<i32>,
+    /// State.
+    pub state: Option<ArticleState>,
+    /// Visibility.
+    pub visibility: Option<Visibility>,
     /// Articles carrying every one of these tags.
     pub tags: Vec<String>,
     /// Translation set.
@@ -48,16 +41,16 @@ pub(crate) fn filter_clauses(
         Scope::Staff => {}
         Scope::PublishedAll => clauses.push(format!(
             "a.state = {}",
-            params.bind(pb::ArticleState::Published as i64)
+            params.bind(i64::from(ArticleState::Published.number()))
         )),
         Scope::PublishedPublic => {
             clauses.push(format!(
                 "a.state = {}",
-                params.bind(pb::ArticleState::Published as i64)
+                params.bind(i64::from(ArticleState::Published.number()))
             ));
             clauses.push(format!(
                 "a.visibility = {}",
-                params.bind(pb::Visibility::Public as i64)
+                params.bind(i64::from(Visibility::Public.number()))
             ));
         }
     }
@@ -68,12 +61,15 @@ pub(crate) fn filter_clauses(
         clauses.push(format!("a.locale = {}", params.bind(locale.clone())));
     }
     if let Some(state) = filter.state {
-        clauses.push(format!("a.state = {}", params.bind(i64::from(state))));
+        clauses.push(format!(
+            "a.state = {}",
+            params.bind(i64::from(state.number()))
+        ));
     }
     if let Some(visibility) = filter.visibility {
         clauses.push(format!(
             "a.visibility = {}",
-            params.bind(i64::from(visibility))
+            params.bind(i64::from(visibility.number()))
         ));
     }
     for tag in &filter.tags {

@@ -1,12 +1,107 @@
-//! Records to proto messages.
+//! Wire ↔ domain: the client's messages validated into domain values (each bad field a
+//! violation), and records back into messages.
 
 use kefu_proto::tickets::v1 as pb;
+use kefu_server::common::Channel;
 use kefu_server::etag::etag;
+use kefu_server::time::timestamp;
+use kefu_server::{Violations, validate};
 
+use crate::domain::kinds::{AfterSalesKind, Priority, TicketType};
 use crate::domain::sla::{PolicyRecord, ScheduleRecord, Target};
-use crate::domain::ticket::{AgentRecord, CommentRecord, GroupRecord, TicketRecord, ticket_name};
-use crate::ops::timestamp;
+use crate::domain::team::{AgentRecord, GroupRecord};
+use crate::domain::ticket::{
+    self, AttachmentRecord, CommentRecord, MAX_CUSTOM_FIELD_CHARS, MAX_CUSTOM_FIELDS, MAX_TAGS,
+    TicketFields, TicketRecord, ticket_name,
+};
 use crate::store::{AuditRecord, Dimension, LinkRecord, StatsRow};
+
+/// The fields of `input` named in `paths` (every field on create), validated; an unset
+/// priority or type is the default (NORMAL, QUESTION).
+pub(super) fn ticket_fields(
+    input: &pb::Ticket,
+    paths: &[&str],
+    v: &mut Violations,
+) -> TicketFields {
+    let f = |name: &str| format!("ticket.{name}");
+    let mut fields = TicketFields::default();
+    for path in paths {
+        match *path {
+            "subject" => fields.subject = ticket::subject(&input.subject, &f("subject"), v),
+            "description" => {
+                fields.description = ticket::text(&input.description, false, &f("description"), v)
+            }
+            "priority" => {
+                fields.priority = validate::optional_enum(
+                    input.priority,
+                    Priority::from_number,
+                    &f("priority"),
+                    v,
+                )
+                .unwrap_or(Priority::Normal)
+            }
+            "type" => {
+                fields.ticket_type =
+                    validate::optional_enum(input.r#type, TicketType::from_number, &f("type"), v)
+                        .unwrap_or(TicketType::Question)
+            }
+            "after_sales_kind" => {
+                fields.after_sales_kind = validate::optional_enum(
+                    input.after_sales_kind,
+                    AfterSalesKind::from_number,
+                    &f("after_sales_kind"),
+                    v,
+                )
+            }
+            "category" => fields.category = ticket::category(&input.category, &f("category"), v),
+            "tags" => fields.tags = validate::tags(&input.tags, MAX_TAGS, &f("tags"), v),
+            "custom_fields" => {
+                fields.custom_fields = validate::string_map(
+                    &input.custom_fields,
+                    MAX_CUSTOM_FIELDS,
+                    MAX_CUSTOM_FIELD_CHARS,
+                    &f("custom_fields"),
+                    v,
+                )
+            }
+            other => v.add("update_mask", format!("{other:?} cannot be updated")),
+        }
+    }
+    fields
+}
+
+/// Attachment metadata as the client sent it, checked and normalized.
+pub(super) fn attachments(
+    input: &[pb::Attachment],
+    field: &str,
+    v: &mut Violations,
+) -> Vec<AttachmentRecord> {
+    let raw: Vec<AttachmentRecord> = input
+        .iter()
+        .map(|a| AttachmentRecord {
+            file_name: a.file_name.clone(),
+            size_bytes: a.size_bytes,
+            content_type: a.content_type.clone(),
+            storage_key: a.storage_key.clone(),
+        })
+        .collect();
+    ticket::attachments(&raw, field, v)
+}
+
+/// A channel field: `required`, or unset meaning `default`.
+pub(super) fn channel(
+    number: i32,
+    default: Option<Channel>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<Channel> {
+    match default {
+        Some(default) => {
+            Some(validate::optional_enum(number, Channel::from_number, field, v).unwrap_or(default))
+        }
+        None => validate::required_enum(number, Channel::from_number, field, v),
+    }
+}
 
 fn target(t: &Target) -> pb::SlaTarget {
     pb::SlaTarget {
@@ -27,7 +122,7 @@ pub(super) fn ticket(t: &TicketRecord) -> pb::Ticket {
         requester: format!("customers/{}", t.requester_id),
         requester_snapshot: Some(pb::RequesterSnapshot {
             display_name: t.requester_name.clone(),
-            tier: t.requester_tier.clone(),
+            tier: t.requester_tier.number(),
             erased: t.requester_erased,
         }),
         organization: t
@@ -45,19 +140,14 @@ pub(super) fn ticket(t: &TicketRecord) -> pb::Ticket {
             .as_ref()
             .map(|g| format!("groups/{g}"))
             .unwrap_or_default(),
-        status: t.status,
-        priority: t.fields.priority,
-        r#type: t.fields.ticket_type,
-        after_sales_kind: t.fields.after_sales_kind,
+        status: t.status.number(),
+        priority: t.fields.priority.number(),
+        r#type: t.fields.ticket_type.number(),
+        after_sales_kind: t.fields.after_sales_kind.map_or(0, AfterSalesKind::number),
         category: t.fields.category.clone(),
-        channel: t.channel,
+        channel: t.channel.number(),
         tags: t.fields.tags.clone(),
-        custom_fields: t
-            .fields
-            .custom_fields
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        custom_fields: t.fields.custom_fields.clone(),
         sla: Some(pb::SlaState {
             policy: t
                 .sla
@@ -100,8 +190,8 @@ pub(super) fn comment(c: &CommentRecord) -> pb::Comment {
         body: c.body.clone(),
         public: c.public,
         author: c.author.clone(),
-        author_kind: c.author_kind,
-        channel: c.channel,
+        author_kind: c.author_kind.number(),
+        channel: c.channel.number(),
         attachments: c
             .attachments
             .iter()
@@ -190,10 +280,10 @@ pub(super) fn policy(p: &PolicyRecord) -> pb::SlaPolicy {
         name: format!("slaPolicies/{}", p.id),
         display_name: p.display_name.clone(),
         position: p.position,
-        priorities: p.priorities.clone(),
-        requester_tiers: p.tiers.clone(),
-        types: p.types.clone(),
-        channels: p.channels.clone(),
+        priorities: p.priorities.iter().map(|x| x.number()).collect(),
+        requester_tiers: p.tiers.iter().map(|x| x.number()).collect(),
+        types: p.types.iter().map(|x| x.number()).collect(),
+        channels: p.channels.iter().map(|x| x.number()).collect(),
         groups: p.groups.iter().map(|g| format!("groups/{g}")).collect(),
         first_response_minutes: p.first_response_minutes,
         next_response_minutes: p.next_response_minutes,
@@ -210,21 +300,20 @@ pub(super) fn policy(p: &PolicyRecord) -> pb::SlaPolicy {
 /// One row of GetTicketStats, its key rendered as clients see it.
 pub(super) fn stats_row(dimension: Dimension, key: &str, row: &StatsRow) -> pb::TicketStatsRow {
     let number = key.parse::<i32>().unwrap_or_default();
-    let key = match dimension {
-        Dimension::None => String::new(),
-        Dimension::Agent if !key.is_empty() => format!("agents/{key}"),
-        Dimension::Group if !key.is_empty() => format!("groups/{key}"),
-        Dimension::Agent | Dimension::Group => String::new(),
-        Dimension::Channel => pb::Channel::try_from(number)
-            .map(|e| e.as_str_name().to_owned())
-            .unwrap_or_else(|_| key.to_owned()),
-        Dimension::Priority => pb::TicketPriority::try_from(number)
-            .map(|e| e.as_str_name().to_owned())
-            .unwrap_or_else(|_| key.to_owned()),
-        Dimension::Type => pb::TicketType::try_from(number)
-            .map(|e| e.as_str_name().to_owned())
-            .unwrap_or_else(|_| key.to_owned()),
-    };
+    let key =
+        match dimension {
+            Dimension::None => String::new(),
+            Dimension::Agent if !key.is_empty() => format!("agents/{key}"),
+            Dimension::Group if !key.is_empty() => format!("groups/{key}"),
+            Dimension::Agent | Dimension::Group => String::new(),
+            Dimension::Channel => {
+                Channel::from_number(number).map_or_else(|| key.to_owned(), |e| e.name().to_owned())
+            }
+            Dimension::Priority => Priority::from_number(number)
+                .map_or_else(|| key.to_owned(), |e| e.name().to_owned()),
+            Dimension::Type => TicketType::from_number(number)
+                .map_or_else(|| key.to_owned(), |e| e.name().to_owned()),
+        };
     let (first_response_median_seconds, first_response_p90_seconds) =
         row.first_response.unwrap_or_default();
     let (resolution_median_seconds, resolution_p90_seconds) = row.resolution.unwrap_or_default();
@@ -252,7 +341,70 @@ pub(super) fn link(l: &LinkRecord) -> pb::TicketLink {
     pb::TicketLink {
         ticket: ticket_name(&l.ticket_id),
         other: ticket_name(&l.other_id),
-        kind: l.kind,
+        kind: l.kind.number(),
         create_time: Some(timestamp(l.create_time)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kefu_server::numbered::assert_matches_contract;
+    use kefu_server::numbered_pairs;
+
+    use super::*;
+    use crate::domain::kinds::{AuthorKind, LinkKind, TicketStatus};
+    use kefu_server::common::Tier;
+
+    #[test]
+    fn domain_enums_match_the_contract() {
+        let name = |n| pb::TicketStatus::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(TicketStatus), name);
+        let name = |n| {
+            pb::TicketPriority::try_from(n)
+                .ok()
+                .map(|e| e.as_str_name())
+        };
+        assert_matches_contract(&numbered_pairs!(Priority), name);
+        let name = |n| pb::TicketType::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(TicketType), name);
+        let name = |n| {
+            pb::AfterSalesKind::try_from(n)
+                .ok()
+                .map(|e| e.as_str_name())
+        };
+        assert_matches_contract(&numbered_pairs!(AfterSalesKind), name);
+        let name = |n| pb::AuthorKind::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(AuthorKind), name);
+        let name = |n| pb::LinkKind::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(LinkKind), name);
+    }
+
+    #[test]
+    fn ticket_fields_are_checked_with_every_violation_reported() {
+        let input = pb::Ticket {
+            subject: " ".into(),
+            priority: 99,
+            tags: vec!["Bad Tag!".into()],
+            description: "x".repeat(ticket::MAX_TEXT_CHARS + 1),
+            ..pb::Ticket::default()
+        };
+        let mut v = Violations::new();
+        let fields = ticket_fields(&input, crate::domain::ticket::UPDATABLE, &mut v);
+        let bad: Vec<&str> = v.iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            bad,
+            vec![
+                "ticket.subject",
+                "ticket.description",
+                "ticket.priority",
+                "ticket.tags[0]"
+            ]
+        );
+        assert_eq!(
+            fields.ticket_type,
+            TicketType::Question,
+            "unset type is the default"
+        );
+        assert_eq!(Tier::from_number(0), None);
     }
 }

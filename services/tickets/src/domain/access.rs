@@ -45,6 +45,12 @@ pub fn authorize(principal: &Principal, action: Action) -> Result<(), String> {
     }
 }
 
+/// Whether a caller limited to `own_customer` (a customer) may open a ticket for `requester`:
+/// only as their own requester.
+pub fn may_request_for(own_customer: Option<&str>, requester: &str) -> bool {
+    own_customer.is_none_or(|own| own == requester)
+}
+
 /// The customer a caller is limited to, if it is a customer.
 pub fn own_customer(principal: &Principal) -> Option<&str> {
     match principal.role {

@@ -1,7 +1,9 @@
 //! The ticket state machine: which status each lifecycle method and each reply leads to, and
 //! which moves are refused. The table in `ticket_service.proto` is this module in prose.
 
-use kefu_proto::tickets::v1::TicketStatus;
+use super::calendar::Clock;
+use super::kinds::{AuthorKind, TicketStatus};
+use super::ticket::TicketRecord;
 
 /// A lifecycle method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,14 +40,6 @@ impl Move {
 #[error("{0}")]
 pub struct Illegal(pub String);
 
-/// The short name of a status as people say it (`PENDING`).
-pub fn status_label(status: TicketStatus) -> &'static str {
-    status
-        .as_str_name()
-        .strip_prefix("TICKET_STATUS_")
-        .unwrap_or("UNSPECIFIED")
-}
-
 /// The status after `action` on a ticket in `current`; `has_assignee` after the move.
 pub fn apply(
     current: TicketStatus,
@@ -56,12 +50,12 @@ pub fn apply(
     let refused = || {
         Illegal(format!(
             "a {} ticket cannot be {}",
-            status_label(current),
+            current.label(),
             action.verb()
         ))
     };
     let next = match (current, action) {
-        (Closed | TicketStatus::Unspecified, _) => return Err(refused()),
+        (Closed, _) => return Err(refused()),
         (New, Move::Assign) => Open,
         (status, Move::Assign) => status,
         (New | Open | OnHold, Move::Pend) => Pending,
@@ -70,7 +64,7 @@ pub fn apply(
             if !has_assignee {
                 return Err(Illegal(format!(
                     "a {} ticket needs an assignee before it can be solved",
-                    status_label(current)
+                    current.label()
                 )));
             }
             Solved
@@ -99,13 +93,58 @@ pub fn after_comment(
 ) -> Result<TicketStatus, Illegal> {
     use TicketStatus::{Closed, New, Open, Pending, Solved};
     match (current, public, by) {
-        (Closed | TicketStatus::Unspecified, _, _) => Err(Illegal(format!(
+        (Closed, _, _) => Err(Illegal(format!(
             "a {} ticket takes no comments: create a follow-up ticket instead",
-            status_label(current)
+            current.label()
         ))),
         (Pending | Solved, true, Replier::Requester) => Ok(Open),
         (New, true, Replier::Agent) => Ok(Open),
         (status, _, _) => Ok(status),
+    }
+}
+
+/// Takes a merged ticket back to where it was before the merge: not a move through the state
+/// machine (a merge's CLOSED is the one reversible close), and not a new solve.
+pub fn restore_after_unmerge(
+    t: &mut TicketRecord,
+    status: TicketStatus,
+    solve_time: Option<i64>,
+    now: i64,
+    clock: &Clock,
+) {
+    t.status = status;
+    t.close_time = None;
+    t.solve_time = solve_time;
+    t.merged_into = None;
+    t.sla.set_paused(pauses_clock(status), now, clock);
+}
+
+/// Who a comment's author counts as: the requester, an integration (kefu or another system), or
+/// an agent.
+pub fn author_kind(by: Replier, integration: bool) -> AuthorKind {
+    match (by, integration) {
+        (Replier::Requester, _) => AuthorKind::Customer,
+        (Replier::Agent, true) => AuthorKind::System,
+        (Replier::Agent, false) => AuthorKind::Agent,
+    }
+}
+
+/// What a public reply does beside the status: an agent's first one is the first response,
+/// every agent reply counts and meets the reply targets, a requester's starts the next-response
+/// clock. Internal notes do nothing here.
+pub fn record_reply(t: &mut TicketRecord, public: bool, by: Replier, now: i64, clock: &Clock) {
+    if !public {
+        return;
+    }
+    match by {
+        Replier::Agent => {
+            if t.first_response_seconds.is_none() {
+                t.first_response_seconds = Some(t.sla.counted(clock, t.create_time, now));
+            }
+            t.agent_replies += 1;
+            t.sla.agent_replied(now, clock);
+        }
+        Replier::Requester => t.sla.requester_replied(now, clock),
     }
 }
 
@@ -115,6 +154,31 @@ pub fn pauses_clock(status: TicketStatus) -> bool {
         status,
         TicketStatus::Pending | TicketStatus::OnHold | TicketStatus::Solved | TicketStatus::Closed
     )
+}
+
+/// Moves `t` to `to` at `now`, with what a move does beside the status: the SLA clock pauses or
+/// resumes, a solve meets the resolution target and records the solve time and resolution
+/// seconds, a close records the close time, and a reopen counts and restarts the targets.
+pub fn move_to(t: &mut TicketRecord, to: TicketStatus, now: i64, clock: &Clock) {
+    let from = t.status;
+    if from == to {
+        return;
+    }
+    t.status = to;
+    if to == TicketStatus::Solved {
+        t.sla.solved(now, clock);
+        t.solve_time = Some(now);
+        t.resolution_seconds = Some(t.sla.counted(clock, t.create_time, now));
+    }
+    if to == TicketStatus::Closed {
+        t.close_time = Some(now);
+    }
+    t.sla.set_paused(pauses_clock(to), now, clock);
+    if from == TicketStatus::Solved && to == TicketStatus::Open {
+        t.reopen_count += 1;
+        t.solve_time = None;
+        t.sla.reopened(clock);
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +252,7 @@ mod tests {
                             panic!("{from:?} {action:?} must be refused, got {got:?}");
                         };
                         assert!(
-                            message.contains(status_label(from)),
+                            message.contains(from.label()),
                             "message names the current status: {message}"
                         );
                     }

@@ -1,7 +1,8 @@
 //! Rules for links between tickets: no self-links, no duplicate links, at most one parent, no
 //! cycles in the parent/child tree, a bounded number of links per ticket.
 
-use kefu_proto::tickets::v1::LinkKind;
+use super::kinds::{LinkKind, TicketStatus};
+use super::ticket::{TicketRecord, ticket_name};
 
 /// Most links one ticket may have.
 pub const MAX_LINKS: usize = 200;
@@ -59,9 +60,39 @@ pub fn check_link(
             }
             Ok(())
         }
-        LinkKind::Parent | LinkKind::Unspecified => {
+        LinkKind::Parent => {
             Err("kind must be RELATED or CHILD (make the parent link from the parent)".to_owned())
         }
+    }
+}
+
+/// Why `source` cannot be merged into `target`, if it cannot: neither may be CLOSED, and only a
+/// requester's own tickets merge.
+pub fn check_merge(source: &TicketRecord, target: &TicketRecord) -> Result<(), String> {
+    for t in [source, target] {
+        if t.status == TicketStatus::Closed {
+            return Err(format!(
+                "{} is CLOSED and cannot take part in a merge",
+                ticket_name(&t.id)
+            ));
+        }
+    }
+    if source.requester_id != target.requester_id {
+        return Err(format!(
+            "{} and {} have different requesters: only a requester's own tickets merge",
+            ticket_name(&source.id),
+            ticket_name(&target.id)
+        ));
+    }
+    Ok(())
+}
+
+/// The kind of the link stored the other way round: a parent's CHILD is the child's PARENT.
+pub fn reverse(kind: LinkKind) -> LinkKind {
+    match kind {
+        LinkKind::Child => LinkKind::Parent,
+        LinkKind::Parent => LinkKind::Child,
+        LinkKind::Related => LinkKind::Related,
     }
 }
 

@@ -1,9 +1,11 @@
 //! The tickets service's rules: the state machine, business-time arithmetic, SLA policies and
-//! targets, who may do what. No I/O here.
+//! targets, links, the team, who may do what. No I/O here, no wire types.
 
 pub mod access;
 pub mod calendar;
+pub mod kinds;
 pub mod lifecycle;
 pub mod links;
 pub mod sla;
+pub mod team;
 pub mod ticket;

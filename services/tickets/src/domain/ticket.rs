@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use kefu_proto::tickets::v1 as pb;
-use kefu_server::{Violations, validate};
+use kefu_server::Violations;
+use kefu_server::common::{Channel, Tier};
 
+use super::kinds::{AfterSalesKind, AuthorKind, Priority, TicketStatus, TicketType};
 use super::sla::SlaRecord;
 
 /// Longest subject, in characters.
@@ -28,6 +29,19 @@ pub fn ticket_name(id: &str) -> String {
     format!("tickets/{id}")
 }
 
+/// The requester as the customers service reported it when the ticket was created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requester {
+    /// Customer id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Tier.
+    pub tier: Tier,
+    /// Organization id.
+    pub organization_id: Option<String>,
+}
+
 /// A ticket as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketRecord {
@@ -40,7 +54,7 @@ pub struct TicketRecord {
     /// Requester's name at creation.
     pub requester_name: String,
     /// Requester's tier at creation.
-    pub requester_tier: String,
+    pub requester_tier: Tier,
     /// Whether the requester was erased (and the snapshot anonymized).
     pub requester_erased: bool,
     /// Organization id at creation.
@@ -49,10 +63,10 @@ pub struct TicketRecord {
     pub assignee_id: Option<String>,
     /// Group id.
     pub group_id: Option<String>,
-    /// `pb::TicketStatus`.
-    pub status: i32,
-    /// `pb::Channel`.
-    pub channel: i32,
+    /// Where it is in its life.
+    pub status: TicketStatus,
+    /// Where it came in.
+    pub channel: Channel,
     /// SLA progress.
     pub sla: SlaRecord,
     /// Counted seconds to the first public agent reply.
@@ -80,18 +94,18 @@ pub struct TicketRecord {
 }
 
 /// The fields a client sets on create and changes with UpdateTicket.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TicketFields {
     /// Subject.
     pub subject: String,
     /// Description.
     pub description: String,
-    /// `pb::TicketPriority`.
-    pub priority: i32,
-    /// `pb::TicketType`.
-    pub ticket_type: i32,
-    /// `pb::AfterSalesKind`.
-    pub after_sales_kind: i32,
+    /// How urgent.
+    pub priority: Priority,
+    /// What kind of request.
+    pub ticket_type: TicketType,
+    /// What an AFTER_SALES ticket asks for; only those have one.
+    pub after_sales_kind: Option<AfterSalesKind>,
     /// Category path.
     pub category: String,
     /// Tags, sorted.
@@ -112,65 +126,43 @@ pub const UPDATABLE: &[&str] = &[
     "custom_fields",
 ];
 
+impl Default for TicketFields {
+    fn default() -> Self {
+        Self {
+            subject: String::new(),
+            description: String::new(),
+            priority: Priority::Normal,
+            ticket_type: TicketType::Question,
+            after_sales_kind: None,
+            category: String::new(),
+            tags: Vec::new(),
+            custom_fields: BTreeMap::new(),
+        }
+    }
+}
+
 impl TicketFields {
-    /// Reads and checks the fields named in `paths` from `input` into `self` (all on create).
-    pub fn read(&mut self, input: &pb::Ticket, paths: &[String], v: &mut Violations) {
-        let f = |name: &str| format!("ticket.{name}");
+    /// Copies the fields named in `paths` (from [`UPDATABLE`]) from `input` onto `self`.
+    pub fn overlay(&mut self, input: &TicketFields, paths: &[&str]) {
         for path in paths {
-            match path.as_str() {
-                "subject" => self.subject = subject(&input.subject, &f("subject"), v),
-                "description" => {
-                    self.description = text(&input.description, false, &f("description"), v)
-                }
-                "priority" => {
-                    let known = pb::TicketPriority::try_from(input.priority).is_ok();
-                    let value =
-                        validate::enum_value(input.priority, known, false, &f("priority"), v);
-                    self.priority = if value == 0 {
-                        pb::TicketPriority::Normal as i32
-                    } else {
-                        value
-                    };
-                }
-                "type" => {
-                    let known = pb::TicketType::try_from(input.r#type).is_ok();
-                    let value = validate::enum_value(input.r#type, known, false, &f("type"), v);
-                    self.ticket_type = if value == 0 {
-                        pb::TicketType::Question as i32
-                    } else {
-                        value
-                    };
-                }
-                "after_sales_kind" => {
-                    let known = pb::AfterSalesKind::try_from(input.after_sales_kind).is_ok();
-                    self.after_sales_kind = validate::enum_value(
-                        input.after_sales_kind,
-                        known,
-                        false,
-                        &f("after_sales_kind"),
-                        v,
-                    );
-                }
-                "category" => self.category = category(&input.category, &f("category"), v),
-                "tags" => self.tags = validate::tags(&input.tags, MAX_TAGS, &f("tags"), v),
-                "custom_fields" => {
-                    self.custom_fields = validate::string_map(
-                        &input.custom_fields,
-                        MAX_CUSTOM_FIELDS,
-                        MAX_CUSTOM_FIELD_CHARS,
-                        &f("custom_fields"),
-                        v,
-                    )
-                }
-                other => v.add("update_mask", format!("{other:?} cannot be updated")),
+            match *path {
+                "subject" => self.subject.clone_from(&input.subject),
+                "description" => self.description.clone_from(&input.description),
+                "priority" => self.priority = input.priority,
+                "type" => self.ticket_type = input.ticket_type,
+                "after_sales_kind" => self.after_sales_kind = input.after_sales_kind,
+                "category" => self.category.clone_from(&input.category),
+                "tags" => self.tags.clone_from(&input.tags),
+                "custom_fields" => self.custom_fields.clone_from(&input.custom_fields),
+                _ => {}
             }
         }
     }
 
     /// Cross-field rule: an AFTER_SALES ticket has a kind, and only it has one.
     pub fn check_after_sales(&self, v: &mut Violations) {
-        let after_sales = self.ticket_type == pb::TicketType::AfterSales as i32;
-        let has_kind = self.after_sales_kind != 0;
+        let after_sales = self.ticket_type == TicketType::AfterSales;
+        let has_kind = self.after_sales_kind.is_some();
         if after_sales && !has_kind {
             v.add(
                 "ticket.after_sales_kind",
@@ -222,7 +214,8 @@ pub fn text(value: &str, required: bool, field: &str, v: &mut Violations) -> Str
     value.to_owned()
 }
 
-fn category(value: &str, field: &str, v: &mut Violations) -> String {
+/// A category path of at most 100 printable characters.
+pub fn category(value: &str, field: &str, v: &mut Violations) -> String {
     let value = value.trim();
     if value.chars().count() > MAX_CATEGORY_CHARS || value.chars().any(char::is_control) {
         v.add(
@@ -246,10 +239,10 @@ pub struct CommentRecord {
     pub public: bool,
     /// Principal id.
     pub author: String,
-    /// `pb::AuthorKind`.
-    pub author_kind: i32,
-    /// `pb::Channel`.
-    pub channel: i32,
+    /// Who wrote it.
+    pub author_kind: AuthorKind,
+    /// Where it came in.
+    pub channel: Channel,
     /// Attachment metadata.
     pub attachments: Vec<AttachmentRecord>,
     /// Micros.
@@ -269,9 +262,9 @@ pub struct AttachmentRecord {
     pub storage_key: String,
 }
 
-/// Checks attachments.
+/// Checks attachment metadata as the client sent it, and normalizes it.
 pub fn attachments(
-    input: &[pb::Attachment],
+    input: &[AttachmentRecord],
     field: &str,
     v: &mut Violations,
 ) -> Vec<AttachmentRecord> {
@@ -316,74 +309,6 @@ pub fn attachments(
         .collect()
 }
 
-/// A group as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupRecord {
-    /// Id.
-    pub id: String,
-    /// Unique name.
-    pub display_name: String,
-    /// Description.
-    pub description: String,
-    /// Micros.
-    pub create_time: i64,
-    /// Version.
-    pub version: i64,
-}
-
-/// An agent as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentRecord {
-    /// Id = the agent's principal id.
-    pub id: String,
-    /// Name.
-    pub display_name: String,
-    /// Unique email.
-    pub email: String,
-    /// Skills.
-    pub skills: Vec<String>,
-    /// Capacity (0 = unlimited).
-    pub capacity: i32,
-    /// Assignable.
-    pub active: bool,
-    /// Group ids.
-    pub groups: Vec<String>,
-    /// Micros.
-    pub create_time: i64,
-    /// Version.
-    pub version: i64,
-}
-
-/// A principal id usable as an agent id: 1–64 characters of `A-Z a-z 0-9 _ -`.
-pub fn agent_id(value: &str, field: &str, v: &mut Violations) -> String {
-    let ok = (1..=64).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
-    if !ok {
-        v.add(field, "must be 1 to 64 characters of A-Z a-z 0-9 _ -");
-    }
-    value.to_owned()
-}
-
-/// An email address: one `@`, a dotted domain, at most 254 characters, lowercased.
-pub fn email(value: &str, field: &str, v: &mut Violations) -> String {
-    let value = value.trim().to_lowercase();
-    let ok = value.len() <= 254
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !value.contains(char::is_whitespace)
-                && !domain.contains('@')
-        });
-    if !ok {
-        v.add(field, "must be an email address like agent@example.com");
-    }
-    value
-}
-
 /// One field's old and new value, rendered as text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
@@ -395,13 +320,6 @@ pub struct Change {
     pub new: String,
 }
 
-fn enum_text<E: TryFrom<i32>>(value: i32, name: impl Fn(E) -> &'static str) -> String {
-    if value == 0 {
-        return String::new();
-    }
-    E::try_from(value).map(name).unwrap_or_default().to_owned()
-}
-
 /// The audit lines between two versions of a ticket: every field whose rendering differs.
 pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> {
     let render = |t: &TicketRecord| -> Vec<(&'static str, String)> {
@@ -409,29 +327,18 @@ pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> 
             ("subject", t.fields.subject.clone()),
             ("description", t.fields.description.clone()),
             ("requester", format!("customers/{}", t.requester_id)),
-            (
-                "status",
-                enum_text(t.status, |e: pb::TicketStatus| e.as_str_name()),
-            ),
-            (
-                "priority",
-                enum_text(t.fields.priority, |e: pb::TicketPriority| e.as_str_name()),
-            ),
-            (
-                "type",
-                enum_text(t.fields.ticket_type, |e: pb::TicketType| e.as_str_name()),
-            ),
+            ("status", t.status.name().to_owned()),
+            ("priority", t.fields.priority.name().to_owned()),
+            ("type", t.fields.ticket_type.name().to_owned()),
             (
                 "after_sales_kind",
-                enum_text(t.fields.after_sales_kind, |e: pb::AfterSalesKind| {
-                    e.as_str_name()
-                }),
+                t.fields
+                    .after_sales_kind
+                    .map(|k| k.name().to_owned())
+                    .unwrap_or_default(),
             ),
             ("category", t.fields.category.clone()),
-            (
-                "channel",
-                enum_text(t.channel, |e: pb::Channel| e.as_str_name()),
-            ),
+            ("channel", t.channel.name().to_owned()),
             ("tags", t.fields.tags.join(",")),
             (
                 "custom_fields",
@@ -522,19 +429,19 @@ mod tests {
             id: "t1".into(),
             fields: TicketFields {
                 subject: "Printer on fire".into(),
-                priority: pb::TicketPriority::Normal as i32,
-                ticket_type: pb::TicketType::Incident as i32,
+                priority: Priority::Normal,
+                ticket_type: TicketType::Incident,
                 ..TicketFields::default()
             },
             requester_id: "c1".into(),
             requester_name: "Ada".into(),
-            requester_tier: "VIP".into(),
+            requester_tier: Tier::Vip,
             requester_erased: false,
             organization_id: None,
             assignee_id: None,
             group_id: None,
-            status: pb::TicketStatus::New as i32,
-            channel: pb::Channel::Email as i32,
+            status: TicketStatus::New,
+            channel: Channel::Email,
             sla: SlaRecord::default(),
             first_response_seconds: None,
             resolution_seconds: None,
@@ -566,7 +473,7 @@ mod tests {
             ]
         );
         let mut next = created.clone();
-        next.status = pb::TicketStatus::Open as i32;
+        next.status = TicketStatus::Open;
         next.assignee_id = Some("a1".into());
         let changes = diff(Some(&created), &next);
         assert_eq!(
@@ -588,38 +495,39 @@ mod tests {
     }
 
     #[test]
-    fn fields_are_checked_with_every_violation_reported() {
-        let input = pb::Ticket {
-            subject: " ".into(),
-            priority: 99,
-            tags: vec!["Bad Tag!".into()],
-            description: "x".repeat(MAX_TEXT_CHARS + 1),
-            ..pb::Ticket::default()
+    fn after_sales_tickets_and_only_they_have_a_kind() {
+        let mut v = Violations::new();
+        let mut fields = TicketFields {
+            ticket_type: TicketType::AfterSales,
+            ..TicketFields::default()
         };
-        let mut v = Violations::new();
-        let mut fields = TicketFields::default();
-        let paths: Vec<String> = UPDATABLE.iter().map(|p| (*p).to_owned()).collect();
-        fields.read(&input, &paths, &mut v);
-        let bad: Vec<&str> = v.iter().map(|(f, _)| f).collect();
-        assert_eq!(
-            bad,
-            vec![
-                "ticket.subject",
-                "ticket.description",
-                "ticket.priority",
-                "ticket.tags[0]"
-            ]
-        );
-        let mut v = Violations::new();
-        fields.ticket_type = pb::TicketType::AfterSales as i32;
-        fields.after_sales_kind = 0;
         fields.check_after_sales(&mut v);
-        assert!(!v.is_empty());
+        assert_eq!(v.iter().count(), 1);
+        fields.after_sales_kind = Some(AfterSalesKind::Repair);
+        let mut v = Violations::new();
+        fields.check_after_sales(&mut v);
+        assert!(v.is_empty());
+        fields.ticket_type = TicketType::Question;
+        fields.check_after_sales(&mut v);
+        assert_eq!(v.iter().count(), 1);
+    }
+
+    #[test]
+    fn overlay_copies_only_the_masked_fields() {
+        let mut current = record().fields;
+        let input = TicketFields {
+            subject: "New subject".into(),
+            priority: Priority::Urgent,
+            ..TicketFields::default()
+        };
+        current.overlay(&input, &["priority"]);
+        assert_eq!(current.priority, Priority::Urgent);
+        assert_eq!(current.subject, "Printer on fire");
     }
 
     #[test]
     fn attachment_metadata_is_checked() {
-        let good = pb::Attachment {
+        let good = AttachmentRecord {
             file_name: "photo.png".into(),
             size_bytes: 1024,
             content_type: "image/png".into(),
@@ -631,7 +539,7 @@ mod tests {
             1
         );
         assert!(v.is_empty());
-        let bad = pb::Attachment {
+        let bad = AttachmentRecord {
             file_name: String::new(),
             size_bytes: -1,
             content_type: "png".into(),

@@ -1,7 +1,8 @@
 use kefu_db::Params;
+use kefu_db::row::{self, enumerated, json, json_text};
 use sqlx::{AnyConnection, Row};
 
-use super::{int, json, json_text};
+use crate::domain::kinds::{LinkKind, TicketStatus};
 
 /// What unmerging a ticket needs to put back.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +14,7 @@ pub struct MergeRecord {
     /// Comment ids moved to the target.
     pub moved_comments: Vec<String>,
     /// The source's status before.
-    pub source_status: i32,
+    pub source_status: TicketStatus,
     /// The source's solve time before.
     pub source_solve_time: Option<i64>,
     /// Micros.
@@ -29,7 +30,7 @@ pub async fn insert_merge(conn: &mut AnyConnection, m: &MergeRecord) -> Result<(
     .bind(&m.source_id)
     .bind(&m.target_id)
     .bind(json_text(&m.moved_comments)?)
-    .bind(i64::from(m.source_status))
+    .bind(i64::from(m.source_status.number()))
     .bind(m.source_solve_time)
     .bind(m.create_time)
     .execute(&mut *conn)
@@ -42,25 +43,22 @@ pub async fn get_merge(
     conn: &mut AnyConnection,
     source_id: &str,
 ) -> Result<Option<MergeRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT source_id, target_id, moved_comments, source_status, source_solve_time, create_time \
          FROM ticket_merges WHERE source_id = $1",
     )
-    .bind(source_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first()
-        .map(|r| {
-            Ok(MergeRecord {
-                source_id: r.try_get("source_id")?,
-                target_id: r.try_get("target_id")?,
-                moved_comments: json(r, "moved_comments")?,
-                source_status: int(r, "source_status")?,
-                source_solve_time: r.try_get("source_solve_time")?,
-                create_time: r.try_get("create_time")?,
-            })
+    .bind(source_id);
+    row::one(conn, query, |r| {
+        Ok(MergeRecord {
+            source_id: r.try_get("source_id")?,
+            target_id: r.try_get("target_id")?,
+            moved_comments: json(r, "moved_comments")?,
+            source_status: enumerated(r, "source_status", TicketStatus::from_number)?,
+            source_solve_time: r.try_get("source_solve_time")?,
+            create_time: r.try_get("create_time")?,
         })
-        .transpose()
+    })
+    .await
 }
 
 /// Forgets a merge.
@@ -77,11 +75,9 @@ pub async fn comment_ids(
     conn: &mut AnyConnection,
     ticket_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id FROM comments WHERE ticket_id = $1 ORDER BY id")
-        .bind(ticket_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(|r| r.try_get("id")).collect()
+    let query =
+        sqlx::query("SELECT id FROM comments WHERE ticket_id = $1 ORDER BY id").bind(ticket_id);
+    row::all(conn, query, |r| r.try_get("id")).await
 }
 
 /// Moves comments to another ticket.
@@ -93,11 +89,8 @@ pub async fn move_comments(
     for chunk in ids.chunks(500) {
         let mut params = Params::new();
         let target = params.bind(to_ticket.to_owned());
-        let list: Vec<String> = chunk.iter().map(|id| params.bind(id.clone())).collect();
-        let sql = format!(
-            "UPDATE comments SET ticket_id = {target} WHERE id IN ({})",
-            list.join(", ")
-        );
+        let list = params.list(chunk.to_vec());
+        let sql = format!("UPDATE comments SET ticket_id = {target} WHERE id IN ({list})");
         sqlx::query_with(&sql, params.into_args())
             .execute(&mut *conn)
             .await?;
@@ -113,7 +106,7 @@ pub struct LinkRecord {
     /// To.
     pub other_id: String,
     /// `pb::LinkKind`.
-    pub kind: i32,
+    pub kind: LinkKind,
     /// Micros.
     pub create_time: i64,
 }
@@ -125,7 +118,7 @@ pub async fn insert_link(conn: &mut AnyConnection, l: &LinkRecord) -> Result<(),
     )
     .bind(&l.ticket_id)
     .bind(&l.other_id)
-    .bind(i64::from(l.kind))
+    .bind(i64::from(l.kind.number()))
     .bind(l.create_time)
     .execute(&mut *conn)
     .await?;
@@ -152,20 +145,17 @@ pub async fn list_links(
     conn: &mut AnyConnection,
     ticket_id: &str,
 ) -> Result<Vec<LinkRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT ticket_id, other_id, kind, create_time FROM ticket_links WHERE ticket_id = $1 ORDER BY create_time, other_id",
     )
-    .bind(ticket_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(LinkRecord {
-                ticket_id: r.try_get("ticket_id")?,
-                other_id: r.try_get("other_id")?,
-                kind: int(r, "kind")?,
-                create_time: r.try_get("create_time")?,
-            })
+    .bind(ticket_id);
+    row::all(conn, query, |r| {
+        Ok(LinkRecord {
+            ticket_id: r.try_get("ticket_id")?,
+            other_id: r.try_get("other_id")?,
+            kind: enumerated(r, "kind", LinkKind::from_number)?,
+            create_time: r.try_get("create_time")?,
         })
-        .collect()
+    })
+    .await
 }

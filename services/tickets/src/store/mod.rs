@@ -12,45 +12,25 @@ pub use team::*;
 pub use tickets::*;
 pub use trail::*;
 
+use kefu_server::common::Channel;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use crate::domain::kinds::{Priority, TicketStatus, TicketType};
 use crate::domain::ticket::TicketRecord;
-
-pub(crate) fn int(row: &AnyRow, column: &str) -> Result<i32, sqlx::Error> {
-    let value: i64 = row.try_get(column)?;
-    i32::try_from(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
-    let value: i64 = row.try_get(column)?;
-    Ok(value != 0)
-}
-
-pub(crate) fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-pub(crate) fn json_text<T: Serialize>(value: &T) -> Result<String, sqlx::Error> {
-    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-}
 
 /// ListTickets filters; every one given must match.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketFilter {
     /// Any of these statuses.
-    pub statuses: Vec<i32>,
+    pub statuses: Vec<TicketStatus>,
     /// Priority.
-    pub priority: Option<i32>,
+    pub priority: Option<Priority>,
     /// Type.
-    pub ticket_type: Option<i32>,
+    pub ticket_type: Option<TicketType>,
     /// Category.
     pub category: Option<String>,
     /// Channel.
-    pub channel: Option<i32>,
+    pub channel: Option<Channel>,
     /// `Some(None)`: unassigned; `Some(Some(id))`: that agent.
     pub assignee: Option<Option<String>>,
     /// Group id.
@@ -128,7 +108,7 @@ impl TicketOrder {
         match self {
             TicketOrder::CreateTime | TicketOrder::CreateTimeDesc => t.create_time,
             TicketOrder::UpdateTime | TicketOrder::UpdateTimeDesc => t.update_time,
-            TicketOrder::PriorityDesc => i64::from(t.fields.priority),
+            TicketOrder::PriorityDesc => i64::from(t.fields.priority.number()),
             TicketOrder::DueTime => t.sla.next_due().unwrap_or(i64::MAX),
         }
     }

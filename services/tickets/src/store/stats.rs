@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
 
-use kefu_proto::tickets::v1 as pb;
+use crate::domain::kinds::TicketStatus;
 
 /// What statistics are split by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,8 +110,8 @@ pub async fn ticket_stats(
     end: i64,
 ) -> Result<BTreeMap<String, StatsRow>, sqlx::Error> {
     let key = dimension.key();
-    let solved = pb::TicketStatus::Solved as i32;
-    let open = pb::TicketStatus::Open as i32;
+    let solved = TicketStatus::Solved.number();
+    let open = TicketStatus::Open.number();
     let mut rows: BTreeMap<String, StatsRow> = BTreeMap::new();
     let created = format!(
         "SELECT {key} AS k, COUNT(*) AS n FROM tickets t WHERE t.create_time >= $1 AND t.create_time < $2 GROUP BY 1"
@@ -191,7 +191,7 @@ pub async fn insert_status_change(
     conn: &mut AnyConnection,
     id: &str,
     t: &crate::domain::ticket::TicketRecord,
-    old_status: i32,
+    old_status: TicketStatus,
     at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -201,13 +201,13 @@ pub async fn insert_status_change(
     .bind(id)
     .bind(&t.id)
     .bind(at)
-    .bind(i64::from(old_status))
-    .bind(i64::from(t.status))
+    .bind(i64::from(old_status.number()))
+    .bind(i64::from(t.status.number()))
     .bind(&t.assignee_id)
     .bind(&t.group_id)
-    .bind(i64::from(t.channel))
-    .bind(i64::from(t.fields.priority))
-    .bind(i64::from(t.fields.ticket_type))
+    .bind(i64::from(t.channel.number()))
+    .bind(i64::from(t.fields.priority.number()))
+    .bind(i64::from(t.fields.ticket_type.number()))
     .execute(&mut *conn)
     .await?;
     Ok(())

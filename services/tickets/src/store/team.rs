@@ -1,10 +1,12 @@
+use kefu_db::row::{self, flag, int, json, json_text};
+use kefu_server::common::{Channel, Tier};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{flag, int, json, json_text};
+use crate::domain::kinds::{Priority, TicketType};
 use crate::domain::sla::{PolicyRecord, ScheduleRecord};
-use crate::domain::ticket::{AgentRecord, GroupRecord};
+use crate::domain::team::{AgentRecord, GroupRecord};
 
 /// Inserts a group.
 pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(), sqlx::Error> {
@@ -37,13 +39,10 @@ pub async fn get_group(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<GroupRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    row::one(conn, sqlx::query(
         "SELECT id, display_name, description, create_time, version FROM team_groups WHERE id = $1",
     )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode_group).transpose()
+    .bind(id), decode_group).await
 }
 
 /// Whether a group of this name exists.
@@ -51,11 +50,9 @@ pub async fn group_name_taken(
     conn: &mut AnyConnection,
     display_name: &str,
 ) -> Result<bool, sqlx::Error> {
-    let rows = sqlx::query("SELECT id FROM team_groups WHERE display_name = $1")
-        .bind(display_name)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(!rows.is_empty())
+    let query =
+        sqlx::query("SELECT id FROM team_groups WHERE display_name = $1").bind(display_name);
+    row::exists(conn, query).await
 }
 
 /// A page of groups by name after `(name, id)`.
@@ -65,7 +62,7 @@ pub async fn list_groups(
     limit: i64,
 ) -> Result<Vec<GroupRecord>, sqlx::Error> {
     let (name, id) = after.cloned().unwrap_or_default();
-    let rows = sqlx::query(
+    row::all(conn, sqlx::query(
         "SELECT id, display_name, description, create_time, version FROM team_groups \
          WHERE ($1 = 0 OR display_name > $2 OR (display_name = $3 AND id > $4)) ORDER BY display_name, id LIMIT $5",
     )
@@ -73,10 +70,7 @@ pub async fn list_groups(
     .bind(&name)
     .bind(&name)
     .bind(&id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode_group).collect()
+    .bind(limit), decode_group).await
 }
 
 const AGENT_COLUMNS: &str =
@@ -109,10 +103,9 @@ async fn agents_with_groups(
         return Ok(agents);
     }
     let mut params = kefu_db::Params::new();
-    let ids: Vec<String> = agents.iter().map(|a| params.bind(a.id.clone())).collect();
+    let ids = params.list(agents.iter().map(|a| a.id.clone()));
     let sql = format!(
-        "SELECT agent_id, group_id FROM group_members WHERE agent_id IN ({}) ORDER BY group_id",
-        ids.join(", ")
+        "SELECT agent_id, group_id FROM group_members WHERE agent_id IN ({ids}) ORDER BY group_id"
     );
     let memberships = sqlx::query_with(&sql, params.into_args())
         .fetch_all(&mut *conn)
@@ -189,11 +182,8 @@ pub async fn agent_with_email(
     conn: &mut AnyConnection,
     email: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id FROM agents WHERE email = $1")
-        .bind(email)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(|r| r.try_get("id")).transpose()
+    let query = sqlx::query("SELECT id FROM agents WHERE email = $1").bind(email);
+    row::one(conn, query, |r| r.try_get("id")).await
 }
 
 /// A page of agents by id after `after`, optionally only members of `group_id`.
@@ -284,13 +274,10 @@ pub async fn get_schedule(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<ScheduleRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    row::one(conn, sqlx::query(
         "SELECT id, display_name, time_zone, intervals, holidays, create_time FROM business_schedules WHERE id = $1",
     )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode_schedule).transpose()
+    .bind(id), decode_schedule).await
 }
 
 /// A page of schedules by id after `after`.
@@ -299,21 +286,18 @@ pub async fn list_schedules(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ScheduleRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    row::all(conn, sqlx::query(
         "SELECT id, display_name, time_zone, intervals, holidays, create_time FROM business_schedules \
          WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after.unwrap_or(""))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode_schedule).collect()
+    .bind(limit), decode_schedule).await
 }
 
 #[derive(Serialize, Deserialize)]
 struct Conditions {
     priorities: Vec<i32>,
-    tiers: Vec<String>,
+    tiers: Vec<i32>,
     types: Vec<i32>,
     channels: Vec<i32>,
     groups: Vec<String>,
@@ -322,10 +306,10 @@ struct Conditions {
 /// Inserts a policy.
 pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRecord) -> Result<(), sqlx::Error> {
     let conditions = Conditions {
-        priorities: p.priorities.clone(),
-        tiers: p.tiers.clone(),
-        types: p.types.clone(),
-        channels: p.channels.clone(),
+        priorities: p.priorities.iter().map(|x| x.number()).collect(),
+        tiers: p.tiers.iter().map(|x| x.number()).collect(),
+        types: p.types.iter().map(|x| x.number()).collect(),
+        channels: p.channels.iter().map(|x| x.number()).collect(),
         groups: p.groups.clone(),
     };
     sqlx::query(
@@ -352,10 +336,10 @@ fn decode_policy(row: &AnyRow) -> Result<PolicyRecord, sqlx::Error> {
         id: row.try_get("id")?,
         display_name: row.try_get("display_name")?,
         position: int(row, "position")?,
-        priorities: conditions.priorities,
-        tiers: conditions.tiers,
-        types: conditions.types,
-        channels: conditions.channels,
+        priorities: decode_list(&conditions.priorities, Priority::from_number)?,
+        tiers: decode_list(&conditions.tiers, Tier::from_number)?,
+        types: decode_list(&conditions.types, TicketType::from_number)?,
+        channels: decode_list(&conditions.channels, Channel::from_number)?,
         groups: conditions.groups,
         first_response_minutes: int(row, "first_response_minutes")?,
         next_response_minutes: int(row, "next_response_minutes")?,
@@ -363,6 +347,22 @@ fn decode_policy(row: &AnyRow) -> Result<PolicyRecord, sqlx::Error> {
         schedule_id: row.try_get("schedule_id")?,
         create_time: row.try_get("create_time")?,
     })
+}
+
+/// The enum values of a JSON list of numbers; an unknown number is a decode error.
+fn decode_list<T>(
+    numbers: &[i32],
+    from_number: fn(i32) -> Option<T>,
+) -> Result<Vec<T>, sqlx::Error> {
+    numbers
+        .iter()
+        .map(|n| {
+            from_number(*n).ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "conditions".to_owned(),
+                source: format!("unknown enum number {n}").into(),
+            })
+        })
+        .collect()
 }
 
 const POLICY_COLUMNS: &str = "id, display_name, position, conditions, first_response_minutes, \
@@ -373,13 +373,15 @@ pub async fn get_policy(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<PolicyRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {POLICY_COLUMNS} FROM sla_policies WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.first().map(decode_policy).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!(
+            "SELECT {POLICY_COLUMNS} FROM sla_policies WHERE id = $1"
+        ))
+        .bind(id),
+        decode_policy,
+    )
+    .await
 }
 
 /// Policies in the order they are tried, after `(position, create_time, id)`.
@@ -391,7 +393,7 @@ pub async fn list_policies(
     let (position, created, id) = after
         .cloned()
         .unwrap_or((i64::MIN, i64::MIN, String::new()));
-    let rows = sqlx::query(&format!(
+    row::all(conn, sqlx::query(&format!(
         "SELECT {POLICY_COLUMNS} FROM sla_policies \
          WHERE ($1 = 0 OR position > $2 OR (position = $3 AND (create_time > $4 OR (create_time = $5 AND id > $6)))) \
          ORDER BY position, create_time, id LIMIT $7",
@@ -402,8 +404,5 @@ pub async fn list_policies(
     .bind(created)
     .bind(created)
     .bind(&id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode_policy).collect()
+    .bind(limit), decode_policy).await
 }

@@ -1,9 +1,11 @@
+use kefu_db::Params;
+use kefu_db::row::{self, enumerated, flag, int, json, json_text, optional_enumerated};
+use kefu_server::common::{Channel, Tier};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use kefu_db::Params;
-
-use super::{TicketFilter, TicketOrder, flag, int, json, json_text};
+use super::{TicketFilter, TicketOrder};
+use crate::domain::kinds::{AfterSalesKind, Priority, TicketStatus, TicketType};
 use crate::domain::ticket::{TicketFields, TicketRecord};
 
 const COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.requester_name, t.requester_tier, \
@@ -18,22 +20,26 @@ fn decode(row: &AnyRow) -> Result<TicketRecord, sqlx::Error> {
         fields: TicketFields {
             subject: row.try_get("subject")?,
             description: row.try_get("description")?,
-            priority: int(row, "priority")?,
-            ticket_type: int(row, "ticket_type")?,
-            after_sales_kind: int(row, "after_sales_kind")?,
+            priority: enumerated(row, "priority", Priority::from_number)?,
+            ticket_type: enumerated(row, "ticket_type", TicketType::from_number)?,
+            after_sales_kind: optional_enumerated(
+                row,
+                "after_sales_kind",
+                AfterSalesKind::from_number,
+            )?,
             category: row.try_get("category")?,
             tags: json(row, "tags")?,
             custom_fields: json(row, "custom_fields")?,
         },
         requester_id: row.try_get("requester_id")?,
         requester_name: row.try_get("requester_name")?,
-        requester_tier: row.try_get("requester_tier")?,
+        requester_tier: enumerated(row, "requester_tier", Tier::from_number)?,
         requester_erased: flag(row, "requester_erased")?,
         organization_id: row.try_get("organization_id")?,
         assignee_id: row.try_get("assignee_id")?,
         group_id: row.try_get("group_id")?,
-        status: int(row, "status")?,
-        channel: int(row, "channel")?,
+        status: enumerated(row, "status", TicketStatus::from_number)?,
+        channel: enumerated(row, "channel", Channel::from_number)?,
         sla: json(row, "sla")?,
         first_response_seconds: row.try_get("first_response_seconds")?,
         resolution_seconds: row.try_get("resolution_seconds")?,
@@ -54,11 +60,12 @@ pub async fn get_ticket(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<TicketRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets t WHERE t.id = $1"))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(decode).transpose()
+    row::one(
+        conn,
+        sqlx::query(&format!("SELECT {COLUMNS} FROM tickets t WHERE t.id = $1")).bind(id),
+        decode,
+    )
+    .await
 }
 
 /// Tickets by id, in no particular order.
@@ -70,15 +77,11 @@ pub async fn get_tickets(
         return Ok(Vec::new());
     }
     let mut params = Params::new();
-    let list: Vec<String> = ids.iter().map(|id| params.bind(id.clone())).collect();
     let sql = format!(
         "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({})",
-        list.join(", ")
+        params.list(ids.to_vec())
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// The columns derived from the record for filters and ordering.
@@ -138,17 +141,17 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
     .bind(&d.search_text)
     .bind(&t.requester_id)
     .bind(&t.requester_name)
-    .bind(&t.requester_tier)
+    .bind(i64::from(t.requester_tier.number()))
     .bind(i64::from(t.requester_erased))
     .bind(&t.organization_id)
     .bind(&t.assignee_id)
     .bind(&t.group_id)
-    .bind(i64::from(t.status))
-    .bind(i64::from(t.fields.priority))
-    .bind(i64::from(t.fields.ticket_type))
-    .bind(i64::from(t.fields.after_sales_kind))
+    .bind(i64::from(t.status.number()))
+    .bind(i64::from(t.fields.priority.number()))
+    .bind(i64::from(t.fields.ticket_type.number()))
+    .bind(i64::from(t.fields.after_sales_kind.map_or(0, AfterSalesKind::number)))
     .bind(&t.fields.category)
-    .bind(i64::from(t.channel))
+    .bind(i64::from(t.channel.number()))
     .bind(&d.tags)
     .bind(&d.custom_fields)
     .bind(&d.sla)
@@ -190,14 +193,14 @@ pub async fn update_ticket(
     .bind(&t.fields.description)
     .bind(&d.search_text)
     .bind(&t.requester_name)
-    .bind(&t.requester_tier)
+    .bind(i64::from(t.requester_tier.number()))
     .bind(i64::from(t.requester_erased))
     .bind(&t.assignee_id)
     .bind(&t.group_id)
-    .bind(i64::from(t.status))
-    .bind(i64::from(t.fields.priority))
-    .bind(i64::from(t.fields.ticket_type))
-    .bind(i64::from(t.fields.after_sales_kind))
+    .bind(i64::from(t.status.number()))
+    .bind(i64::from(t.fields.priority.number()))
+    .bind(i64::from(t.fields.ticket_type.number()))
+    .bind(i64::from(t.fields.after_sales_kind.map_or(0, AfterSalesKind::number)))
     .bind(&t.fields.category)
     .bind(&d.tags)
     .bind(&d.custom_fields)
@@ -245,30 +248,26 @@ pub async fn list_tickets(
         &mut clauses,
         &mut params,
         "priority",
-        filter.priority.map(i64::from),
+        filter.priority.map(|p| i64::from(p.number())),
     );
     eq(
         &mut clauses,
         &mut params,
         "ticket_type",
-        filter.ticket_type.map(i64::from),
+        filter.ticket_type.map(|t| i64::from(t.number())),
     );
     eq(
         &mut clauses,
         &mut params,
         "channel",
-        filter.channel.map(i64::from),
+        filter.channel.map(|c| i64::from(c.number())),
     );
     if filter.sla_breached {
         clauses.push("t.sla_breached = 1".to_owned());
     }
     if !filter.statuses.is_empty() {
-        let list: Vec<String> = filter
-            .statuses
-            .iter()
-            .map(|s| params.bind(i64::from(*s)))
-            .collect();
-        clauses.push(format!("t.status IN ({})", list.join(", ")));
+        let list = params.list(filter.statuses.iter().map(|s| i64::from(s.number())));
+        clauses.push(format!("t.status IN ({list})"));
     }
     let text_columns = [
         ("category", &filter.category),
@@ -316,15 +315,8 @@ pub async fn list_tickets(
     }
     let (key, descending) = order.key();
     if let Some((value, id)) = after {
-        let (cmp, v1, v2, id) = (
-            if descending { "<" } else { ">" },
-            params.bind(*value),
-            params.bind(*value),
-            params.bind(id.clone()),
-        );
-        clauses.push(format!(
-            "(t.{key} {cmp} {v1} OR (t.{key} = {v2} AND t.id {cmp} {id}))"
-        ));
+        let column = format!("t.{key}");
+        clauses.push(params.keyset((&column, "t.id"), *value, id.clone(), descending));
     }
     let where_clause = if clauses.is_empty() {
         String::new()
@@ -332,15 +324,12 @@ pub async fn list_tickets(
         format!("WHERE {}", clauses.join(" AND "))
     };
     let direction = if descending { "DESC" } else { "ASC" };
-    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let limit = params.limit(limit);
     let sql = format!(
         "SELECT {COLUMNS} FROM tickets t {where_clause} \
          ORDER BY t.{key} {direction}, t.id {direction} LIMIT {limit}"
     );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(decode).collect()
+    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// Ids of open tickets with a due time at or before `now`, soonest first.
@@ -349,32 +338,27 @@ pub async fn due_tickets(
     now: i64,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT id FROM tickets WHERE next_due IS NOT NULL AND next_due <= $1 ORDER BY next_due, id LIMIT $2",
     )
     .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(|r| r.try_get("id")).collect()
+    .bind(limit);
+    row::all(conn, query, |r| r.try_get("id")).await
 }
 
 /// Ids of tickets SOLVED at or before `solved_before`.
 pub async fn solved_before(
     conn: &mut AnyConnection,
-    solved_status: i32,
     solved_before: i64,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT id FROM tickets WHERE status = $1 AND solve_time <= $2 ORDER BY solve_time, id LIMIT $3",
     )
-    .bind(i64::from(solved_status))
+    .bind(i64::from(TicketStatus::Solved.number()))
     .bind(solved_before)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(|r| r.try_get("id")).collect()
+    .bind(limit);
+    row::all(conn, query, |r| r.try_get("id")).await
 }
 
 /// Every ticket of a requester.
@@ -382,11 +366,13 @@ pub async fn tickets_of_requester(
     conn: &mut AnyConnection,
     requester_id: &str,
 ) -> Result<Vec<TicketRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM tickets t WHERE t.requester_id = $1 ORDER BY t.id"
-    ))
-    .bind(requester_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode).collect()
+    row::all(
+        conn,
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM tickets t WHERE t.requester_id = $1 ORDER BY t.id"
+        ))
+        .bind(requester_id),
+        decode,
+    )
+    .await
 }

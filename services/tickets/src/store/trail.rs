@@ -1,7 +1,9 @@
+use kefu_db::row::{self, enumerated, flag, json, json_text};
+use kefu_server::common::Channel;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{flag, int, json, json_text};
+use crate::domain::kinds::AuthorKind;
 use crate::domain::ticket::{Change, CommentRecord};
 
 /// An audit entry as stored.
@@ -30,8 +32,8 @@ fn decode_comment(row: &AnyRow) -> Result<CommentRecord, sqlx::Error> {
         body: row.try_get("body")?,
         public: flag(row, "public")?,
         author: row.try_get("author")?,
-        author_kind: int(row, "author_kind")?,
-        channel: int(row, "channel")?,
+        author_kind: enumerated(row, "author_kind", AuthorKind::from_number)?,
+        channel: enumerated(row, "channel", Channel::from_number)?,
         attachments: json(row, "attachments")?,
         create_time: row.try_get("create_time")?,
     })
@@ -51,8 +53,8 @@ pub async fn insert_comment(
     .bind(&c.body)
     .bind(i64::from(c.public))
     .bind(&c.author)
-    .bind(i64::from(c.author_kind))
-    .bind(i64::from(c.channel))
+    .bind(i64::from(c.author_kind.number()))
+    .bind(i64::from(c.channel.number()))
     .bind(json_text(&c.attachments)?)
     .bind(c.create_time)
     .execute(&mut *conn)
@@ -68,17 +70,14 @@ pub async fn list_comments(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<CommentRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    row::all(conn, sqlx::query(
         "SELECT id, ticket_id, body, public, author, author_kind, channel, attachments, create_time FROM comments \
          WHERE ticket_id = $1 AND ($2 = 0 OR public = 1) AND id > $3 ORDER BY id LIMIT $4",
     )
     .bind(ticket_id)
     .bind(i64::from(public_only))
     .bind(after.unwrap_or(""))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(decode_comment).collect()
+    .bind(limit), decode_comment).await
 }
 
 /// Inserts an audit entry.
@@ -106,26 +105,23 @@ pub async fn list_audits(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT id, ticket_id, actor, actor_role, via, changes, create_time FROM audits \
          WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(ticket_id)
     .bind(after.unwrap_or(""))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(AuditRecord {
-                id: row.try_get("id")?,
-                ticket_id: row.try_get("ticket_id")?,
-                actor: row.try_get("actor")?,
-                actor_role: row.try_get("actor_role")?,
-                via: row.try_get("via")?,
-                changes: json(row, "changes")?,
-                create_time: row.try_get("create_time")?,
-            })
+    .bind(limit);
+    row::all(conn, query, |row| {
+        Ok(AuditRecord {
+            id: row.try_get("id")?,
+            ticket_id: row.try_get("ticket_id")?,
+            actor: row.try_get("actor")?,
+            actor_role: row.try_get("actor_role")?,
+            via: row.try_get("via")?,
+            changes: json(row, "changes")?,
+            create_time: row.try_get("create_time")?,
         })
-        .collect()
+    })
+    .await
 }

@@ -1,5 +1,5 @@
 use kefu_principal::Principal;
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::tickets::v1 as pb;
 use kefu_testkit::{Backend, CallAs, backend_tests};
 use pb::ticket_service_client::TicketServiceClient;
@@ -18,8 +18,8 @@ async fn customers_see_and_touch_only_their_own_tickets(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let ada = app.customer_record("Ada", cpb::Tier::Standard).await;
-    let bob = app.customer_record("Bob", cpb::Tier::Standard).await;
+    let ada = app.customer_record("Ada", common::Tier::Standard).await;
+    let bob = app.customer_record("Bob", common::Tier::Standard).await;
     let mut as_ada = app.customer(&ada);
     let mut as_bob = app.customer(&bob);
     let ada_ticket = create(&mut as_ada, new_ticket(&ada, "Ada's problem")).await;
@@ -112,7 +112,7 @@ async fn configuration_is_for_admins(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Cy", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Cy", common::Tier::Standard).await;
     for mut client in [
         app.agent("agent-1"),
         app.integration(),
@@ -195,10 +195,12 @@ async fn integrations_create_and_update_tickets_for_any_requester(backend: Backe
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("From the shop", cpb::Tier::Gold).await;
+    let customer = app
+        .customer_record("From the shop", common::Tier::Gold)
+        .await;
     let mut integration = app.integration();
     let mut request = new_ticket(&customer, "Order 991 arrived damaged");
-    request.channel = pb::Channel::Api as i32;
+    request.channel = common::Channel::Api as i32;
     request.r#type = pb::TicketType::AfterSales as i32;
     request.after_sales_kind = pb::AfterSalesKind::Return as i32;
     request.custom_fields = [("order_id".to_owned(), "991".to_owned())]

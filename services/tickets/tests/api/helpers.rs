@@ -1,8 +1,10 @@
 use std::time::Duration;
 
 use kefu_principal::{Principal, Role};
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::tickets::v1 as pb;
+use kefu_server::Clock;
 use kefu_testkit::{Backend, CallAs, TestServer};
 use pb::ticket_service_client::TicketServiceClient;
 use tonic::Status;
@@ -16,61 +18,38 @@ pub type CustomersClient =
 pub struct App {
     pub tickets: TestServer,
     pub customers: Option<TestServer>,
+    /// The tickets service's clock: it moves only when a test moves it.
+    pub clock: Clock,
 }
 
-/// Customers and tickets on one backend, trusting the same key.
+/// Customers and tickets on one backend, trusting the same key; tickets on a manual clock.
 pub async fn spawn(backend: Backend) -> Option<App> {
     let key = kefu_principal::InternalKey::generate();
-    let customers = TestServer::start_with_key(
-        backend,
-        key.clone(),
-        |database_url, internal_key, listener, stop| {
-            let config = kefu_customers::Config {
-                database_url,
-                internal_key,
-                request_timeout: Duration::from_secs(10),
-                health_interval: Duration::from_secs(5),
-            };
-            kefu_customers::serve(config, listener, async move {
-                let _ = stop.await;
-            })
-        },
-    )
-    .await
-    .expect("customers starts")?;
+    let customers = TestServer::service::<kefu_customers::Customers>(backend, &key, ())
+        .await
+        .expect("customers starts")?;
     let customers_url = format!("http://{}", customers.addr);
-    let tickets = start_tickets(backend, key, customers_url).await?;
+    let clock = Clock::manual_from_now();
+    let tickets = start_tickets(backend, key, customers_url, clock.clone()).await?;
     Some(App {
         tickets,
         customers: Some(customers),
+        clock,
     })
 }
 
+/// The tickets service on `backend`, the sweeper idle (tests run the jobs themselves).
 pub async fn start_tickets(
     backend: Backend,
     key: kefu_principal::InternalKey,
     customers_url: String,
+    clock: Clock,
 ) -> Option<TestServer> {
-    TestServer::start_with_key(
-        backend,
-        key,
-        move |database_url, internal_key, listener, stop| {
-            let config = kefu_tickets::Config {
-                database_url,
-                internal_key,
-                request_timeout: Duration::from_secs(10),
-                health_interval: Duration::from_secs(5),
-                customers_url,
-                auto_close_after: Duration::from_secs(96 * 3600),
-                sweep_interval: Duration::from_secs(3600),
-            };
-            kefu_tickets::serve(config, listener, async move {
-                let _ = stop.await;
-            })
-        },
-    )
-    .await
-    .expect("tickets starts")
+    let mut settings = kefu_tickets::Settings::new(customers_url);
+    settings.sweep_interval = Duration::from_secs(3600);
+    TestServer::service_with_clock::<kefu_tickets::Tickets>(backend, &key, clock, settings)
+        .await
+        .expect("tickets starts")
 }
 
 impl App {
@@ -101,22 +80,27 @@ impl App {
         )
     }
 
-    /// The service's operations on the same database, for the background jobs.
+    /// Now, by the tickets service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_micros()
+    }
+
+    /// The tickets service's database.
+    pub async fn db(&self) -> kefu_db::Database {
+        kefu_db::Database::connect(&self.tickets.database.url)
+            .await
+            .expect("connect")
+    }
+
+    /// The service's operations on the same database and clock, for the background jobs.
     pub async fn ops(&self) -> kefu_tickets::ops::Tickets {
-        let config = kefu_tickets::Config {
-            database_url: self.tickets.database.url.clone(),
-            internal_key: self.tickets.key.clone(),
-            request_timeout: Duration::from_secs(10),
-            health_interval: Duration::from_secs(5),
-            customers_url: "http://127.0.0.1:9".into(),
-            auto_close_after: Duration::from_secs(3600),
-            sweep_interval: Duration::from_secs(3600),
-        };
-        kefu_tickets::prepare(config).await.expect("prepare").ops()
+        let customers =
+            kefu_tickets::remote::customers::Customers::new("http://127.0.0.1:9").expect("a URL");
+        kefu_tickets::ops::Tickets::new(self.db().await, self.clock.clone(), customers)
     }
 
     /// Creates a customer and returns its id.
-    pub async fn customer_record(&self, name: &str, tier: cpb::Tier) -> String {
+    pub async fn customer_record(&self, name: &str, tier: common::Tier) -> String {
         let created = self
             .customers_admin()
             .create_customer(cpb::CreateCustomerRequest {
@@ -139,7 +123,7 @@ pub fn new_ticket(requester: &str, subject: &str) -> pb::Ticket {
         subject: subject.into(),
         description: format!("{subject}: details"),
         requester: format!("customers/{requester}"),
-        channel: pb::Channel::Email as i32,
+        channel: common::Channel::Email as i32,
         ..Default::default()
     }
 }

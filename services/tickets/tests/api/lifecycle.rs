@@ -1,4 +1,4 @@
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::tickets::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -20,7 +20,7 @@ async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Ada", cpb::Tier::Gold).await;
+    let customer_id = app.customer_record("Ada", common::Tier::Gold).await;
     let mut admin = app.admin();
     let support = group(&mut admin, "Support").await;
     agent(&mut admin, "agent-1", &[&support]).await;
@@ -29,14 +29,14 @@ async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
 
     // The customer opens a ticket through the web form.
     let mut request = new_ticket(&customer_id, "My order never arrived");
-    request.channel = pb::Channel::Web as i32;
+    request.channel = common::Channel::Web as i32;
     let ticket = create(&mut customer, request).await;
     assert_eq!(status(&ticket), pb::TicketStatus::New);
     assert_eq!(ticket.requester, format!("customers/{customer_id}"));
     let snapshot = ticket.requester_snapshot.clone().unwrap();
     assert_eq!(
-        (snapshot.display_name.as_str(), snapshot.tier.as_str()),
-        ("Ada", "GOLD")
+        (snapshot.display_name.as_str(), snapshot.tier),
+        ("Ada", common::Tier::Gold as i32)
     );
     assert_eq!(ticket.priority, pb::TicketPriority::Normal as i32);
     assert_eq!(ticket.r#type, pb::TicketType::Question as i32);
@@ -183,7 +183,7 @@ async fn illegal_moves_name_the_current_status(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Bo", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Bo", common::Tier::Standard).await;
     let mut admin = app.admin();
     let ticket = create(&mut admin, new_ticket(&customer_id, "Question")).await;
     // Solving needs an assignee.
@@ -260,7 +260,7 @@ async fn assignment_needs_an_active_group_member(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Cy", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Cy", common::Tier::Standard).await;
     let mut admin = app.admin();
     let billing = group(&mut admin, "Billing").await;
     let shipping = group(&mut admin, "Shipping").await;
@@ -335,7 +335,7 @@ async fn stale_etags_are_refused_and_nothing_changes(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Di", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Di", common::Tier::Standard).await;
     let mut admin = app.admin();
     let ticket = create(&mut admin, new_ticket(&customer_id, "Broken")).await;
     let updated = admin
@@ -410,7 +410,7 @@ async fn every_change_is_one_audit_entry(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Ed", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Ed", common::Tier::Standard).await;
     let mut admin = app.admin();
     let team = group(&mut admin, "Team").await;
     agent(&mut admin, "agent-7", &[&team]).await;
@@ -513,7 +513,7 @@ async fn events_follow_the_life_of_a_ticket(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Flo", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Flo", common::Tier::Standard).await;
     let mut admin = app.admin();
     let team = group(&mut admin, "Team").await;
     agent(&mut admin, "agent-2", &[&team]).await;
@@ -567,7 +567,7 @@ async fn events_follow_the_life_of_a_ticket(backend: Backend) {
     let facts = solved.ticket.unwrap();
     assert_eq!(facts.assignee, "agents/agent-2");
     assert_eq!(facts.group, team.name);
-    assert_eq!(facts.channel, "CHANNEL_EMAIL");
+    assert_eq!(facts.channel, common::Channel::Email as i32);
     assert_eq!(facts.requester, format!("customers/{customer_id}"));
     // Agents do not follow the stream.
     assert_status(
@@ -583,8 +583,8 @@ async fn follow_ups_link_to_a_ticket_of_the_same_requester(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Gus", cpb::Tier::Standard).await;
-    let other_id = app.customer_record("Hal", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Gus", common::Tier::Standard).await;
+    let other_id = app.customer_record("Hal", common::Tier::Standard).await;
     let mut admin = app.admin();
     let first = create(&mut admin, new_ticket(&customer_id, "First")).await;
     let mut follow = new_ticket(&customer_id, "Again");
@@ -626,7 +626,7 @@ async fn batch_updates_are_all_or_nothing(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Bulk", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Bulk", common::Tier::Standard).await;
     let mut agent_client = app.agent("agent-b");
     let a = create(&mut agent_client, new_ticket(&customer_id, "a")).await;
     let b = create(&mut agent_client, new_ticket(&customer_id, "b")).await;

@@ -1,4 +1,4 @@
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::tickets::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -29,8 +29,8 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Twice", cpb::Tier::Standard).await;
-    let other_customer = app.customer_record("Else", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Twice", common::Tier::Standard).await;
+    let other_customer = app.customer_record("Else", common::Tier::Standard).await;
     let mut admin = app.admin();
     let team = group(&mut admin, "Team").await;
     agent(&mut admin, "agent-m", &[&team]).await;
@@ -134,6 +134,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
         Code::FailedPrecondition,
         &[],
     );
+    // Merging a ticket into itself is a bad argument, not a state the ticket is in.
     assert_status(
         admin
             .merge_ticket(pb::MergeTicketRequest {
@@ -142,8 +143,8 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
                 etag: String::new(),
             })
             .await,
-        Code::FailedPrecondition,
-        &[],
+        Code::InvalidArgument,
+        &["target"],
     );
     // Customers do not merge.
     assert_status(
@@ -177,8 +178,10 @@ async fn links_are_two_sided_and_keep_the_tree_sound(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Linker", cpb::Tier::Standard).await;
-    let stranger = app.customer_record("Stranger", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Linker", common::Tier::Standard).await;
+    let stranger = app
+        .customer_record("Stranger", common::Tier::Standard)
+        .await;
     let mut admin = app.admin();
     let parent = create(&mut admin, new_ticket(&customer, "Outage")).await;
     let child = create(&mut admin, new_ticket(&customer, "Part of the outage")).await;
@@ -229,15 +232,22 @@ async fn links_are_two_sided_and_keep_the_tree_sound(backend: Backend) {
         links_of(related.name.clone()).await,
         vec![(parent.name.clone(), pb::LinkKind::Related)]
     );
-    // A cycle, a second parent, a duplicate, a self-link: refused.
+    // A cycle, a second parent, a duplicate: refused by the tree's rules.
     for bad in [
         link(&grandchild.name, &parent.name, pb::LinkKind::Child),
         link(&related.name, &child.name, pb::LinkKind::Child),
         link(&child.name, &parent.name, pb::LinkKind::Related),
-        link(&child.name, &child.name, pb::LinkKind::Related),
     ] {
         assert_status(admin.link_tickets(bad).await, Code::FailedPrecondition, &[]);
     }
+    // A self-link is a bad argument.
+    assert_status(
+        admin
+            .link_tickets(link(&child.name, &child.name, pb::LinkKind::Related))
+            .await,
+        Code::InvalidArgument,
+        &["link.other"],
+    );
     assert_status(
         admin
             .link_tickets(link(&child.name, &related.name, pb::LinkKind::Parent))

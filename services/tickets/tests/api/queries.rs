@@ -1,4 +1,4 @@
-use kefu_proto::customers::v1 as cpb;
+use kefu_proto::common::v1 as common;
 use kefu_proto::tickets::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
 use tonic::Code;
@@ -27,8 +27,8 @@ async fn every_filter_narrows_the_list(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let ada = app.customer_record("Ada", cpb::Tier::Standard).await;
-    let bob = app.customer_record("Bob", cpb::Tier::Standard).await;
+    let ada = app.customer_record("Ada", common::Tier::Standard).await;
+    let bob = app.customer_record("Bob", common::Tier::Standard).await;
     let mut admin = app.admin();
     let team = group(&mut admin, "Team").await;
     agent(&mut admin, "agent-3", &[&team]).await;
@@ -37,9 +37,11 @@ async fn every_filter_narrows_the_list(backend: Backend) {
     a.tags = vec!["billing".into()];
     a.category = "billing/refunds".into();
     let a = create(&mut admin, a).await;
+    // The service's clock moves only when told: b is created a second after a.
+    app.clock.advance(std::time::Duration::from_secs(1));
     let mut b = new_ticket(&bob, "Printer jam");
     b.r#type = pb::TicketType::Incident as i32;
-    b.channel = pb::Channel::Phone as i32;
+    b.channel = common::Channel::Phone as i32;
     b.group = team.name.clone();
     let b = create(&mut admin, b).await;
     assign(&mut admin, &b.name, "agents/agent-3", "")
@@ -69,7 +71,7 @@ async fn every_filter_narrows_the_list(backend: Backend) {
     assert_eq!(
         names(
             &mut admin,
-            request(&|r| r.channel = pb::Channel::Phone as i32)
+            request(&|r| r.channel = common::Channel::Phone as i32)
         )
         .await,
         vec![b.subject.clone()]
@@ -148,7 +150,7 @@ async fn every_filter_narrows_the_list(backend: Backend) {
             &mut admin,
             request(&|r| {
                 r.tag = "billing".into();
-                r.channel = pb::Channel::Phone as i32;
+                r.channel = common::Channel::Phone as i32;
             })
         )
         .await
@@ -172,7 +174,7 @@ async fn orders_and_pages_see_each_ticket_once(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Many", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Many", common::Tier::Standard).await;
     let mut admin = app.admin();
     let priorities = [
         pb::TicketPriority::Low,
@@ -251,7 +253,7 @@ async fn batch_get_keeps_the_order_asked(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Batch", cpb::Tier::Standard).await;
+    let customer = app.customer_record("Batch", common::Tier::Standard).await;
     let mut admin = app.admin();
     let a = create(&mut admin, new_ticket(&customer, "a")).await;
     let b = create(&mut admin, new_ticket(&customer, "b")).await;

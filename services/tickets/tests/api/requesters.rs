@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::tickets::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
@@ -18,7 +19,7 @@ async fn creation_is_idempotent_by_request_id(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Ida", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Ida", common::Tier::Standard).await;
     let mut agent = app.agent("agent-1");
     let request = pb::CreateTicketRequest {
         ticket: Some(new_ticket(&customer_id, "Charged twice")),
@@ -55,7 +56,7 @@ async fn unknown_requesters_and_bad_input_write_nothing(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Jo", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Jo", common::Tier::Standard).await;
     let mut admin = app.admin();
     assert_status(
         admin
@@ -150,7 +151,7 @@ async fn customers_down_means_unavailable_and_nothing_written(backend: Backend) 
     let Some(mut app) = spawn(backend).await else {
         return;
     };
-    let customer_id = app.customer_record("Kim", cpb::Tier::Standard).await;
+    let customer_id = app.customer_record("Kim", common::Tier::Standard).await;
     let mut admin = app.admin();
     create(&mut admin, new_ticket(&customer_id, "Before")).await;
     let retried = pb::CreateTicketRequest {
@@ -199,8 +200,10 @@ async fn erased_customers_are_anonymized_on_their_tickets(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let erased = app.customer_record("Lee Private", cpb::Tier::Vip).await;
-    let kept = app.customer_record("Max Kept", cpb::Tier::Standard).await;
+    let erased = app.customer_record("Lee Private", common::Tier::Vip).await;
+    let kept = app
+        .customer_record("Max Kept", common::Tier::Standard)
+        .await;
     let mut admin = app.admin();
     let t1 = create(&mut admin, new_ticket(&erased, "One")).await;
     let t2 = create(&mut admin, new_ticket(&erased, "Two")).await;
@@ -254,11 +257,27 @@ async fn erased_customers_are_anonymized_on_their_tickets(backend: Backend) {
         .collect();
     assert_eq!(by_service.len(), 1);
     assert_eq!(by_service[0].actor, "tickets");
-    // Running the handler again for the same customer changes nothing (idempotent).
+    // The same erasure delivered again (a redelivery after a restart) changes nothing.
     let ops = app.ops().await;
-    let changed = ops
-        .requester_erased(Some(&erased), kefu_tickets::customers::SOURCE, "0")
+    let redelivered = kefu_server::consumer::Delivery {
+        source: kefu_tickets::remote::customers::SOURCE,
+        cursor: "0".to_owned(),
+        event: cpb::Event {
+            r#type: cpb::EventType::CustomerErased as i32,
+            resource: format!("customers/{erased}"),
+            customer: format!("customers/{erased}"),
+            ..Default::default()
+        },
+    };
+    ops.customer_event(redelivered).await.unwrap();
+    let audits_after = admin
+        .list_ticket_audits(pb::ListTicketAuditsRequest {
+            parent: t1.name.clone(),
+            ..Default::default()
+        })
         .await
-        .unwrap();
-    assert_eq!(changed, 0);
+        .unwrap()
+        .into_inner()
+        .audits;
+    assert_eq!(audits_after.len(), audits.len(), "no second audit entry");
 }

@@ -1,7 +1,7 @@
-use kefu_db::time::now_micros;
-use kefu_proto::customers::v1 as cpb;
 use kefu_proto::tickets::v1 as pb;
+use kefu_server::common::Channel;
 use kefu_testkit::{Backend, backend_tests};
+use kefu_tickets::domain::kinds::{Priority, TicketStatus, TicketType};
 use kefu_tickets::domain::sla::SlaRecord;
 use kefu_tickets::domain::ticket::{TicketFields, TicketRecord};
 use kefu_tickets::store;
@@ -22,8 +22,8 @@ const END: i64 = START + 7 * 24 * 3600 * SECOND;
 struct Row<'a> {
     id: &'a str,
     agent: &'a str,
-    channel: pb::Channel,
-    status: pb::TicketStatus,
+    channel: Channel,
+    status: TicketStatus,
     created: i64,
     first_response: Option<i64>,
     solved: Option<i64>,
@@ -42,19 +42,19 @@ fn record(row: &Row<'_>) -> TicketRecord {
         id: row.id.to_owned(),
         fields: TicketFields {
             subject: row.id.to_owned(),
-            priority: pb::TicketPriority::Normal as i32,
-            ticket_type: pb::TicketType::Question as i32,
+            priority: Priority::Normal,
+            ticket_type: TicketType::Question,
             ..TicketFields::default()
         },
         requester_id: "c1".into(),
         requester_name: "C".into(),
-        requester_tier: "STANDARD".into(),
+        requester_tier: kefu_server::common::Tier::Standard,
         requester_erased: false,
         organization_id: None,
         assignee_id: Some(row.agent.to_owned()),
         group_id: None,
-        status: row.status as i32,
-        channel: row.channel as i32,
+        status: row.status,
+        channel: row.channel,
         sla,
         first_response_seconds: row.first_response,
         resolution_seconds: row.resolution,
@@ -99,8 +99,8 @@ async fn stats_match_hand_computed_figures(backend: Backend) {
     let mut admin = app.admin();
     agent(&mut admin, "a1", &[]).await;
     agent(&mut admin, "a2", &[]).await;
-    use pb::Channel::{Email, Phone};
-    use pb::TicketStatus::{New, Open, Solved};
+    use Channel::{Email, Phone};
+    use TicketStatus::{New, Open, Solved};
     let hour = 3600 * SECOND;
     let rows = [
         Row {
@@ -189,8 +189,8 @@ async fn stats_match_hand_computed_figures(backend: Backend) {
             breached: true,
         },
     ];
-    let ops = app.ops().await;
-    let mut conn = ops.db.pool().acquire().await.unwrap();
+    let db = app.db().await;
+    let mut conn = db.pool().acquire().await.unwrap();
     for row in &rows {
         store::insert_ticket(&mut conn, &record(row)).await.unwrap();
     }
@@ -207,8 +207,8 @@ async fn stats_match_hand_computed_figures(backend: Backend) {
     ];
     for (i, (id, from, to, at)) in changes.iter().enumerate() {
         let mut t = record(rows.iter().find(|r| r.id == *id).unwrap());
-        t.status = *to as i32;
-        store::insert_status_change(&mut conn, &format!("sc{i}"), &t, *from as i32, *at)
+        t.status = *to;
+        store::insert_status_change(&mut conn, &format!("sc{i}"), &t, *from, *at)
             .await
             .unwrap();
     }
@@ -278,11 +278,13 @@ async fn stats_follow_the_real_flow_and_check_their_input(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Stats", cpb::Tier::Standard).await;
+    let customer = app
+        .customer_record("Stats", kefu_proto::common::v1::Tier::Standard)
+        .await;
     let mut admin = app.admin();
     let team = group(&mut admin, "Team").await;
     agent(&mut admin, "agent-s", &[&team]).await;
-    let started = now_micros();
+    let started = app.now();
     let ticket = create(&mut admin, new_ticket(&customer, "Counted")).await;
     assign(&mut admin, &ticket.name, "agents/agent-s", &team.name)
         .await
@@ -305,7 +307,7 @@ async fn stats_follow_the_real_flow_and_check_their_input(backend: Backend) {
         &mut admin,
         pb::StatsDimension::Group,
         started - SECOND,
-        now_micros() + 60 * SECOND,
+        app.now() + 60 * SECOND,
     )
     .await;
     assert_eq!(rows.len(), 1);

@@ -1,0 +1,63 @@
+//! Merging a duplicate customer into the one that stays, and taking it back out.
+
+use kefu_proto::customers::v1 as pb;
+use kefu_server::ServiceError;
+
+use super::{Customers, EventDraft, check_etag, load_customer, refused};
+use crate::domain::customer::{self, CustomerRecord, customer_name};
+use crate::store;
+
+impl Customers {
+    /// Merges `source_id` into `target_id`; returns the merged-away source.
+    pub async fn merge(
+        &self,
+        actor: &str,
+        source_id: &str,
+        target_id: &str,
+        source_etag: &str,
+    ) -> Result<CustomerRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let source = load_customer(&mut tx, source_id).await?;
+        let target = load_customer(&mut tx, target_id).await?;
+        check_etag(&source.name(), source.version, source_etag)?;
+        let has_children = store::has_merged_children(&mut tx, source_id).await?;
+        customer::check_merge(&source, &target, has_children).map_err(refused)?;
+        let now = self.now();
+        if !store::set_merged_into(&mut tx, source_id, Some(target_id), now, source.version).await?
+        {
+            return Err(ServiceError::Conflict(source.name()));
+        }
+        let (source_name, target_name) = (source.name(), target.name());
+        let mut draft = EventDraft::new(
+            pb::EventType::CustomerMerged,
+            &source_name,
+            Some(&source_name),
+        );
+        draft.changed_fields = vec!["merged_into".to_owned()];
+        draft.related = Some(&target_name);
+        self.emit(&mut tx, actor, now, draft).await?;
+        let merged = load_customer(&mut tx, source_id).await?;
+        tx.commit().await?;
+        Ok(merged)
+    }
+
+    /// Restores a merged-away customer.
+    pub async fn unmerge(&self, actor: &str, id: &str) -> Result<CustomerRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let current = load_customer(&mut tx, id).await?;
+        customer::check_unmerge(&current).map_err(refused)?;
+        let former_target = current.merged_into.as_deref().map(customer_name);
+        let now = self.now();
+        if !store::set_merged_into(&mut tx, id, None, now, current.version).await? {
+            return Err(ServiceError::Conflict(current.name()));
+        }
+        let name = current.name();
+        let mut draft = EventDraft::new(pb::EventType::CustomerUnmerged, &name, Some(&name));
+        draft.changed_fields = vec!["merged_into".to_owned()];
+        draft.related = former_target.as_deref();
+        self.emit(&mut tx, actor, now, draft).await?;
+        let restored = load_customer(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(restored)
+    }
+}

@@ -1,0 +1,129 @@
+//! Use cases, one file each: every orchestrator takes a validated command, answers a retried
+//! request id from what the first request made, mints ids and reads the clock, and writes the
+//! change and its outbox event in one transaction — they commit together or not at all.
+
+mod activity;
+mod customers;
+mod merges;
+mod organizations;
+mod privacy;
+mod upsert;
+
+pub use activity::{NewInteractionCommand, NewPurchaseCommand};
+pub use customers::{CustomerUpdate, NewCustomer};
+pub use organizations::{NewOrganization, OrganizationUpdate};
+pub use privacy::Export;
+
+use kefu_db::{Database, Write};
+use kefu_proto::customers::v1 as pb;
+use kefu_server::{Clock, ServiceError};
+use sqlx::AnyConnection;
+
+use crate::domain::customer::{CustomerRecord, customer_name};
+use crate::domain::organization::{OrganizationRecord, organization_name};
+use crate::store;
+
+/// The service's use cases over its database and clock. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Customers {
+    db: Database,
+    clock: Clock,
+}
+
+/// A new, time-sortable id.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// What an event says, before it gets its cursor.
+struct EventDraft<'a> {
+    kind: pb::EventType,
+    resource: &'a str,
+    customer: Option<&'a str>,
+    changed_fields: Vec<String>,
+    related: Option<&'a str>,
+}
+
+impl<'a> EventDraft<'a> {
+    /// An event about `resource`, concerning `customer` when it is about one.
+    fn new(kind: pb::EventType, resource: &'a str, customer: Option<&'a str>) -> Self {
+        Self {
+            kind,
+            resource,
+            customer,
+            changed_fields: Vec::new(),
+            related: None,
+        }
+    }
+}
+
+impl Customers {
+    /// The use cases over `db`, reading time from `clock`.
+    pub fn new(db: Database, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    /// Now, by the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_micros()
+    }
+
+    async fn emit(
+        &self,
+        tx: &mut Write,
+        actor: &str,
+        now: i64,
+        draft: EventDraft<'_>,
+    ) -> Result<(), ServiceError> {
+        let event = pb::Event {
+            cursor: String::new(),
+            r#type: draft.kind as i32,
+            resource: draft.resource.to_owned(),
+            customer: draft.customer.unwrap_or_default().to_owned(),
+            changed_fields: draft.changed_fields,
+            related: draft.related.unwrap_or_default().to_owned(),
+            actor: actor.to_owned(),
+            event_time: Some(kefu_server::time::timestamp(now)),
+        };
+        tx.emit(
+            draft.kind.as_str_name(),
+            draft.resource,
+            draft.customer,
+            &event,
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The customer with `id`, or NOT_FOUND.
+async fn load_customer(conn: &mut AnyConnection, id: &str) -> Result<CustomerRecord, ServiceError> {
+    store::get_customer(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(customer_name(id)))
+}
+
+/// The organization with `id`, or NOT_FOUND.
+async fn load_organization(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<OrganizationRecord, ServiceError> {
+    store::get_organization(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(organization_name(id)))
+}
+
+/// ABORTED when the client's etag is not the current one (an empty etag always passes).
+fn check_etag(name: &str, version: i64, etag: &str) -> Result<(), ServiceError> {
+    if kefu_server::etag::is_current(etag, name, version) {
+        Ok(())
+    } else {
+        Err(ServiceError::StaleEtag(name.to_owned()))
+    }
+}
+
+/// A rule of the domain refused the change: FAILED_PRECONDITION.
+fn refused(precondition: crate::domain::customer::Precondition) -> ServiceError {
+    ServiceError::FailedPrecondition(precondition.0)
+}

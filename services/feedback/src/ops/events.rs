@@ -1,0 +1,132 @@
+//! What other services' events do here: a solved ticket makes its CSAT survey, a complaint's
+//! ticket moving moves the complaint, an erased customer's words are removed. Each event is
+//! handled in the transaction that stores the cursor after it, and handling it twice changes
+//! nothing more.
+
+use kefu_proto::customers::v1 as customers_pb;
+use kefu_proto::feedback::v1 as pb;
+use kefu_proto::tickets::v1 as tickets_pb;
+use kefu_server::ServiceError;
+use kefu_server::common::Channel;
+use kefu_server::consumer::{Delivery, Handled};
+
+use super::{EventDraft, Feedback, SERVICE_ACTOR};
+use crate::domain::follow_up::complaint_state;
+use crate::domain::kinds::{FeedbackState, SurveyKind};
+use crate::store;
+
+impl Feedback {
+    /// One event of the tickets stream: a solve creates the CSAT survey (once per solve event,
+    /// even if the event is delivered again), and a complaint's ticket being solved, closed or
+    /// reopened moves the complaint.
+    pub async fn ticket_event(
+        &self,
+        delivery: Delivery<tickets_pb::Event>,
+    ) -> Result<Handled, ServiceError> {
+        let event = &delivery.event;
+        let kind = tickets_pb::EventType::try_from(event.r#type).ok();
+        let solved = kind == Some(tickets_pb::EventType::TicketSolved);
+        let moved = matches!(
+            kind,
+            Some(
+                tickets_pb::EventType::TicketSolved
+                    | tickets_pb::EventType::TicketClosed
+                    | tickets_pb::EventType::TicketStatusChanged
+            )
+        );
+        if !moved {
+            return Ok(Handled::Ignored);
+        }
+        let facts = event.ticket.clone().unwrap_or_default();
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        if solved
+            && let (Some(ticket_id), Some(customer_id)) = (
+                event.resource.strip_prefix("tickets/"),
+                facts.requester.strip_prefix("customers/"),
+            )
+        {
+            let origin = format!("{}:{}", delivery.source, delivery.cursor);
+            let mut survey = self.new_survey(SurveyKind::Csat, origin, customer_id, now);
+            survey.ticket_id = Some(ticket_id.to_owned());
+            survey.assignee = facts.assignee.clone();
+            survey.group_name = facts.group.clone();
+            survey.channel = Channel::from_number(facts.channel);
+            survey.ticket_type = facts.r#type.clone();
+            self.create_survey(&mut tx, &survey, now).await?;
+        }
+        let seq = delivery.cursor.parse::<i64>().unwrap_or(0);
+        self.complaint_ticket_moved(&mut tx, &event.resource, &facts.status, seq, now)
+            .await?;
+        delivery.ack(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(Handled::Acked)
+    }
+
+    async fn complaint_ticket_moved(
+        &self,
+        tx: &mut kefu_db::Write,
+        ticket: &str,
+        status: &str,
+        seq: i64,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let Some(entry) = store::feedback_by_ticket(tx, ticket).await? else {
+            return Ok(());
+        };
+        let state = complaint_state(status);
+        if state == entry.state {
+            return Ok(());
+        }
+        let (resolve_time, kind) = match state {
+            FeedbackState::Resolved => (Some(now), pb::EventType::FeedbackResolved),
+            _ => (None, pb::EventType::FeedbackReopened),
+        };
+        if !store::set_feedback_state(tx, &entry.id, state, resolve_time, seq, now).await? {
+            return Ok(());
+        }
+        let resource = format!("feedback/{}", entry.id);
+        let mut draft = EventDraft::new(kind, resource, &entry.customer_id, entry.kind.name());
+        draft.ticket = Some(ticket.to_owned());
+        self.emit(tx, SERVICE_ACTOR, now, draft).await?;
+        Ok(())
+    }
+
+    /// One event of the customers stream: for an erased customer, removes their comments and
+    /// feedback text (scores stay, for statistics), including the text queued for tickets not yet
+    /// opened.
+    pub async fn customer_event(
+        &self,
+        delivery: Delivery<customers_pb::Event>,
+    ) -> Result<Handled, ServiceError> {
+        let erased = delivery.event.r#type == customers_pb::EventType::CustomerErased as i32;
+        let Some(customer_id) = erased
+            .then(|| delivery.event.customer.strip_prefix("customers/"))
+            .flatten()
+        else {
+            return Ok(Handled::Ignored);
+        };
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        let mut changed = store::anonymize_surveys(&mut tx, customer_id).await?;
+        changed += store::anonymize_feedback(&mut tx, customer_id, now).await?;
+        for mut f in store::follow_ups_of_customer(&mut tx, customer_id).await? {
+            // A complaint's ticket carries the complaint's words: a ticket not yet opened must
+            // not open with them.
+            if f.source.starts_with("feedback/") && !f.request.description.is_empty() {
+                f.request.description = String::new();
+                f.request.subject = "Complaint (text removed: the customer was erased)".to_owned();
+                store::set_follow_up_request(&mut tx, &f.id, &f.request, now).await?;
+            }
+        }
+        if changed > 0 {
+            let resource = format!("customers/{customer_id}");
+            let draft =
+                EventDraft::new(pb::EventType::CustomerAnonymized, resource, customer_id, "");
+            self.emit(&mut tx, SERVICE_ACTOR, now, draft).await?;
+        }
+        delivery.ack(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(Handled::Acked)
+    }
+}

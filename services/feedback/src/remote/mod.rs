@@ -1,0 +1,4 @@
+//! The feedback service's side of other services.
+
+pub mod customers;
+pub mod tickets;

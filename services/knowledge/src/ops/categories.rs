@@ -1,0 +1,176 @@
+//! The category tree: create, read, list, move and rename, delete when empty.
+
+use kefu_proto::knowledge::v1 as pb;
+use kefu_server::ServiceError;
+use sqlx::AnyConnection;
+
+use super::{EventDraft, Knowledge, check_etag, load_category, new_id};
+use crate::domain::category::{self, CategoryFields, CategoryRecord, TreeError, category_name};
+use crate::store;
+
+impl Knowledge {
+    async fn check_tree(
+        &self,
+        tx: &mut AnyConnection,
+        id: &str,
+        parent_id: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let Some(parent_id) = parent_id else {
+            return Ok(());
+        };
+        load_category(tx, parent_id).await?;
+        let chain = store::ancestor_chain(tx, parent_id, category::MAX_DEPTH + 1).await?;
+        category::check_parent(id, &chain).map_err(|error| {
+            let mut v = kefu_server::Violations::new();
+            match error {
+                TreeError::Cycle => v.add(
+                    "category.parent",
+                    "would make the category its own ancestor",
+                ),
+                TreeError::TooDeep => v.add(
+                    "category.parent",
+                    format!(
+                        "the tree may be at most {} levels deep",
+                        category::MAX_DEPTH
+                    ),
+                ),
+            }
+            ServiceError::Invalid(v)
+        })
+    }
+
+    /// Creates a category.
+    pub async fn create_category(
+        &self,
+        actor: &str,
+        fields: CategoryFields,
+    ) -> Result<CategoryRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let id = new_id();
+        self.check_tree(&mut tx, &id, fields.parent_id.as_deref())
+            .await?;
+        let now = self.now();
+        let record = CategoryRecord {
+            id,
+            fields,
+            create_time: now,
+            update_time: now,
+            version: 1,
+        };
+        store::insert_category(&mut tx, &record).await?;
+        let name = category_name(&record.id);
+        self.emit(
+            &mut tx,
+            actor,
+            now,
+            EventDraft {
+                kind: pb::EventType::CategoryCreated,
+                resource: &name,
+                revision: None,
+                changed_fields: Vec::new(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// One category.
+    pub async fn get_category(&self, id: &str) -> Result<CategoryRecord, ServiceError> {
+        load_category(&mut *self.db.read().await?, id).await
+    }
+
+    /// A page of one parent's children.
+    pub async fn list_categories(
+        &self,
+        parent_id: Option<&str>,
+        locale: Option<&str>,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<CategoryRecord>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        if let Some(parent) = parent_id {
+            load_category(&mut conn, parent).await?;
+        }
+        Ok(store::list_categories(&mut conn, parent_id, locale, after, limit).await?)
+    }
+
+    /// Applies the validated fields named in `paths`.
+    pub async fn update_category(
+        &self,
+        actor: &str,
+        id: &str,
+        input: &CategoryFields,
+        paths: &[&str],
+        etag: &str,
+    ) -> Result<CategoryRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let current = load_category(&mut tx, id).await?;
+        check_etag(&category_name(id), current.version, etag)?;
+        let mut next = current.clone();
+        let changed = category::overlay(&mut next.fields, input, paths);
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        if changed.iter().any(|p| p == "parent") {
+            self.check_tree(&mut tx, id, next.fields.parent_id.as_deref())
+                .await?;
+        }
+        let now = self.now();
+        next.version += 1;
+        next.update_time = now;
+        if !store::update_category(&mut tx, &next, current.version).await? {
+            return Err(ServiceError::Conflict(category_name(id)));
+        }
+        let name = category_name(id);
+        self.emit(
+            &mut tx,
+            actor,
+            now,
+            EventDraft {
+                kind: pb::EventType::CategoryUpdated,
+                resource: &name,
+                revision: None,
+                changed_fields: changed,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Deletes an empty category.
+    pub async fn delete_category(
+        &self,
+        actor: &str,
+        id: &str,
+        etag: &str,
+    ) -> Result<(), ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let current = load_category(&mut tx, id).await?;
+        let name = category_name(id);
+        check_etag(&name, current.version, etag)?;
+        if store::category_in_use(&mut tx, id).await? {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "{name} still has categories or articles in it"
+            )));
+        }
+        if !store::delete_category(&mut tx, id, current.version).await? {
+            return Err(ServiceError::Conflict(name));
+        }
+        self.emit(
+            &mut tx,
+            actor,
+            self.now(),
+            EventDraft {
+                kind: pb::EventType::CategoryDeleted,
+                resource: &name,
+                revision: None,
+                changed_fields: Vec::new(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

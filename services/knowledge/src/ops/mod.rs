@@ -1,0 +1,153 @@
+//! Use cases, one file each: one transaction per use case; the change, the search index rows it
+//! affects, and its outbox event commit together. Inputs arrive validated from `api`; ids and
+//! times are minted here, from the injected clock.
+
+mod articles;
+mod categories;
+mod import;
+mod publishing;
+mod readers;
+mod search;
+
+use kefu_db::{Database, Write};
+use kefu_proto::knowledge::v1 as pb;
+use kefu_server::{Clock, ServiceError};
+use sqlx::AnyConnection;
+
+use crate::domain::article::{self, ArticleRecord, RevisionRecord, article_name, revision_name};
+use crate::domain::category::{CategoryRecord, category_name};
+use crate::domain::search as text;
+use crate::store;
+
+/// The service's use cases over its database and clock.
+#[derive(Clone, Debug)]
+pub struct Knowledge {
+    db: Database,
+    clock: Clock,
+}
+
+/// A new, time-sortable id.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// An article with the text of one of its revisions.
+#[derive(Debug, Clone)]
+pub struct ArticleView {
+    /// The article.
+    pub article: ArticleRecord,
+    /// The revision whose text is shown.
+    pub revision: RevisionRecord,
+}
+
+/// A search hit.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The article and the searched text.
+    pub view: ArticleView,
+    /// Excerpt with marked matches.
+    pub snippet: String,
+    /// Relevance.
+    pub score: i64,
+}
+
+fn not_found_article(id: &str) -> ServiceError {
+    ServiceError::NotFound(article_name(id))
+}
+
+/// ABORTED when the client's etag is not the current one (an empty etag always passes).
+fn check_etag(name: &str, version: i64, etag: &str) -> Result<(), ServiceError> {
+    if kefu_server::etag::is_current(etag, name, version) {
+        Ok(())
+    } else {
+        Err(ServiceError::StaleEtag(name.to_owned()))
+    }
+}
+
+fn precondition(p: article::Precondition) -> ServiceError {
+    ServiceError::FailedPrecondition(p.0)
+}
+
+async fn load_article(conn: &mut AnyConnection, id: &str) -> Result<ArticleRecord, ServiceError> {
+    store::get_article(conn, id)
+        .await?
+        .ok_or_else(|| not_found_article(id))
+}
+
+async fn load_revision(
+    conn: &mut AnyConnection,
+    article_id: &str,
+    revision_id: &str,
+) -> Result<RevisionRecord, ServiceError> {
+    store::get_revision(conn, article_id, revision_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(revision_name(article_id, revision_id)))
+}
+
+async fn load_category(conn: &mut AnyConnection, id: &str) -> Result<CategoryRecord, ServiceError> {
+    store::get_category(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(category_name(id)))
+}
+
+/// Rebuilds an article's index rows from the revision readers see.
+async fn reindex(
+    conn: &mut AnyConnection,
+    article: &ArticleRecord,
+    revision: &RevisionRecord,
+) -> Result<(), ServiceError> {
+    debug_assert_eq!(article.searchable_revision_id(), revision.id);
+    let terms = text::term_frequencies(
+        &revision.content.title,
+        &format!("{}\n{}", revision.content.summary, revision.content.body),
+    );
+    store::reindex(conn, &article.id, &terms).await?;
+    Ok(())
+}
+
+/// What an event says, before it gets its cursor.
+struct EventDraft<'a> {
+    kind: pb::EventType,
+    resource: &'a str,
+    revision: Option<&'a str>,
+    changed_fields: Vec<String>,
+}
+
+impl Knowledge {
+    /// The use cases over `db`, reading time from `clock`.
+    pub fn new(db: Database, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    /// Now, by the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_micros()
+    }
+
+    async fn emit(
+        &self,
+        tx: &mut Write,
+        actor: &str,
+        now: i64,
+        draft: EventDraft<'_>,
+    ) -> Result<(), ServiceError> {
+        let event = pb::Event {
+            cursor: String::new(),
+            r#type: draft.kind as i32,
+            resource: draft.resource.to_owned(),
+            revision: draft.revision.unwrap_or_default().to_owned(),
+            changed_fields: draft.changed_fields,
+            actor: actor.to_owned(),
+            event_time: Some(kefu_server::time::timestamp(now)),
+        };
+        tx.emit(
+            draft.kind.as_str_name(),
+            draft.resource,
+            Some(draft.resource),
+            &event,
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+}

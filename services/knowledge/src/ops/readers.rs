@@ -1,0 +1,88 @@
+//! What readers do: vote, view, and the FAQ page of popular articles.
+
+use kefu_proto::knowledge::v1 as pb;
+use kefu_server::ServiceError;
+use sqlx::AnyConnection;
+
+use super::{ArticleView, EventDraft, Knowledge, load_article, not_found_article};
+use crate::domain::access::Scope;
+use crate::domain::article::ArticleRecord;
+use crate::domain::kinds::ArticleState;
+use crate::store::{self, ArticleFilter};
+
+impl Knowledge {
+    async fn published_for(
+        &self,
+        conn: &mut AnyConnection,
+        scope: Scope,
+        id: &str,
+    ) -> Result<ArticleRecord, ServiceError> {
+        let article = load_article(conn, id).await?;
+        if !scope.sees(article.state, article.settings.visibility) {
+            return Err(not_found_article(id));
+        }
+        if article.state != ArticleState::Published {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "{} is not published: readers cannot see it yet",
+                article.name()
+            )));
+        }
+        Ok(article)
+    }
+
+    /// Records `voter`'s vote.
+    pub async fn vote(
+        &self,
+        scope: Scope,
+        voter: &str,
+        id: &str,
+        helpful: bool,
+    ) -> Result<ArticleView, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let article = self.published_for(&mut tx, scope, id).await?;
+        let now = self.now();
+        store::record_vote(&mut tx, id, voter, helpful, now).await?;
+        self.emit(
+            &mut tx,
+            voter,
+            now,
+            EventDraft {
+                kind: pb::EventType::ArticleVoted,
+                resource: &article.name(),
+                revision: None,
+                changed_fields: vec![if helpful {
+                    "helpful_count".into()
+                } else {
+                    "not_helpful_count".into()
+                }],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_article(scope, id, false).await
+    }
+
+    /// Counts a view; returns the new count.
+    pub async fn record_view(&self, scope: Scope, id: &str) -> Result<i64, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        self.published_for(&mut tx, scope, id).await?;
+        let count = store::add_view(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// The FAQ page.
+    pub async fn popular(
+        &self,
+        scope: Scope,
+        mut filter: ArticleFilter,
+        by_helpful: bool,
+        limit: usize,
+    ) -> Result<Vec<ArticleView>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        filter.state = Some(ArticleState::Published);
+        let articles =
+            store::popular_articles(&mut conn, &filter, scope, by_helpful, limit).await?;
+        self.with_revisions(&mut conn, articles).await
+    }
+}

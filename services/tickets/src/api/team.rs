@@ -1,0 +1,182 @@
+//! The support team: groups, agents, memberships.
+
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::paging::Page;
+use kefu_server::{Violations, mask, principal_of, validate};
+use tonic::{Request, Response};
+
+use super::{Rpc, TicketsApi, allow, convert, id_of};
+use crate::domain::access::Action;
+use crate::domain::team::{self, AgentRecord};
+use crate::domain::ticket::{self, MAX_TAGS};
+use crate::ops::AgentUpdate;
+
+/// Longest group description, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+pub(super) async fn create_group(
+    api: &TicketsApi,
+    request: Request<pb::CreateGroupRequest>,
+) -> Rpc<pb::Group> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let input = request.get_ref().group.clone().unwrap_or_default();
+    let mut v = Violations::new();
+    let display_name = validate::display_name(&input.display_name, "group.display_name", &mut v);
+    let description = ticket::text(&input.description, false, "group.description", &mut v);
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        v.add(
+            "group.description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
+    }
+    v.into_result()?;
+    let group = api.ops.create_group(display_name, description).await?;
+    Ok(Response::new(convert::group(&group)))
+}
+
+pub(super) async fn list_groups(
+    api: &TicketsApi,
+    request: Request<pb::ListGroupsRequest>,
+) -> Rpc<pb::ListGroupsResponse> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::ReadTeam)?;
+    let r = request.get_ref();
+    let mut v = Violations::new();
+    let page: Page<(String, String)> = Page::read(r.page_size, &r.page_token, &["groups"], &mut v);
+    v.into_result()?;
+    let rows = api
+        .ops
+        .list_groups(page.after.as_ref(), page.fetch())
+        .await?;
+    let (records, next_page_token) = page.finish(rows, |g| (g.display_name.clone(), g.id.clone()));
+    Ok(Response::new(pb::ListGroupsResponse {
+        groups: records.iter().map(convert::group).collect(),
+        next_page_token,
+    }))
+}
+
+pub(super) async fn create_agent(
+    api: &TicketsApi,
+    request: Request<pb::CreateAgentRequest>,
+) -> Rpc<pb::Agent> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let input = r.agent.clone().unwrap_or_default();
+    let mut v = Violations::new();
+    let record = AgentRecord {
+        id: team::agent_id(&r.agent_id, "agent_id", &mut v),
+        display_name: validate::display_name(&input.display_name, "agent.display_name", &mut v),
+        email: team::email(&input.email, "agent.email", &mut v),
+        skills: validate::tags(&input.skills, MAX_TAGS, "agent.skills", &mut v),
+        capacity: team::capacity(input.capacity, "agent.capacity", &mut v),
+        active: input.active,
+        groups: Vec::new(),
+        create_time: 0,
+        version: 1,
+    };
+    v.into_result()?;
+    let agent = api.ops.create_agent(record).await?;
+    Ok(Response::new(convert::agent(&agent)))
+}
+
+pub(super) async fn get_agent(
+    api: &TicketsApi,
+    request: Request<pb::GetAgentRequest>,
+) -> Rpc<pb::Agent> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::ReadTeam)?;
+    let id = id_of(&request.get_ref().name, "agents", "name")?;
+    let agent = api.ops.get_agent(&id).await?;
+    Ok(Response::new(convert::agent(&agent)))
+}
+
+pub(super) async fn update_agent(
+    api: &TicketsApi,
+    request: Request<pb::UpdateAgentRequest>,
+) -> Rpc<pb::Agent> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let input = r.agent.clone().unwrap_or_default();
+    let id = id_of(&input.name, "agents", "agent.name")?;
+    let mut v = Violations::new();
+    let paths = mask::resolve(
+        r.update_mask.as_ref(),
+        &["display_name", "email", "skills", "capacity", "active"],
+        true,
+        "update_mask",
+        &mut v,
+    );
+    let has = |path: &str| paths.contains(&path);
+    let update = AgentUpdate {
+        display_name: has("display_name")
+            .then(|| validate::display_name(&input.display_name, "agent.display_name", &mut v)),
+        email: has("email").then(|| team::email(&input.email, "agent.email", &mut v)),
+        skills: has("skills")
+            .then(|| validate::tags(&input.skills, MAX_TAGS, "agent.skills", &mut v)),
+        capacity: has("capacity").then(|| team::capacity(input.capacity, "agent.capacity", &mut v)),
+        active: has("active").then_some(input.active),
+    };
+    v.into_result()?;
+    let agent = api.ops.update_agent(&id, &r.etag, update).await?;
+    Ok(Response::new(convert::agent(&agent)))
+}
+
+pub(super) async fn list_agents(
+    api: &TicketsApi,
+    request: Request<pb::ListAgentsRequest>,
+) -> Rpc<pb::ListAgentsResponse> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::ReadTeam)?;
+    let r = request.get_ref();
+    let mut v = Violations::new();
+    let group_id = validate::optional_resource_id(&r.group, "groups", "group", &mut v);
+    let page: Page<String> = Page::read(
+        r.page_size,
+        &r.page_token,
+        &[group_id.as_deref().unwrap_or_default()],
+        &mut v,
+    );
+    v.into_result()?;
+    let rows = api
+        .ops
+        .list_agents(group_id.as_deref(), page.after.as_deref(), page.fetch())
+        .await?;
+    let (records, next_page_token) = page.finish(rows, |a| a.id.clone());
+    Ok(Response::new(pb::ListAgentsResponse {
+        agents: records.iter().map(convert::agent).collect(),
+        next_page_token,
+    }))
+}
+
+/// The group and agent ids of a membership request.
+fn membership(group: &str, agent: &str) -> Result<(String, String), Violations> {
+    let mut v = Violations::new();
+    let group_id = validate::resource_id(group, "groups", "group", &mut v);
+    let agent_id = validate::resource_id(agent, "agents", "agent", &mut v);
+    v.into_result().map(|()| (group_id, agent_id))
+}
+
+pub(super) async fn add_member(
+    api: &TicketsApi,
+    request: Request<pb::AddGroupMemberRequest>,
+) -> Rpc<pb::Agent> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let (group_id, agent_id) = membership(&request.get_ref().group, &request.get_ref().agent)?;
+    let agent = api.ops.set_membership(&group_id, &agent_id, true).await?;
+    Ok(Response::new(convert::agent(&agent)))
+}
+
+pub(super) async fn remove_member(
+    api: &TicketsApi,
+    request: Request<pb::RemoveGroupMemberRequest>,
+) -> Rpc<pb::Agent> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let (group_id, agent_id) = membership(&request.get_ref().group, &request.get_ref().agent)?;
+    let agent = api.ops.set_membership(&group_id, &agent_id, false).await?;
+    Ok(Response::new(convert::agent(&agent)))
+}

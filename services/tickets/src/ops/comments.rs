@@ -1,0 +1,103 @@
+//! Replies and internal notes on a ticket.
+
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::ServiceError;
+use kefu_server::common::Channel;
+
+use super::{Actor, EventDraft, Tickets, illegal, load_visible, new_id};
+use crate::domain::lifecycle::{self, Replier};
+use crate::domain::ticket::{AttachmentRecord, Change, CommentRecord, TicketRecord, diff};
+use crate::store;
+
+/// CreateComment, validated.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    /// Ticket id.
+    pub ticket_id: String,
+    /// Text.
+    pub body: String,
+    /// Visible to the requester.
+    pub public: bool,
+    /// Where it came in.
+    pub channel: Channel,
+    /// Attachments.
+    pub attachments: Vec<AttachmentRecord>,
+}
+
+impl Tickets {
+    /// Adds a comment, with the status and SLA effects of a reply.
+    pub async fn add_comment(
+        &self,
+        actor: &Actor,
+        new: NewComment,
+    ) -> Result<(CommentRecord, TicketRecord), ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        let before = load_visible(&mut tx, actor, &new.ticket_id).await?;
+        let replier = if actor.customer_id.is_some() {
+            Replier::Requester
+        } else {
+            Replier::Agent
+        };
+        let next = lifecycle::after_comment(before.status, new.public, replier).map_err(illegal)?;
+        let clock = self.ticket_clock(&mut tx, &before).await?;
+        let mut after = before.clone();
+        lifecycle::move_to(&mut after, next, now, &clock);
+        lifecycle::record_reply(&mut after, new.public, replier, now, &clock);
+        let comment = CommentRecord {
+            id: new_id(),
+            ticket_id: new.ticket_id.clone(),
+            body: new.body,
+            public: new.public,
+            author: actor.id.clone(),
+            author_kind: lifecycle::author_kind(replier, actor.role == "INTEGRATION"),
+            channel: new.channel,
+            attachments: new.attachments,
+            create_time: now,
+        };
+        store::insert_comment(&mut tx, &comment).await?;
+        let comment_name = format!("tickets/{}/comments/{}", new.ticket_id, comment.id);
+        let mut changes = diff(Some(&before), &after);
+        changes.push(Change {
+            field: if comment.public {
+                "comment.public"
+            } else {
+                "comment.internal"
+            }
+            .to_owned(),
+            old: String::new(),
+            new: comment_name.clone(),
+        });
+        after.version = before.version + 1;
+        after.update_time = now;
+        if !store::update_ticket(&mut tx, &after).await? {
+            return Err(ServiceError::Conflict(crate::domain::ticket::ticket_name(
+                &new.ticket_id,
+            )));
+        }
+        self.audit(&mut tx, actor, &new.ticket_id, changes, now)
+            .await?;
+        let mut draft = EventDraft::new(pb::EventType::TicketCommented, &after);
+        draft.comment = Some(comment_name);
+        self.emit(&mut tx, actor, now, draft).await?;
+        self.emit_status(&mut tx, actor, &after, before.status, now)
+            .await?;
+        tx.commit().await?;
+        Ok((comment, after))
+    }
+
+    /// A page of comments (customers: public ones on their own tickets).
+    pub async fn list_comments(
+        &self,
+        actor: &Actor,
+        ticket_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<CommentRecord>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        load_visible(&mut conn, actor, ticket_id).await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let public_only = actor.customer_id.is_some();
+        Ok(store::list_comments(&mut conn, ticket_id, public_only, after, limit).await?)
+    }
+}

@@ -1,0 +1,145 @@
+//! The work the service does by itself: marking SLA breaches, closing long-solved tickets, and
+//! anonymizing the tickets of erased customers.
+
+use std::time::Duration;
+
+use kefu_proto::customers::v1 as customers_pb;
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::ServiceError;
+use kefu_server::consumer::{Delivery, Handled};
+use tokio_util::sync::CancellationToken;
+
+use super::{Actor, EventDraft, Tickets};
+use crate::domain::kinds::TicketStatus;
+use crate::domain::lifecycle;
+use crate::store;
+
+/// Tickets handled per round of a job: a round is short, the next one picks up the rest.
+const ROUND: i64 = 200;
+
+impl Tickets {
+    /// Marks every target due at or before `now` as breached: one audit entry and one event per
+    /// breach. Returns how many tickets changed.
+    pub async fn sweep_breaches(&self, now: i64) -> Result<usize, ServiceError> {
+        let actor = Actor::service("sla-sweeper");
+        let ids = {
+            let mut conn = self.db.read().await?;
+            store::due_tickets(&mut conn, now, ROUND).await?
+        };
+        let mut changed = 0;
+        for id in ids {
+            let mut tx = self.db.begin_write().await?;
+            let Some(before) = store::get_ticket(&mut tx, &id).await? else {
+                continue;
+            };
+            let mut after = before.clone();
+            let breached = after.sla.sweep(now);
+            if breached.is_empty() {
+                continue;
+            }
+            match self.save(&mut tx, &actor, &before, &mut after, now).await {
+                // Another replica's sweeper (or a client) changed it first; the next round sees it.
+                Err(ServiceError::Conflict(_)) => continue,
+                other => other?,
+            };
+            for target in breached {
+                let mut draft = EventDraft::new(pb::EventType::SlaBreached, &after);
+                draft.sla_target = Some(target.as_str());
+                self.emit(&mut tx, &actor, now, draft).await?;
+            }
+            tx.commit().await?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Closes tickets SOLVED at or before `solved_before`. Returns how many closed.
+    pub async fn auto_close(&self, now: i64, solved_before: i64) -> Result<usize, ServiceError> {
+        let actor = Actor::service("auto-close");
+        let ids = {
+            let mut conn = self.db.read().await?;
+            store::solved_before(&mut conn, solved_before, ROUND).await?
+        };
+        let mut closed = 0;
+        for id in ids {
+            let mut tx = self.db.begin_write().await?;
+            let Some(before) = store::get_ticket(&mut tx, &id).await? else {
+                continue;
+            };
+            if before.status != TicketStatus::Solved {
+                continue;
+            }
+            let mut after = before.clone();
+            let clock = self.ticket_clock(&mut tx, &before).await?;
+            lifecycle::move_to(&mut after, TicketStatus::Closed, now, &clock);
+            match self.save(&mut tx, &actor, &before, &mut after, now).await {
+                Err(ServiceError::Conflict(_)) => continue,
+                other => other?,
+            };
+            self.emit_status(&mut tx, &actor, &after, before.status, now)
+                .await?;
+            tx.commit().await?;
+            closed += 1;
+        }
+        Ok(closed)
+    }
+
+    /// Handles one event of the customers stream: for an erased customer, anonymizes the
+    /// requester snapshot of every ticket of theirs, in the transaction that stores the cursor.
+    /// Idempotent: a ticket already anonymized is left alone.
+    pub async fn customer_event(
+        &self,
+        delivery: Delivery<customers_pb::Event>,
+    ) -> Result<Handled, ServiceError> {
+        let erased = delivery.event.r#type == customers_pb::EventType::CustomerErased as i32;
+        let Some(customer_id) = erased
+            .then(|| delivery.event.customer.strip_prefix("customers/"))
+            .flatten()
+        else {
+            return Ok(Handled::Ignored);
+        };
+        let actor = Actor::service("customer-erased");
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        for before in store::tickets_of_requester(&mut tx, customer_id).await? {
+            if before.requester_erased {
+                continue;
+            }
+            let mut after = before.clone();
+            after.requester_name = String::new();
+            after.requester_erased = true;
+            self.save(&mut tx, &actor, &before, &mut after, now).await?;
+            let draft = EventDraft::new(pb::EventType::RequesterAnonymized, &after);
+            self.emit(&mut tx, &actor, now, draft).await?;
+        }
+        delivery.ack(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(Handled::Acked)
+    }
+
+    /// Runs the SLA sweeper and auto-close every `interval` until `stop`: tickets SOLVED for
+    /// `auto_close_after` close.
+    pub async fn run_timers(
+        self,
+        interval: Duration,
+        auto_close_after: Duration,
+        stop: CancellationToken,
+    ) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let after = i64::try_from(auto_close_after.as_micros()).unwrap_or(i64::MAX);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            let now = self.now();
+            if let Err(error) = self.sweep_breaches(now).await {
+                tracing::warn!(%error, "SLA sweep failed; retrying next round");
+            }
+            if let Err(error) = self.auto_close(now, now.saturating_sub(after)).await {
+                tracing::warn!(%error, "auto-close failed; retrying next round");
+            }
+        }
+    }
+}

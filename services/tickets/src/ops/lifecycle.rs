@@ -1,0 +1,96 @@
+//! A ticket's life: assignment and the lifecycle moves (pending, on hold, solved, reopened,
+//! closed), each with its SLA effects.
+
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::ServiceError;
+
+use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
+use crate::domain::lifecycle::{self, Move};
+use crate::domain::team;
+use crate::domain::ticket::{TicketRecord, ticket_name};
+use crate::store;
+
+impl Tickets {
+    /// Assigns an agent and/or a group.
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        id: &str,
+        assignee: Option<String>,
+        group: Option<String>,
+        etag: &str,
+    ) -> Result<TicketRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        let before = load(&mut tx, id).await?;
+        check_etag(&ticket_name(id), before.version, etag)?;
+        let mut after = before.clone();
+        if let Some(group_id) = &group {
+            if store::get_group(&mut tx, group_id).await?.is_none() {
+                return Err(ServiceError::NotFound(format!("groups/{group_id}")));
+            }
+            after.group_id = Some(group_id.clone());
+        }
+        match assignee {
+            Some(agent_id) => {
+                let agent = store::get_agent(&mut tx, &agent_id)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("agents/{agent_id}")))?;
+                team::check_assignee(&agent, after.group_id.as_deref())
+                    .map_err(ServiceError::FailedPrecondition)?;
+                after.assignee_id = Some(agent_id);
+            }
+            None => {
+                if let (Some(current), Some(group_id)) = (&before.assignee_id, &after.group_id) {
+                    let agent = store::get_agent(&mut tx, current).await?;
+                    if !team::keeps_assignee(agent.as_ref(), group_id) {
+                        after.assignee_id = None;
+                    }
+                }
+            }
+        }
+        let next = lifecycle::apply(before.status, Move::Assign, after.assignee_id.is_some())
+            .map_err(illegal)?;
+        let clock = self.ticket_clock(&mut tx, &before).await?;
+        lifecycle::move_to(&mut after, next, now, &clock);
+        if after.group_id != before.group_id {
+            self.apply_policy(&mut tx, &mut after).await?;
+        }
+        self.save(&mut tx, actor, &before, &mut after, now).await?;
+        self.emit(
+            &mut tx,
+            actor,
+            now,
+            EventDraft::new(pb::EventType::TicketAssigned, &after),
+        )
+        .await?;
+        self.emit_status(&mut tx, actor, &after, before.status, now)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// SetPending, SetOnHold, Solve, Reopen, Close.
+    pub async fn transition(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: Move,
+        etag: &str,
+    ) -> Result<TicketRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        let before = load(&mut tx, id).await?;
+        check_etag(&ticket_name(id), before.version, etag)?;
+        let next = lifecycle::apply(before.status, action, before.assignee_id.is_some())
+            .map_err(illegal)?;
+        let mut after = before.clone();
+        let clock = self.ticket_clock(&mut tx, &before).await?;
+        lifecycle::move_to(&mut after, next, now, &clock);
+        self.save(&mut tx, actor, &before, &mut after, now).await?;
+        self.emit_status(&mut tx, actor, &after, before.status, now)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

@@ -1,0 +1,339 @@
+//! Use cases, one file each. Every orchestrator takes a validated command, answers a retried
+//! request id from what the first request made, looks up what it needs from other services,
+//! mints ids and reads the injected clock, and writes the change, its audit entry and its outbox
+//! events in one transaction: they commit together or not at all.
+
+mod comments;
+mod jobs;
+mod lifecycle;
+mod links;
+mod merges;
+mod reports;
+mod sla;
+mod team;
+mod tickets;
+
+pub use comments::NewComment;
+pub use team::AgentUpdate;
+pub use tickets::{FieldUpdate, NewTicket};
+
+use kefu_db::{Database, Write};
+use kefu_principal::Principal;
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::{Clock as TimeSource, ServiceError};
+use sqlx::AnyConnection;
+
+use crate::domain::access::own_customer;
+use crate::domain::calendar::Clock;
+use crate::domain::kinds::TicketStatus;
+use crate::domain::sla::{Facts, PolicyRecord, select};
+use crate::domain::ticket::{Change, TicketRecord, diff, ticket_name};
+use crate::remote::customers::Customers;
+use crate::store::{self, AuditRecord};
+
+/// The principal id the service's own background work acts as.
+pub const SERVICE_ACTOR: &str = "tickets";
+
+/// The service's use cases over its database, its clock and the customers service.
+#[derive(Clone, Debug)]
+pub struct Tickets {
+    db: Database,
+    clock: TimeSource,
+    customers: Customers,
+}
+
+/// A new, time-sortable id.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Who is acting and through what.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Principal id.
+    pub id: String,
+    /// Role name.
+    pub role: String,
+    /// The RPC or job.
+    pub via: &'static str,
+    /// For customers: their customer id.
+    pub customer_id: Option<String>,
+}
+
+impl Actor {
+    /// The caller of an RPC.
+    pub fn of(principal: &Principal, via: &'static str) -> Self {
+        Self {
+            id: principal.id.clone(),
+            role: principal.role.as_str().to_owned(),
+            via,
+            customer_id: own_customer(principal).map(str::to_owned),
+        }
+    }
+
+    /// The service itself, for background jobs.
+    pub fn service(via: &'static str) -> Self {
+        Self {
+            id: SERVICE_ACTOR.to_owned(),
+            role: "INTEGRATION".to_owned(),
+            via,
+            customer_id: None,
+        }
+    }
+}
+
+/// What an event says about a ticket, before it gets its cursor.
+struct EventDraft<'a> {
+    kind: pb::EventType,
+    ticket: &'a TicketRecord,
+    old_status: Option<TicketStatus>,
+    changed_fields: Vec<String>,
+    comment: Option<String>,
+    sla_target: Option<&'static str>,
+    related: Option<String>,
+}
+
+impl<'a> EventDraft<'a> {
+    fn new(kind: pb::EventType, ticket: &'a TicketRecord) -> Self {
+        Self {
+            kind,
+            ticket,
+            old_status: None,
+            changed_fields: Vec::new(),
+            comment: None,
+            sla_target: None,
+            related: None,
+        }
+    }
+}
+
+/// What consumers of ticket events usually need without another call.
+fn facts(t: &TicketRecord) -> pb::TicketFacts {
+    pb::TicketFacts {
+        requester: format!("customers/{}", t.requester_id),
+        assignee: t
+            .assignee_id
+            .as_ref()
+            .map(|a| format!("agents/{a}"))
+            .unwrap_or_default(),
+        group: t
+            .group_id
+            .as_ref()
+            .map(|g| format!("groups/{g}"))
+            .unwrap_or_default(),
+        channel: t.channel.number(),
+        r#type: t.fields.ticket_type.name().to_owned(),
+        status: t.status.name().to_owned(),
+    }
+}
+
+impl Tickets {
+    /// The use cases over `db`, reading time from `clock`, looking requesters up in `customers`.
+    pub fn new(db: Database, clock: TimeSource, customers: Customers) -> Self {
+        Self {
+            db,
+            clock,
+            customers,
+        }
+    }
+
+    /// Now, by the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_micros()
+    }
+
+    async fn emit(
+        &self,
+        tx: &mut Write,
+        actor: &Actor,
+        now: i64,
+        draft: EventDraft<'_>,
+    ) -> Result<(), ServiceError> {
+        let name = ticket_name(&draft.ticket.id);
+        let event = pb::Event {
+            cursor: String::new(),
+            r#type: draft.kind as i32,
+            resource: name.clone(),
+            old_status: draft
+                .old_status
+                .map(|s| s.name().to_owned())
+                .unwrap_or_default(),
+            new_status: match draft.old_status {
+                Some(_) => draft.ticket.status.name().to_owned(),
+                None => String::new(),
+            },
+            changed_fields: draft.changed_fields,
+            comment: draft.comment.unwrap_or_default(),
+            sla_target: draft.sla_target.unwrap_or_default().to_owned(),
+            actor: actor.id.clone(),
+            event_time: Some(kefu_server::time::timestamp(now)),
+            ticket: Some(facts(draft.ticket)),
+            related: draft.related.unwrap_or_default(),
+        };
+        tx.emit(draft.kind.as_str_name(), &name, Some(&name), &event, now)
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &Actor,
+        ticket_id: &str,
+        changes: Vec<Change>,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let record = AuditRecord {
+            id: new_id(),
+            ticket_id: ticket_id.to_owned(),
+            actor: actor.id.clone(),
+            actor_role: actor.role.clone(),
+            via: actor.via.to_owned(),
+            changes,
+            create_time: now,
+        };
+        store::insert_audit(tx, &record).await?;
+        Ok(())
+    }
+
+    /// Writes a changed ticket (version bumped) and its audit entry; returns the changes.
+    async fn save(
+        &self,
+        tx: &mut Write,
+        actor: &Actor,
+        before: &TicketRecord,
+        after: &mut TicketRecord,
+        now: i64,
+    ) -> Result<Vec<Change>, ServiceError> {
+        let changes = diff(Some(before), after);
+        after.version = before.version + 1;
+        after.update_time = now;
+        if !store::update_ticket(tx, after).await? {
+            return Err(ServiceError::Conflict(ticket_name(&after.id)));
+        }
+        self.audit(tx, actor, &after.id, changes.clone(), now)
+            .await?;
+        Ok(changes)
+    }
+
+    /// Emits STATUS_CHANGED (and SOLVED / CLOSED) when the status moved, and records the move
+    /// for the statistics.
+    async fn emit_status(
+        &self,
+        tx: &mut Write,
+        actor: &Actor,
+        t: &TicketRecord,
+        old_status: TicketStatus,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        if old_status == t.status {
+            return Ok(());
+        }
+        store::insert_status_change(tx, &new_id(), t, old_status, now).await?;
+        let mut draft = EventDraft::new(pb::EventType::TicketStatusChanged, t);
+        draft.old_status = Some(old_status);
+        self.emit(tx, actor, now, draft).await?;
+        let extra = match t.status {
+            TicketStatus::Solved => Some(pb::EventType::TicketSolved),
+            TicketStatus::Closed => Some(pb::EventType::TicketClosed),
+            _ => None,
+        };
+        if let Some(kind) = extra {
+            let mut draft = EventDraft::new(kind, t);
+            draft.old_status = Some(old_status);
+            self.emit(tx, actor, now, draft).await?;
+        }
+        Ok(())
+    }
+
+    /// The business-time clock of a policy: its schedule's hours, or calendar time.
+    async fn clock_for(
+        &self,
+        conn: &mut AnyConnection,
+        policy: Option<&PolicyRecord>,
+    ) -> Result<Clock, ServiceError> {
+        let Some(schedule_id) = policy.and_then(|p| p.schedule_id.as_deref()) else {
+            return Ok(Clock::Calendar);
+        };
+        let Some(schedule) = store::get_schedule(conn, schedule_id).await? else {
+            return Ok(Clock::Calendar);
+        };
+        schedule.clock().map_err(|error| {
+            ServiceError::FailedPrecondition(format!(
+                "business schedule {schedule_id} cannot be used: {error}"
+            ))
+        })
+    }
+
+    /// The business-time clock of the policy a ticket is under.
+    async fn ticket_clock(
+        &self,
+        conn: &mut AnyConnection,
+        t: &TicketRecord,
+    ) -> Result<Clock, ServiceError> {
+        let policy = match t.sla.policy_id.as_deref() {
+            Some(id) => store::get_policy(conn, id).await?,
+            None => None,
+        };
+        self.clock_for(conn, policy.as_ref()).await
+    }
+
+    /// Chooses the policy for `t` and restarts its targets' lengths under it.
+    async fn apply_policy(
+        &self,
+        conn: &mut AnyConnection,
+        t: &mut TicketRecord,
+    ) -> Result<(), ServiceError> {
+        let policies = store::list_policies(conn, None, i64::MAX).await?;
+        let chosen = select(
+            &policies,
+            &Facts {
+                priority: t.fields.priority,
+                tier: t.requester_tier,
+                ticket_type: t.fields.ticket_type,
+                channel: t.channel,
+                group: t.group_id.as_deref(),
+            },
+        );
+        let clock = self.clock_for(conn, chosen).await?;
+        t.sla.apply_policy(chosen, &clock);
+        Ok(())
+    }
+}
+
+/// The ticket with `id`, or NOT_FOUND.
+async fn load(conn: &mut AnyConnection, id: &str) -> Result<TicketRecord, ServiceError> {
+    store::get_ticket(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(ticket_name(id)))
+}
+
+/// A ticket the actor may see: customers only their own (others are NOT_FOUND).
+async fn load_visible(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<TicketRecord, ServiceError> {
+    let t = load(conn, id).await?;
+    match &actor.customer_id {
+        Some(own) if *own != t.requester_id => Err(ServiceError::NotFound(ticket_name(id))),
+        _ => Ok(t),
+    }
+}
+
+/// ABORTED when the client's etag is not the current one (an empty etag always passes).
+fn check_etag(name: &str, version: i64, etag: &str) -> Result<(), ServiceError> {
+    if kefu_server::etag::is_current(etag, name, version) {
+        Ok(())
+    } else {
+        Err(ServiceError::StaleEtag(name.to_owned()))
+    }
+}
+
+/// FAILED_PRECONDITION for a move the state machine refuses.
+fn illegal(error: crate::domain::lifecycle::Illegal) -> ServiceError {
+    ServiceError::FailedPrecondition(error.0)
+}

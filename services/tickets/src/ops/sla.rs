@@ -1,0 +1,69 @@
+//! SLA configuration: business schedules and the policies tried in order.
+
+use kefu_server::ServiceError;
+
+use super::{Tickets, new_id};
+use crate::domain::sla::{PolicyRecord, ScheduleRecord};
+use crate::store;
+
+impl Tickets {
+    /// Creates a business schedule (already checked), with a new id.
+    pub async fn create_schedule(
+        &self,
+        mut schedule: ScheduleRecord,
+    ) -> Result<ScheduleRecord, ServiceError> {
+        schedule.id = new_id();
+        schedule.create_time = self.now();
+        let mut tx = self.db.begin_write().await?;
+        store::insert_schedule(&mut tx, &schedule).await?;
+        tx.commit().await?;
+        Ok(schedule)
+    }
+
+    /// A page of schedules.
+    pub async fn list_schedules(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ScheduleRecord>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(store::list_schedules(&mut conn, after, limit).await?)
+    }
+
+    /// Creates an SLA policy whose schedule and groups exist, with a new id.
+    pub async fn create_policy(
+        &self,
+        mut policy: PolicyRecord,
+    ) -> Result<PolicyRecord, ServiceError> {
+        policy.id = new_id();
+        policy.create_time = self.now();
+        let mut tx = self.db.begin_write().await?;
+        if let Some(schedule_id) = &policy.schedule_id
+            && store::get_schedule(&mut tx, schedule_id).await?.is_none()
+        {
+            return Err(ServiceError::NotFound(format!(
+                "businessSchedules/{schedule_id}"
+            )));
+        }
+        for group_id in &policy.groups {
+            if store::get_group(&mut tx, group_id).await?.is_none() {
+                return Err(ServiceError::NotFound(format!("groups/{group_id}")));
+            }
+        }
+        store::insert_policy(&mut tx, &policy).await?;
+        tx.commit().await?;
+        Ok(policy)
+    }
+
+    /// A page of policies in the order they are tried.
+    pub async fn list_policies(
+        &self,
+        after: Option<&(i64, i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<PolicyRecord>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(store::list_policies(&mut conn, after, limit).await?)
+    }
+}

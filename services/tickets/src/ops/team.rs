@@ -1,0 +1,191 @@
+//! The support team: groups, agents and who belongs where.
+
+use kefu_server::ServiceError;
+
+use super::{Tickets, check_etag, new_id};
+use crate::domain::team::{AgentRecord, GroupRecord};
+use crate::store;
+
+/// UpdateAgent, validated: the fields the mask named, the others `None`.
+#[derive(Debug, Clone, Default)]
+pub struct AgentUpdate {
+    /// New name.
+    pub display_name: Option<String>,
+    /// New email.
+    pub email: Option<String>,
+    /// New skills.
+    pub skills: Option<Vec<String>>,
+    /// New capacity.
+    pub capacity: Option<i32>,
+    /// Whether assignable.
+    pub active: Option<bool>,
+}
+
+impl AgentUpdate {
+    fn apply(self, agent: &mut AgentRecord) {
+        if let Some(x) = self.display_name {
+            agent.display_name = x;
+        }
+        if let Some(x) = self.email {
+            agent.email = x;
+        }
+        if let Some(x) = self.skills {
+            agent.skills = x;
+        }
+        if let Some(x) = self.capacity {
+            agent.capacity = x;
+        }
+        if let Some(x) = self.active {
+            agent.active = x;
+        }
+    }
+}
+
+fn email_taken() -> ServiceError {
+    ServiceError::AlreadyExists {
+        reason: "EMAIL_TAKEN",
+        message: "another agent has this email".to_owned(),
+    }
+}
+
+impl Tickets {
+    /// Creates a group with a unique name.
+    pub async fn create_group(
+        &self,
+        display_name: String,
+        description: String,
+    ) -> Result<GroupRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        if store::group_name_taken(&mut tx, &display_name).await? {
+            return Err(ServiceError::AlreadyExists {
+                reason: "GROUP_NAME_TAKEN",
+                message: format!("a group named {display_name:?} exists"),
+            });
+        }
+        let group = GroupRecord {
+            id: new_id(),
+            display_name,
+            description,
+            create_time: self.now(),
+            version: 1,
+        };
+        store::insert_group(&mut tx, &group).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// A page of groups by name.
+    pub async fn list_groups(
+        &self,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<GroupRecord>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(store::list_groups(&mut conn, after, limit).await?)
+    }
+
+    /// Creates an agent (its id is the agent's principal id) in no group yet.
+    pub async fn create_agent(&self, mut agent: AgentRecord) -> Result<AgentRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        if store::get_agent(&mut tx, &agent.id).await?.is_some() {
+            return Err(ServiceError::AlreadyExists {
+                reason: "AGENT_EXISTS",
+                message: format!("agents/{} exists", agent.id),
+            });
+        }
+        if store::agent_with_email(&mut tx, &agent.email)
+            .await?
+            .is_some()
+        {
+            return Err(email_taken());
+        }
+        agent.groups = Vec::new();
+        agent.create_time = self.now();
+        agent.version = 1;
+        store::insert_agent(&mut tx, &agent).await?;
+        tx.commit().await?;
+        Ok(agent)
+    }
+
+    /// One agent.
+    pub async fn get_agent(&self, id: &str) -> Result<AgentRecord, ServiceError> {
+        let mut conn = self.db.read().await?;
+        store::get_agent(&mut conn, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("agents/{id}")))
+    }
+
+    /// Applies an update to an agent.
+    pub async fn update_agent(
+        &self,
+        id: &str,
+        etag: &str,
+        update: AgentUpdate,
+    ) -> Result<AgentRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let name = format!("agents/{id}");
+        let before = store::get_agent(&mut tx, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
+        check_etag(&name, before.version, etag)?;
+        let mut after = before.clone();
+        update.apply(&mut after);
+        after.version = before.version + 1;
+        if after.email != before.email
+            && store::agent_with_email(&mut tx, &after.email)
+                .await?
+                .is_some()
+        {
+            return Err(email_taken());
+        }
+        if !store::update_agent(&mut tx, &after, self.now()).await? {
+            return Err(ServiceError::Conflict(name));
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// A page of agents, of one group or all.
+    pub async fn list_agents(
+        &self,
+        group_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AgentRecord>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        if let Some(group_id) = group_id
+            && store::get_group(&mut conn, group_id).await?.is_none()
+        {
+            return Err(ServiceError::NotFound(format!("groups/{group_id}")));
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(store::list_agents(&mut conn, group_id, after, limit).await?)
+    }
+
+    /// Adds or removes a membership; returns the agent.
+    pub async fn set_membership(
+        &self,
+        group_id: &str,
+        agent_id: &str,
+        member: bool,
+    ) -> Result<AgentRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        if store::get_group(&mut tx, group_id).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("groups/{group_id}")));
+        }
+        if store::get_agent(&mut tx, agent_id).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("agents/{agent_id}")));
+        }
+        if member {
+            store::add_member(&mut tx, group_id, agent_id).await?;
+        } else {
+            store::remove_member(&mut tx, group_id, agent_id).await?;
+        }
+        let agent = store::get_agent(&mut tx, agent_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("agents/{agent_id}")))?;
+        tx.commit().await?;
+        Ok(agent)
+    }
+}

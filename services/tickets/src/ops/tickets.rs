@@ -1,0 +1,273 @@
+//! Creating, reading, listing and updating tickets.
+
+use kefu_db::idempotency::RequestKey;
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::common::Channel;
+use kefu_server::outgoing::Caller;
+use kefu_server::{ServiceError, Violations};
+
+use super::{Actor, EventDraft, Tickets, check_etag, load, load_visible, new_id};
+use crate::domain::access::may_request_for;
+use crate::domain::calendar::Clock;
+use crate::domain::kinds::TicketStatus;
+use crate::domain::sla::SlaRecord;
+use crate::domain::ticket::{TicketFields, TicketRecord, diff, ticket_name};
+use crate::store::{self, TicketFilter, TicketOrder};
+
+/// CreateTicket, validated.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// Editable fields.
+    pub fields: TicketFields,
+    /// Customer id of the requester.
+    pub requester_id: String,
+    /// Where it came in.
+    pub channel: Channel,
+    /// Group id.
+    pub group_id: Option<String>,
+    /// A CLOSED ticket this follows up.
+    pub follow_up_of: Option<String>,
+    /// The request id, if the client sent one.
+    pub request: Option<RequestKey>,
+    /// Who asked, for the requester lookup made on their behalf.
+    pub caller: Caller,
+}
+
+/// UpdateTicket, validated: which ticket, the client's values for the masked paths, the etag.
+#[derive(Debug, Clone)]
+pub struct FieldUpdate {
+    /// Ticket id.
+    pub id: String,
+    /// The values; only the masked paths are read.
+    pub fields: TicketFields,
+    /// Mask paths, from [`crate::domain::ticket::UPDATABLE`].
+    pub paths: Vec<&'static str>,
+    /// Current etag, or empty.
+    pub etag: String,
+}
+
+impl Tickets {
+    /// Creates a ticket for a requester the customers service confirms, or returns the ticket an
+    /// earlier identical request created — answered from this database alone, so a retry
+    /// succeeds even while the customers service is down.
+    pub async fn create_ticket(
+        &self,
+        actor: &Actor,
+        command: NewTicket,
+    ) -> Result<TicketRecord, ServiceError> {
+        if !may_request_for(actor.customer_id.as_deref(), &command.requester_id) {
+            return Err(ServiceError::PermissionDenied(
+                "a customer can only open tickets as its own requester".to_owned(),
+            ));
+        }
+        if let Some(request) = &command.request {
+            let mut conn = self.db.read().await?;
+            if let Some(existing) = request.replay(&mut conn).await? {
+                return load_visible(&mut conn, actor, existing.trim_start_matches("tickets/"))
+                    .await;
+            }
+        }
+        // Checked before anything is written: no ticket without a known requester.
+        let requester = self
+            .customers
+            .lookup(&command.caller, &command.requester_id)
+            .await?;
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        let id = new_id();
+        if let Some(request) = &command.request
+            && let Some(existing) = request.claim(&mut tx, &ticket_name(&id), now).await?
+        {
+            return load(&mut tx, existing.trim_start_matches("tickets/")).await;
+        }
+        if let Some(group_id) = &command.group_id
+            && store::get_group(&mut tx, group_id).await?.is_none()
+        {
+            return Err(ServiceError::NotFound(format!("groups/{group_id}")));
+        }
+        if let Some(original) = &command.follow_up_of
+            && load(&mut tx, original).await?.requester_id != requester.id
+        {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "{} has another requester",
+                ticket_name(original)
+            )));
+        }
+        let mut t = TicketRecord {
+            id: id.clone(),
+            fields: command.fields,
+            requester_id: requester.id,
+            requester_name: requester.display_name,
+            requester_tier: requester.tier,
+            requester_erased: false,
+            organization_id: requester.organization_id,
+            assignee_id: None,
+            group_id: command.group_id,
+            status: TicketStatus::New,
+            channel: command.channel,
+            sla: SlaRecord::start(None, now, &Clock::Calendar),
+            first_response_seconds: None,
+            resolution_seconds: None,
+            reopen_count: 0,
+            agent_replies: 0,
+            create_time: now,
+            update_time: now,
+            solve_time: None,
+            close_time: None,
+            version: 1,
+            follow_up_of: command.follow_up_of,
+            merged_into: None,
+        };
+        self.apply_policy(&mut tx, &mut t).await?;
+        store::insert_ticket(&mut tx, &t).await?;
+        self.audit(&mut tx, actor, &id, diff(None, &t), now).await?;
+        self.emit(
+            &mut tx,
+            actor,
+            now,
+            EventDraft::new(pb::EventType::TicketCreated, &t),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// A ticket the actor may see.
+    pub async fn get_ticket(&self, actor: &Actor, id: &str) -> Result<TicketRecord, ServiceError> {
+        let mut conn = self.db.read().await?;
+        load_visible(&mut conn, actor, id).await
+    }
+
+    /// Tickets in the order asked; any missing (or not visible) one fails the call.
+    pub async fn batch_get(
+        &self,
+        actor: &Actor,
+        ids: &[String],
+    ) -> Result<Vec<TicketRecord>, ServiceError> {
+        let mut conn = self.db.read().await?;
+        let found = store::get_tickets(&mut conn, ids).await?;
+        ids.iter()
+            .map(|id| {
+                found
+                    .iter()
+                    .find(|t| {
+                        t.id == *id
+                            && actor
+                                .customer_id
+                                .as_ref()
+                                .is_none_or(|own| *own == t.requester_id)
+                    })
+                    .cloned()
+                    .ok_or_else(|| ServiceError::NotFound(ticket_name(id)))
+            })
+            .collect()
+    }
+
+    /// A page of tickets (customers: their own only).
+    pub async fn list_tickets(
+        &self,
+        actor: &Actor,
+        mut filter: TicketFilter,
+        order: TicketOrder,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<TicketRecord>, ServiceError> {
+        if let Some(own) = &actor.customer_id {
+            filter.requester_id = Some(own.clone());
+        }
+        let mut conn = self.db.read().await?;
+        Ok(store::list_tickets(&mut conn, &filter, order, after, limit).await?)
+    }
+
+    /// Applies one field update inside `tx`: the masked fields are laid over the current ones
+    /// here, so the cross-field rules see what will be stored.
+    async fn update_in(
+        &self,
+        tx: &mut kefu_db::Write,
+        actor: &Actor,
+        update: &FieldUpdate,
+        now: i64,
+    ) -> Result<TicketRecord, ServiceError> {
+        let before = load(tx, &update.id).await?;
+        let name = ticket_name(&update.id);
+        check_etag(&name, before.version, &update.etag)?;
+        if before.status == TicketStatus::Closed {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "{name} is CLOSED and cannot change"
+            )));
+        }
+        let mut after = before.clone();
+        after.fields.overlay(&update.fields, &update.paths);
+        let mut v = Violations::new();
+        after.fields.check_after_sales(&mut v);
+        v.into_result()?;
+        if after.fields.priority != before.fields.priority
+            || after.fields.ticket_type != before.fields.ticket_type
+        {
+            self.apply_policy(tx, &mut after).await?;
+        }
+        let changes = self.save(tx, actor, &before, &mut after, now).await?;
+        if !changes.is_empty() {
+            let mut draft = EventDraft::new(pb::EventType::TicketUpdated, &after);
+            draft.changed_fields = changes.into_iter().map(|c| c.field).collect();
+            self.emit(tx, actor, now, draft).await?;
+        }
+        Ok(after)
+    }
+
+    /// Updates the fields a mask names.
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        update: &FieldUpdate,
+    ) -> Result<TicketRecord, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let after = self.update_in(&mut tx, actor, update, self.now()).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Applies every update in one transaction: all are written or none. A failure names the
+    /// position of the update that failed.
+    pub async fn batch_update(
+        &self,
+        actor: &Actor,
+        updates: &[FieldUpdate],
+    ) -> Result<Vec<TicketRecord>, ServiceError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = self.now();
+        let mut out = Vec::with_capacity(updates.len());
+        for (i, update) in updates.iter().enumerate() {
+            let after = self
+                .update_in(&mut tx, actor, update, now)
+                .await
+                .map_err(|error| in_batch(i, error))?;
+            out.push(after);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// An error of the `index`-th update of a batch, saying which.
+fn in_batch(index: usize, error: ServiceError) -> ServiceError {
+    match error {
+        ServiceError::Invalid(violations) => {
+            let mut prefixed = Violations::new();
+            for (field, description) in violations.iter() {
+                prefixed.add(format!("requests[{index}].{field}"), description);
+            }
+            ServiceError::Invalid(prefixed)
+        }
+        ServiceError::NotFound(what) => {
+            ServiceError::NotFound(format!("requests[{index}]: {what}"))
+        }
+        ServiceError::StaleEtag(what) => {
+            ServiceError::StaleEtag(format!("requests[{index}]: {what}"))
+        }
+        ServiceError::FailedPrecondition(why) => {
+            ServiceError::FailedPrecondition(format!("requests[{index}]: {why}"))
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,3 @@
+//! The tickets service's side of other services.
+
+pub mod customers;

@@ -1,0 +1,97 @@
+//! Reading rows the same way in every store: one row or all of them through `fetch_all` (never
+//! `fetch_one`/`fetch_optional`, which on SQLite keep the WAL from checkpointing after an
+//! `INSERT … RETURNING`), and the column encodings both databases share: integers for enums and
+//! flags, JSON text for lists and maps.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, Row};
+
+/// A query over the `Any` driver.
+pub type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+/// The first row of `query` decoded, if there is one.
+pub async fn one<T>(
+    conn: &mut AnyConnection,
+    query: AnyQuery<'_>,
+    decode: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Option<T>, sqlx::Error> {
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.first().map(decode).transpose()
+}
+
+/// Every row of `query`, decoded.
+pub async fn all<T>(
+    conn: &mut AnyConnection,
+    query: AnyQuery<'_>,
+    decode: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, sqlx::Error> {
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter().map(decode).collect()
+}
+
+/// True when `query` returns at least one row.
+pub async fn exists(conn: &mut AnyConnection, query: AnyQuery<'_>) -> Result<bool, sqlx::Error> {
+    Ok(!query.fetch_all(&mut *conn).await?.is_empty())
+}
+
+/// A BIGINT column holding a proto enum number or another 32-bit value.
+pub fn int(row: &AnyRow, column: &str) -> Result<i32, sqlx::Error> {
+    let value: i64 = row.try_get(column)?;
+    i32::try_from(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A BIGINT column holding an enum's number, decoded by `from_number`; an unknown number is a
+/// decode error (the row was written by a newer version, or by hand).
+pub fn enumerated<T>(
+    row: &AnyRow,
+    column: &str,
+    from_number: impl Fn(i32) -> Option<T>,
+) -> Result<T, sqlx::Error> {
+    let number = int(row, column)?;
+    from_number(number).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("unknown enum number {number}").into(),
+    })
+}
+
+/// Like [`enumerated`], with 0 meaning none.
+pub fn optional_enumerated<T>(
+    row: &AnyRow,
+    column: &str,
+    from_number: impl Fn(i32) -> Option<T>,
+) -> Result<Option<T>, sqlx::Error> {
+    if int(row, column)? == 0 {
+        return Ok(None);
+    }
+    enumerated(row, column, from_number).map(Some)
+}
+
+/// A BIGINT 0/1 column.
+pub fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    let value: i64 = row.try_get(column)?;
+    Ok(value != 0)
+}
+
+/// A nullable BIGINT column.
+pub fn opt_i64(row: &AnyRow, column: &str) -> Result<Option<i64>, sqlx::Error> {
+    row.try_get::<Option<i64>, _>(column)
+}
+
+/// A TEXT column holding JSON.
+pub fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A value as JSON text, for a JSON column.
+pub fn json_text<T: Serialize>(value: &T) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// A flag as the 0/1 both databases store.
+pub fn flag_value(value: bool) -> i64 {
+    i64::from(value)
+}
