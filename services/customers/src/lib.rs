@@ -39,7 +39,7 @@ impl Service for Customers {
     }
 
     fn start(runtime: &mut Runtime, (): ()) -> Result<Grpc, ConfigError> {
-        let ops = ops::Customers::new(runtime.db().clone(), runtime.clock().clone());
+        let ops = ops::Customers::new(runtime.context());
         let api = CustomerApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(CustomerServiceServer::new(api)))
     }

@@ -107,33 +107,22 @@ impl Service for Feedback {
             survey_ttl: settings.survey_ttl,
             follow_up_type: settings.follow_up_type,
         };
-        let ops = ops::Feedback::new(runtime.db().clone(), runtime.clock().clone(), services);
+        let ops = ops::Feedback::new(runtime.context(), services);
         runtime.spawn(ops.clone().run_follow_ups(runtime.stop()));
-        let key = runtime.key().clone();
-        let (handler, stream_key) = (ops.clone(), key.clone());
-        let follower = runtime.follower(remote::tickets::SOURCE);
-        runtime.spawn(follower.run(
-            move |cursor| {
-                let (tickets, key) = (tickets.clone(), stream_key.clone());
-                async move { tickets.watch(&key, cursor).await }
-            },
-            move |delivery| {
-                let handler = handler.clone();
-                async move { handler.ticket_event(delivery).await }
-            },
-        ));
         let handler = ops.clone();
-        let follower = runtime.follower(remote::customers::SOURCE);
-        runtime.spawn(follower.run(
-            move |cursor| {
-                let (customers, key) = (customers.clone(), key.clone());
-                async move { customers.watch(&key, cursor).await }
-            },
+        runtime.follow(remote::tickets::SOURCE, tickets.client(), move |delivery| {
+            let handler = handler.clone();
+            async move { handler.ticket_event(delivery).await }
+        });
+        let handler = ops.clone();
+        runtime.follow(
+            remote::customers::SOURCE,
+            customers.client(),
             move |delivery| {
                 let handler = handler.clone();
                 async move { handler.customer_event(delivery).await }
             },
-        ));
+        );
         let api = FeedbackApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(FeedbackServiceServer::new(api)))
     }

@@ -40,7 +40,7 @@ impl Service for Knowledge {
     }
 
     fn start(runtime: &mut Runtime, (): ()) -> Result<Grpc, ConfigError> {
-        let ops = ops::Knowledge::new(runtime.db().clone(), runtime.clock().clone());
+        let ops = ops::Knowledge::new(runtime.context());
         let api = KnowledgeApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(KnowledgeServiceServer::new(api)))
     }

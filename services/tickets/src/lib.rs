@@ -73,29 +73,21 @@ impl Service for Tickets {
 
     fn start(runtime: &mut Runtime, settings: Settings) -> Result<Grpc, ConfigError> {
         let customers = remote::customers::Customers::new(&settings.customers_url)?;
-        let ops = ops::Tickets::new(
-            runtime.db().clone(),
-            runtime.clock().clone(),
-            customers.clone(),
-        );
+        let ops = ops::Tickets::new(runtime.context(), customers.clone());
         runtime.spawn(ops.clone().run_timers(
             settings.sweep_interval,
             settings.auto_close_after,
             runtime.stop(),
         ));
-        let key = runtime.key().clone();
         let handler = ops.clone();
-        let follower = runtime.follower(remote::customers::SOURCE);
-        runtime.spawn(follower.run(
-            move |cursor| {
-                let (customers, key) = (customers.clone(), key.clone());
-                async move { customers.watch(&key, cursor).await }
-            },
+        runtime.follow(
+            remote::customers::SOURCE,
+            customers.client(),
             move |delivery| {
                 let handler = handler.clone();
                 async move { handler.customer_event(delivery).await }
             },
-        ));
+        );
         let api = TicketsApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(TicketServiceServer::new(api)))
     }

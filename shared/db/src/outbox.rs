@@ -235,7 +235,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_what_the_stream_never_gave() {
         assert_eq!(Position::parse(""), Ok(Position::START));
-        assert_eq!(Position::parse("42").map(|p| p.to_string()), Ok("42".to_owned()));
+        assert_eq!(
+            Position::parse("42").map(|p| p.to_string()),
+            Ok("42".to_owned())
+        );
         for bad in ["-1", "abc", "+3", "1.5", "99999999999999999999"] {
             assert_eq!(Position::parse(bad), Err(BadCursor), "{bad}");
         }

@@ -65,19 +65,37 @@ pub mod feedback {
 pub trait WatchResponse: prost::Message + Default + Send + Sync + 'static {
     /// The service's event message.
     type Event: prost::Message + Default + Send + Sync + 'static;
+    /// The service's `WatchEventsRequest`.
+    type Request: prost::Message + Default + Send + Sync + 'static;
 
     /// The response carrying `event` at `cursor`.
     fn from_event(event: Self::Event, cursor: String) -> Self;
 
     /// The event and its cursor; `None` for a response without an event.
     fn into_event(self) -> Option<(String, Self::Event)>;
+
+    /// The request for the events after `after_cursor` (empty: from the first).
+    fn request(after_cursor: String) -> Self::Request;
+}
+
+/// A client of a service's `WatchEvents`: what the service kit's event consumers follow.
+pub trait EventSource: Clone + Send + Sync + 'static {
+    /// The stream's responses.
+    type Response: WatchResponse;
+
+    /// Opens the stream.
+    fn watch(
+        &self,
+        request: tonic::Request<<Self::Response as WatchResponse>::Request>,
+    ) -> impl std::future::Future<Output = Result<tonic::Streaming<Self::Response>, tonic::Status>> + Send;
 }
 
 macro_rules! watch_response {
-    ($feature:literal, $package:ident) => {
+    ($feature:literal, $package:ident, $client:ident :: $Client:ident) => {
         #[cfg(feature = $feature)]
         impl WatchResponse for $package::v1::WatchEventsResponse {
             type Event = $package::v1::Event;
+            type Request = $package::v1::WatchEventsRequest;
 
             fn from_event(mut event: Self::Event, cursor: String) -> Self {
                 event.cursor = cursor;
@@ -87,11 +105,54 @@ macro_rules! watch_response {
             fn into_event(self) -> Option<(String, Self::Event)> {
                 self.event.map(|event| (event.cursor.clone(), event))
             }
+
+            fn request(after_cursor: String) -> Self::Request {
+                $package::v1::WatchEventsRequest { after_cursor }
+            }
+        }
+
+        #[cfg(feature = $feature)]
+        impl EventSource for $package::v1::$client::$Client<tonic::transport::Channel> {
+            type Response = $package::v1::WatchEventsResponse;
+
+            async fn watch(
+                &self,
+                request: tonic::Request<$package::v1::WatchEventsRequest>,
+            ) -> Result<tonic::Streaming<Self::Response>, tonic::Status> {
+                Ok(self.clone().watch_events(request).await?.into_inner())
+            }
         }
     };
 }
 
-watch_response!("customers", customers);
-watch_response!("knowledge", knowledge);
-watch_response!("tickets", tickets);
-watch_response!("feedback", feedback);
+watch_response!(
+    "customers",
+    customers,
+    customer_service_client::CustomerServiceClient
+);
+watch_response!(
+    "knowledge",
+    knowledge,
+    knowledge_service_client::KnowledgeServiceClient
+);
+watch_response!(
+    "tickets",
+    tickets,
+    ticket_service_client::TicketServiceClient
+);
+watch_response!(
+    "feedback",
+    feedback,
+    feedback_service_client::FeedbackServiceClient
+);
+
+#[cfg(feature = "customers")]
+impl customers::v1::Event {
+    /// The id of the customer this event says was erased; `None` for any other event. Every
+    /// service that keeps copies of a customer's data erases them on it.
+    pub fn erased_customer(&self) -> Option<&str> {
+        (self.r#type == customers::v1::EventType::CustomerErased as i32)
+            .then(|| self.customer.strip_prefix("customers/"))
+            .flatten()
+    }
+}

@@ -12,6 +12,16 @@ pub fn etag(resource_name: &str, version: i64) -> String {
     format!("\"{hex}\"")
 }
 
+/// ABORTED (a stale etag) unless the client's `given` etag is empty or current for the resource
+/// `resource_name` at `version`.
+pub fn check(resource_name: &str, version: i64, given: &str) -> Result<(), crate::ServiceError> {
+    if is_current(given, resource_name, version) {
+        Ok(())
+    } else {
+        Err(crate::ServiceError::StaleEtag(resource_name.to_owned()))
+    }
+}
+
 /// True when the client sent no etag, or the one it sent is current.
 pub fn is_current(given: &str, resource_name: &str, version: i64) -> bool {
     given.is_empty() || given == etag(resource_name, version)

@@ -23,10 +23,12 @@ use tonic::service::interceptor::InterceptedService;
 
 use crate::clock::Clock;
 use crate::config::{CommonConfig, Config, ConfigError};
-use crate::consumer::Follower;
+use crate::consumer::{Delivery, Follower, Handled};
 use crate::events::EventFeed;
+use crate::remote;
 use crate::serve::{Grpc, ServeError, ServeSettings, serve, shutdown_signal};
 use crate::{Authenticator, status};
+use kefu_proto::{EventSource, WatchResponse};
 
 /// A kefu service, as the kit sees it.
 pub trait Service: 'static {
@@ -65,6 +67,27 @@ pub enum KitError {
     Serve(#[from] ServeError),
 }
 
+/// What every use case of a service reads: its database and the time. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The service's database.
+    pub db: Database,
+    /// The time the use cases see.
+    pub clock: Clock,
+}
+
+impl Context {
+    /// The context of `db` with time from `clock`.
+    pub fn new(db: Database, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    /// Now, by the service's clock, in UTC microseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_micros()
+    }
+}
+
 /// What a service's [`Service::start`] builds on: its database, key, clock, shutdown, and the
 /// background tasks it spawns.
 #[derive(Debug)]
@@ -93,6 +116,11 @@ impl Runtime {
         &self.clock
     }
 
+    /// The database and clock the service's use cases run on.
+    pub fn context(&self) -> Context {
+        Context::new(self.db.clone(), self.clock.clone())
+    }
+
     /// Cancelled when the service shuts down: background work stops, open streams end.
     pub fn stop(&self) -> CancellationToken {
         self.stop.clone()
@@ -111,6 +139,34 @@ impl Runtime {
             clock: self.clock.clone(),
             stop: self.stop.clone(),
         }
+    }
+
+    /// Follows the event stream `source` from `client` as this service (its own principal),
+    /// handing each event to `handle`; the cursor is stored in this service's database.
+    pub fn follow<C, Handle, HandleFuture>(
+        &mut self,
+        source: &'static str,
+        client: C,
+        handle: Handle,
+    ) where
+        C: EventSource,
+        Handle:
+            FnMut(Delivery<<C::Response as WatchResponse>::Event>) -> HandleFuture + Send + 'static,
+        HandleFuture: Future<Output = Result<Handled, crate::ServiceError>> + Send + 'static,
+    {
+        let (key, name) = (self.key.clone(), self.name);
+        let open = move |cursor: String| {
+            let client = client.clone();
+            let request = remote::as_service(
+                &key,
+                name,
+                remote::STREAM_PRINCIPAL_TTL,
+                <C::Response as WatchResponse>::request(cursor),
+            );
+            async move { client.watch(request).await }
+        };
+        let follower = self.follower(source);
+        self.spawn(follower.run(open, handle));
     }
 
     /// Runs `task` beside the server; shutdown waits for it after cancelling [`Runtime::stop`].

@@ -9,7 +9,7 @@
 //! - [`events`]: the server side of `WatchEvents`; [`consumer`]: the loop that follows another
 //!   service's stream; [`remote`]: calling other services.
 //! - [`layers`]: request id → trace span (W3C trace context) → access log, outermost first.
-//! - [`auth`]: verifies the signed principal on every call except health and reflection.
+//! - [`api`]: what tonic handlers share; [`auth`]: verifies the signed principal on every call except health and reflection.
 //! - [`status`]: `google.rpc` error details (`BadRequest`, `ErrorInfo`) on `tonic::Status`.
 //! - [`paging`], [`mask`], [`etag`], [`validate`], [`time`]: AIP-158 pages, AIP-134 update
 //!   masks, AIP-154 etags, field checks, and checked timestamps.
@@ -17,6 +17,7 @@
 //! - [`common`]: the domain side of `kefu.common.v1`; [`numbered_enum!`]: domain enums with
 //!   their wire numbers.
 
+pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod common;

@@ -346,8 +346,8 @@ async fn search(
     let key = kefu_principal::InternalKey::generate();
     let config = kefu_server::Config::new(test_db.url.clone(), key.clone(), ());
     let prepared = kefu_server::kit::prepare::<kefu_knowledge::Knowledge>(config).await?;
-    let ops =
-        kefu_knowledge::ops::Knowledge::new(prepared.db().clone(), kefu_server::Clock::system());
+    let ctx = kefu_server::kit::Context::new(prepared.db().clone(), kefu_server::Clock::system());
+    let ops = kefu_knowledge::ops::Knowledge::new(ctx);
     let mut rng = StdRng::seed_from_u64(42);
     let english = english_vocabulary();
     let chinese = chinese_vocabulary();

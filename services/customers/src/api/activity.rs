@@ -23,7 +23,7 @@ pub(super) async fn record_purchase(
     allow(&principal, Action::RecordPurchase, Some(&customer))?;
     let mut v = Violations::new();
     let purchase = match &r.purchase {
-        Some(input) => Some(convert::new_purchase(input, api.ops.now(), &mut v)),
+        Some(input) => Some(convert::new_purchase(input, api.ops.ctx.now(), &mut v)),
         None => {
             v.add("purchase", "is required");
             None
@@ -75,7 +75,7 @@ pub(super) async fn log_interaction(
     allow(&principal, Action::LogInteraction, Some(&customer))?;
     let mut v = Violations::new();
     let interaction = match &r.interaction {
-        Some(input) => convert::new_interaction(input, api.ops.now(), &mut v),
+        Some(input) => convert::new_interaction(input, api.ops.ctx.now(), &mut v),
         None => {
             v.add("interaction", "is required");
             None

@@ -11,8 +11,9 @@ mod privacy;
 
 use kefu_principal::Principal;
 use kefu_proto::customers::v1 as pb;
+use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
-use kefu_server::{ServiceError, Violations, principal_of, validate};
+use kefu_server::{Violations, principal_of, validate};
 use pb::customer_service_server::CustomerService;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -33,12 +34,9 @@ impl CustomerApi {
     }
 }
 
-type Rpc<T> = Result<Response<T>, Status>;
-
 /// PERMISSION_DENIED unless `principal` may do `action` (on `customer_id`, when it concerns one).
 fn allow(principal: &Principal, action: Action, customer_id: Option<&str>) -> Result<(), Status> {
-    authorize(principal, action, customer_id)
-        .map_err(|denied| ServiceError::PermissionDenied(denied.0).into())
+    permission(authorize(principal, action, customer_id).map_err(|denied| denied.0))
 }
 
 /// The id in `customers/{id}`, or INVALID_ARGUMENT on `field`.

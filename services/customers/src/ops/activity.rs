@@ -41,13 +41,13 @@ impl Customers {
         actor: &str,
         command: NewPurchaseCommand,
     ) -> Result<PurchaseRecord, ServiceError> {
-        let now = self.now();
+        let now = self.ctx.now();
         let purchase_time = history_time(
             command.purchase.purchase_time,
             now,
             "purchase.purchase_time",
         )?;
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let customer = writable_customer(&mut tx, &command.customer_id).await?;
         let record = PurchaseRecord {
             id: new_id(),
@@ -70,7 +70,7 @@ impl Customers {
         store::insert_purchase(&mut tx, &record).await?;
         let customer_name = customer.name();
         let draft = EventDraft::new(pb::EventType::PurchaseRecorded, &name, Some(&customer_name));
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -81,13 +81,13 @@ impl Customers {
         actor: &str,
         command: NewInteractionCommand,
     ) -> Result<InteractionRecord, ServiceError> {
-        let now = self.now();
+        let now = self.ctx.now();
         let interaction_time = history_time(
             command.interaction.interaction_time,
             now,
             "interaction.interaction_time",
         )?;
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let customer = writable_customer(&mut tx, &command.customer_id).await?;
         let record = InteractionRecord {
             id: new_id(),
@@ -115,7 +115,7 @@ impl Customers {
             &name,
             Some(&customer_name),
         );
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -127,7 +127,7 @@ impl Customers {
         before: Option<&(i64, String)>,
         limit: usize,
     ) -> Result<Vec<PurchaseRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_customer(&mut conn, customer_id).await?;
         Ok(store::list_purchases(&mut conn, customer_id, before, limit).await?)
     }
@@ -140,7 +140,7 @@ impl Customers {
         before: Option<&(i64, String)>,
         limit: usize,
     ) -> Result<Vec<InteractionRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_customer(&mut conn, customer_id).await?;
         Ok(store::list_interactions(&mut conn, customer_id, filter, before, limit).await?)
     }

@@ -39,8 +39,8 @@ impl Customers {
         actor: &str,
         command: NewCustomer,
     ) -> Result<CustomerRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let id = new_id();
         if let Some(request) = &command.request
             && let Some(existing) = request.claim(&mut tx, &customer_name(&id), now).await?
@@ -53,7 +53,7 @@ impl Customers {
             .await?;
         let name = record.name();
         let draft = EventDraft::new(pb::EventType::CustomerCreated, &name, Some(&name));
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -92,7 +92,7 @@ impl Customers {
 
     /// One customer.
     pub async fn get_customer(&self, id: &str) -> Result<CustomerRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_customer(&mut conn, id).await
     }
 
@@ -101,7 +101,7 @@ impl Customers {
         &self,
         ids: &[String],
     ) -> Result<Vec<CustomerRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let found = store::get_customers(&mut conn, ids).await?;
         ids.iter()
             .map(|id| {
@@ -121,7 +121,7 @@ impl Customers {
         after_id: Option<&str>,
         limit: usize,
     ) -> Result<Vec<CustomerRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         Ok(store::list_customers(&mut conn, filter, after_id, limit).await?)
     }
 
@@ -131,7 +131,7 @@ impl Customers {
         actor: &str,
         update: CustomerUpdate,
     ) -> Result<CustomerRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_customer(&mut tx, &update.id).await?;
         check_etag(&current.name(), current.version, &update.etag)?;
         let updated = self
@@ -165,7 +165,7 @@ impl Customers {
             return Err(ServiceError::NotFound(organization_name(org_id)));
         }
         check_unique(tx, &next.fields, &next.id).await?;
-        let now = self.now();
+        let now = self.ctx.now();
         next.version = current.version + 1;
         next.update_time = now;
         if !store::update_customer(tx, &next, current.version).await? {
@@ -174,7 +174,7 @@ impl Customers {
         let name = next.name();
         let mut draft = EventDraft::new(pb::EventType::CustomerUpdated, &name, Some(&name));
         draft.changed_fields = changed;
-        self.emit(tx, actor, now, draft).await?;
+        draft.emit(tx, actor, now).await?;
         Ok(next)
     }
 
@@ -185,7 +185,7 @@ impl Customers {
         id: &str,
         etag: &str,
     ) -> Result<(), ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_customer(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         if store::has_merged_children(&mut tx, id).await? {
@@ -199,7 +199,7 @@ impl Customers {
         }
         let name = current.name();
         let draft = EventDraft::new(pb::EventType::CustomerDeleted, &name, Some(&name));
-        self.emit(&mut tx, actor, self.now(), draft).await?;
+        draft.emit(&mut tx, actor, self.ctx.now()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -16,13 +16,13 @@ impl Customers {
         target_id: &str,
         source_etag: &str,
     ) -> Result<CustomerRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let source = load_customer(&mut tx, source_id).await?;
         let target = load_customer(&mut tx, target_id).await?;
         check_etag(&source.name(), source.version, source_etag)?;
         let has_children = store::has_merged_children(&mut tx, source_id).await?;
         customer::check_merge(&source, &target, has_children).map_err(refused)?;
-        let now = self.now();
+        let now = self.ctx.now();
         if !store::set_merged_into(&mut tx, source_id, Some(target_id), now, source.version).await?
         {
             return Err(ServiceError::Conflict(source.name()));
@@ -35,7 +35,7 @@ impl Customers {
         );
         draft.changed_fields = vec!["merged_into".to_owned()];
         draft.related = Some(&target_name);
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         let merged = load_customer(&mut tx, source_id).await?;
         tx.commit().await?;
         Ok(merged)
@@ -43,11 +43,11 @@ impl Customers {
 
     /// Restores a merged-away customer.
     pub async fn unmerge(&self, actor: &str, id: &str) -> Result<CustomerRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_customer(&mut tx, id).await?;
         customer::check_unmerge(&current).map_err(refused)?;
         let former_target = current.merged_into.as_deref().map(customer_name);
-        let now = self.now();
+        let now = self.ctx.now();
         if !store::set_merged_into(&mut tx, id, None, now, current.version).await? {
             return Err(ServiceError::Conflict(current.name()));
         }
@@ -55,7 +55,7 @@ impl Customers {
         let mut draft = EventDraft::new(pb::EventType::CustomerUnmerged, &name, Some(&name));
         draft.changed_fields = vec!["merged_into".to_owned()];
         draft.related = former_target.as_deref();
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         let restored = load_customer(&mut tx, id).await?;
         tx.commit().await?;
         Ok(restored)

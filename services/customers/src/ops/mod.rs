@@ -14,9 +14,10 @@ pub use customers::{CustomerUpdate, NewCustomer};
 pub use organizations::{NewOrganization, OrganizationUpdate};
 pub use privacy::Export;
 
-use kefu_db::{Database, Write};
+use kefu_db::Write;
 use kefu_proto::customers::v1 as pb;
-use kefu_server::{Clock, ServiceError};
+use kefu_server::ServiceError;
+use kefu_server::kit::Context;
 use sqlx::AnyConnection;
 
 use crate::domain::customer::{CustomerRecord, customer_name};
@@ -26,8 +27,7 @@ use crate::store;
 /// The service's use cases over its database and clock. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Customers {
-    db: Database,
-    clock: Clock,
+    pub(crate) ctx: Context,
 }
 
 /// A new, time-sortable id.
@@ -58,42 +58,9 @@ impl<'a> EventDraft<'a> {
 }
 
 impl Customers {
-    /// The use cases over `db`, reading time from `clock`.
-    pub fn new(db: Database, clock: Clock) -> Self {
-        Self { db, clock }
-    }
-
-    /// Now, by the service's clock.
-    pub fn now(&self) -> i64 {
-        self.clock.now_micros()
-    }
-
-    async fn emit(
-        &self,
-        tx: &mut Write,
-        actor: &str,
-        now: i64,
-        draft: EventDraft<'_>,
-    ) -> Result<(), ServiceError> {
-        let event = pb::Event {
-            cursor: String::new(),
-            r#type: draft.kind as i32,
-            resource: draft.resource.to_owned(),
-            customer: draft.customer.unwrap_or_default().to_owned(),
-            changed_fields: draft.changed_fields,
-            related: draft.related.unwrap_or_default().to_owned(),
-            actor: actor.to_owned(),
-            event_time: Some(kefu_server::time::timestamp(now)),
-        };
-        tx.emit(
-            draft.kind.as_str_name(),
-            draft.resource,
-            draft.customer,
-            &event,
-            now,
-        )
-        .await?;
-        Ok(())
+    /// The use cases over the service's database and clock.
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
     }
 }
 
@@ -114,16 +81,35 @@ async fn load_organization(
         .ok_or_else(|| ServiceError::NotFound(organization_name(id)))
 }
 
-/// ABORTED when the client's etag is not the current one (an empty etag always passes).
-fn check_etag(name: &str, version: i64, etag: &str) -> Result<(), ServiceError> {
-    if kefu_server::etag::is_current(etag, name, version) {
-        Ok(())
-    } else {
-        Err(ServiceError::StaleEtag(name.to_owned()))
-    }
-}
+use kefu_server::etag::check as check_etag;
 
 /// A rule of the domain refused the change: FAILED_PRECONDITION.
 fn refused(precondition: crate::domain::customer::Precondition) -> ServiceError {
     ServiceError::FailedPrecondition(precondition.0)
+}
+
+impl EventDraft<'_> {
+    /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
+    async fn emit(self, tx: &mut Write, actor: &str, now: i64) -> Result<(), ServiceError> {
+        let draft = self;
+        let event = pb::Event {
+            cursor: String::new(),
+            r#type: draft.kind as i32,
+            resource: draft.resource.to_owned(),
+            customer: draft.customer.unwrap_or_default().to_owned(),
+            changed_fields: draft.changed_fields,
+            related: draft.related.unwrap_or_default().to_owned(),
+            actor: actor.to_owned(),
+            event_time: Some(kefu_server::time::timestamp(now)),
+        };
+        tx.emit(
+            draft.kind.as_str_name(),
+            draft.resource,
+            draft.customer,
+            &event,
+            now,
+        )
+        .await?;
+        Ok(())
+    }
 }

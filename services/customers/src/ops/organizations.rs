@@ -40,8 +40,8 @@ impl Customers {
         actor: &str,
         command: NewOrganization,
     ) -> Result<OrganizationRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let id = new_id();
         if let Some(request) = &command.request
             && let Some(existing) = request.claim(&mut tx, &organization_name(&id), now).await?
@@ -59,14 +59,14 @@ impl Customers {
         store::insert_organization(&mut tx, &record).await?;
         let name = record.name();
         let draft = EventDraft::new(pb::EventType::OrganizationCreated, &name, None);
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         tx.commit().await?;
         Ok(record)
     }
 
     /// One organization.
     pub async fn get_organization(&self, id: &str) -> Result<OrganizationRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_organization(&mut conn, id).await
     }
 
@@ -77,7 +77,7 @@ impl Customers {
         after_id: Option<&str>,
         limit: usize,
     ) -> Result<Vec<OrganizationRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         Ok(store::list_organizations(&mut conn, filter, after_id, limit).await?)
     }
 
@@ -87,7 +87,7 @@ impl Customers {
         actor: &str,
         update: OrganizationUpdate,
     ) -> Result<OrganizationRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_organization(&mut tx, &update.id).await?;
         check_etag(&current.name(), current.version, &update.etag)?;
         let mut next = current.clone();
@@ -97,7 +97,7 @@ impl Customers {
             return Ok(current);
         }
         check_domains(&mut tx, &next.fields, &update.id).await?;
-        let now = self.now();
+        let now = self.ctx.now();
         next.version += 1;
         next.update_time = now;
         if !store::update_organization(&mut tx, &next, current.version).await? {
@@ -106,7 +106,7 @@ impl Customers {
         let name = next.name();
         let mut draft = EventDraft::new(pb::EventType::OrganizationUpdated, &name, None);
         draft.changed_fields = changed;
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -118,7 +118,7 @@ impl Customers {
         id: &str,
         etag: &str,
     ) -> Result<(), ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_organization(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         if store::organization_has_members(&mut tx, id).await? {
@@ -132,7 +132,7 @@ impl Customers {
         }
         let name = current.name();
         let draft = EventDraft::new(pb::EventType::OrganizationDeleted, &name, None);
-        self.emit(&mut tx, actor, self.now(), draft).await?;
+        draft.emit(&mut tx, actor, self.ctx.now()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -31,7 +31,7 @@ impl Customers {
     /// Everything held about one customer record; the export itself is audited.
     pub async fn export(&self, actor: &str, id: &str) -> Result<Export, ServiceError> {
         let (customer, organization, purchases, interactions) = {
-            let mut conn = self.db.read().await?;
+            let mut conn = self.ctx.db.read().await?;
             let customer = load_customer(&mut conn, id).await?;
             let organization = match &customer.fields.organization_id {
                 Some(org_id) => store::get_organization(&mut conn, org_id).await?,
@@ -41,13 +41,13 @@ impl Customers {
             let interactions = store::interactions_of(&mut conn, id).await?;
             (customer, organization, purchases, interactions)
         };
-        let now = self.now();
+        let now = self.ctx.now();
         let name = customer.name();
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let draft = EventDraft::new(pb::EventType::CustomerExported, &name, Some(&name));
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         tx.commit().await?;
-        let events = outbox::read_subject(&self.db, &name)
+        let events = outbox::read_subject(&self.ctx.db, &name)
             .await?
             .iter()
             .filter_map(kefu_server::events::decode::<pb::WatchEventsResponse>)
@@ -69,10 +69,10 @@ impl Customers {
         id: &str,
         etag: &str,
     ) -> Result<CustomerRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_customer(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
-        let now = self.now();
+        let now = self.ctx.now();
         let merged_children = store::merged_children(&mut tx, id).await?;
         let mut erased_target = None;
         for record in std::iter::once(current).chain(merged_children) {
@@ -91,7 +91,7 @@ impl Customers {
             store::erase_interactions(&mut tx, &record.id, customer::ERASED_SUMMARY).await?;
             let name = record.name();
             let draft = EventDraft::new(pb::EventType::CustomerErased, &name, Some(&name));
-            self.emit(&mut tx, actor, now, draft).await?;
+            draft.emit(&mut tx, actor, now).await?;
             if record.id == id {
                 erased_target = Some(erased);
             }

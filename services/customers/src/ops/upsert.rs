@@ -17,7 +17,7 @@ impl Customers {
         paths: &[&str],
     ) -> Result<(CustomerRecord, bool), ServiceError> {
         let external_id = fields.external_id.clone().unwrap_or_default();
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let result = match store::find_by_external_id(&mut tx, &external_id).await? {
             Some(current) => {
                 let updated = self
@@ -26,13 +26,13 @@ impl Customers {
                 (updated, false)
             }
             None => {
-                let now = self.now();
+                let now = self.ctx.now();
                 let record = self
                     .insert_customer_in(&mut tx, new_id(), fields, now)
                     .await?;
                 let name = record.name();
                 let draft = EventDraft::new(pb::EventType::CustomerCreated, &name, Some(&name));
-                self.emit(&mut tx, actor, now, draft).await?;
+                draft.emit(&mut tx, actor, now).await?;
                 (record, true)
             }
         };

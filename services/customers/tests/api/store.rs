@@ -6,7 +6,7 @@ use kefu_db::Database;
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::Clock;
-use kefu_server::kit::Service;
+use kefu_server::kit::{Context, Service};
 use kefu_testkit::{Backend, TestDatabase, TestServer};
 
 use crate::helpers::*;
@@ -28,7 +28,7 @@ async fn sqlite_wal_stays_bounded_under_many_writes() {
     db.migrate(&kefu_customers::Customers::migrations())
         .await
         .unwrap();
-    let ops = Customers::new(db.clone(), Clock::system());
+    let ops = Customers::new(Context::new(db.clone(), Clock::system()));
     const ROWS: usize = 4_000;
     let mut peak = 0;
     for i in 0..ROWS {

@@ -9,8 +9,9 @@ mod surveys;
 
 use kefu_principal::Principal;
 use kefu_proto::feedback::v1 as pb;
+use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
-use kefu_server::{ServiceError, Violations, principal_of, validate};
+use kefu_server::{Violations, principal_of, validate};
 use pb::feedback_service_server::FeedbackService;
 use tonic::{Request, Response, Status};
 
@@ -31,11 +32,9 @@ impl FeedbackApi {
     }
 }
 
-type Rpc<T> = Result<Response<T>, Status>;
-
 /// PERMISSION_DENIED unless `principal` may do `action`.
 fn allow(principal: &Principal, action: Action) -> Result<(), Status> {
-    authorize(principal, action).map_err(|denied| ServiceError::PermissionDenied(denied).into())
+    permission(authorize(principal, action))
 }
 
 /// The actor a principal is: customers see and touch only their own records.

@@ -62,7 +62,7 @@ pub(super) async fn respond(
     Ok(Response::new(convert::survey(
         &survey,
         sees_tokens(&principal),
-        api.ops.now(),
+        api.ops.ctx.now(),
     )))
 }
 
@@ -77,7 +77,7 @@ pub(super) async fn get(
     Ok(Response::new(convert::survey(
         &survey,
         sees_tokens(&principal),
-        api.ops.now(),
+        api.ops.ctx.now(),
     )))
 }
 
@@ -89,7 +89,7 @@ pub(super) async fn list(
     allow(&principal, Action::Read)?;
     let r = request.get_ref();
     let mut v = Violations::new();
-    let now = api.ops.now();
+    let now = api.ops.ctx.now();
     let kind = validate::optional_enum(r.kind, SurveyKind::from_number, "kind", &mut v);
     let state = validate::optional_enum(r.state, SurveyState::from_number, "state", &mut v);
     let (answered, expired_at) = match state {

@@ -32,7 +32,7 @@ impl Feedback {
         command: NewCampaign,
     ) -> Result<CampaignRecord, ServiceError> {
         if let Some(request) = &command.request {
-            let mut conn = self.db.read().await?;
+            let mut conn = self.ctx.db.read().await?;
             if let Some(existing) = request.replay(&mut conn).await? {
                 return load_campaign(&mut conn, existing.trim_start_matches("npsCampaigns/"))
                     .await;
@@ -42,8 +42,8 @@ impl Feedback {
             .customers
             .segment(&command.caller, &command.segment)
             .await?;
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let id = new_id();
         if let Some(request) = &command.request
             && let Some(existing) = request
@@ -76,7 +76,7 @@ impl Feedback {
 
     /// A campaign by id.
     pub async fn get_campaign(&self, id: &str) -> Result<CampaignRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_campaign(&mut conn, id).await
     }
 }

@@ -38,8 +38,8 @@ impl Feedback {
             return Ok(Handled::Ignored);
         }
         let facts = event.ticket.clone().unwrap_or_default();
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         if solved
             && let (Some(ticket_id), Some(customer_id)) = (
                 event.resource.strip_prefix("tickets/"),
@@ -88,7 +88,7 @@ impl Feedback {
         let resource = format!("feedback/{}", entry.id);
         let mut draft = EventDraft::new(kind, resource, &entry.customer_id, entry.kind.name());
         draft.ticket = Some(ticket.to_owned());
-        self.emit(tx, SERVICE_ACTOR, now, draft).await?;
+        draft.emit(tx, SERVICE_ACTOR, now).await?;
         Ok(())
     }
 
@@ -99,15 +99,11 @@ impl Feedback {
         &self,
         delivery: Delivery<customers_pb::Event>,
     ) -> Result<Handled, ServiceError> {
-        let erased = delivery.event.r#type == customers_pb::EventType::CustomerErased as i32;
-        let Some(customer_id) = erased
-            .then(|| delivery.event.customer.strip_prefix("customers/"))
-            .flatten()
-        else {
+        let Some(customer_id) = delivery.event.erased_customer() else {
             return Ok(Handled::Ignored);
         };
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let mut changed = store::anonymize_surveys(&mut tx, customer_id).await?;
         changed += store::anonymize_feedback(&mut tx, customer_id, now).await?;
         for mut f in store::follow_ups_of_customer(&mut tx, customer_id).await? {
@@ -123,7 +119,7 @@ impl Feedback {
             let resource = format!("customers/{customer_id}");
             let draft =
                 EventDraft::new(pb::EventType::CustomerAnonymized, resource, customer_id, "");
-            self.emit(&mut tx, SERVICE_ACTOR, now, draft).await?;
+            draft.emit(&mut tx, SERVICE_ACTOR, now).await?;
         }
         delivery.ack(&mut tx, now).await?;
         tx.commit().await?;

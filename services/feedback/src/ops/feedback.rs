@@ -47,7 +47,7 @@ impl Feedback {
             ));
         }
         if let Some(request) = &new.request {
-            let mut conn = self.db.read().await?;
+            let mut conn = self.ctx.db.read().await?;
             if let Some(existing) = request.replay(&mut conn).await? {
                 return load_feedback(&mut conn, actor, existing.trim_start_matches("feedback/"))
                     .await;
@@ -61,8 +61,8 @@ impl Feedback {
                 .check_ticket(&new.caller, ticket_id, &new.customer_id)
                 .await?;
         }
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let id = new_id();
         let name = format!("feedback/{id}");
         if let Some(request) = &new.request
@@ -111,7 +111,7 @@ impl Feedback {
             entry.kind.name(),
         );
         draft.ticket = entry.ticket_id.as_ref().map(|t| format!("tickets/{t}"));
-        self.emit(&mut tx, &actor.id, now, draft).await?;
+        draft.emit(&mut tx, &actor.id, now).await?;
         tx.commit().await?;
         if complaint {
             self.follow_up_queued.notify_one();
@@ -125,7 +125,7 @@ impl Feedback {
         actor: &Actor,
         id: &str,
     ) -> Result<FeedbackRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_feedback(&mut conn, actor, id).await
     }
 
@@ -140,7 +140,7 @@ impl Feedback {
         if let Some(own) = &actor.customer_id {
             filter.customer_id = Some(own.clone());
         }
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         Ok(store::list_feedback(&mut conn, &filter, after, limit).await?)
     }
 }

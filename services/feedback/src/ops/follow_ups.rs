@@ -43,11 +43,11 @@ impl Feedback {
     pub async fn open_due_follow_ups(&self) -> Result<Duration, ServiceError> {
         loop {
             let due = {
-                let mut conn = self.db.read().await?;
+                let mut conn = self.ctx.db.read().await?;
                 store::due_follow_ups(
                     &mut conn,
                     FollowUpState::Pending,
-                    self.now(),
+                    self.ctx.now(),
                     FOLLOW_UP_BATCH,
                 )
                 .await?
@@ -80,11 +80,11 @@ impl Feedback {
             }
         }
         let next = {
-            let mut conn = self.db.read().await?;
+            let mut conn = self.ctx.db.read().await?;
             store::next_due_time(&mut conn, FollowUpState::Pending).await?
         };
         Ok(next.map_or(IDLE_POLL, |due| {
-            let micros = u64::try_from(due.saturating_sub(self.now())).unwrap_or(0);
+            let micros = u64::try_from(due.saturating_sub(self.ctx.now())).unwrap_or(0);
             Duration::from_micros(micros).min(IDLE_POLL)
         }))
     }
@@ -99,8 +99,8 @@ impl Feedback {
         ticket: &str,
         status: &str,
     ) -> Result<(), ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let finished = store::finish_follow_up(
             &mut tx,
             &follow_up.id,
@@ -128,14 +128,14 @@ impl Feedback {
                 kind_name,
             );
             draft.ticket = Some(ticket.to_owned());
-            self.emit(&mut tx, SERVICE_ACTOR, now, draft).await?;
+            draft.emit(&mut tx, SERVICE_ACTOR, now).await?;
         }
         let resource = follow_up.source.clone();
         let mut draft =
             EventDraft::new(pb::EventType::FollowUpOpened, resource, customer, kind_name);
         draft.ticket = original;
         draft.follow_up_ticket = Some(ticket.to_owned());
-        self.emit(&mut tx, SERVICE_ACTOR, now, draft).await?;
+        draft.emit(&mut tx, SERVICE_ACTOR, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -146,7 +146,7 @@ impl Feedback {
         follow_up: &FollowUpRecord,
         failure: &str,
     ) -> Result<(), ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         store::finish_follow_up(
             &mut conn,
             &follow_up.id,
@@ -154,7 +154,7 @@ impl Feedback {
             FollowUpState::Failed,
             None,
             failure,
-            self.now(),
+            self.ctx.now(),
         )
         .await?;
         Ok(())
@@ -166,8 +166,8 @@ impl Feedback {
         follow_up: &FollowUpRecord,
         failure: &str,
     ) -> Result<(), ServiceError> {
-        let mut conn = self.db.read().await?;
-        let now = self.now();
+        let mut conn = self.ctx.db.read().await?;
+        let now = self.ctx.now();
         let next = now + retry_delay_micros(follow_up.attempts);
         store::retry_follow_up(&mut conn, &follow_up.id, next, failure, now).await?;
         Ok(())

@@ -19,10 +19,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use kefu_db::{Database, Write};
+use kefu_db::Write;
 use kefu_principal::InternalKey;
 use kefu_proto::feedback::v1 as pb;
-use kefu_server::{Clock, ServiceError};
+use kefu_server::ServiceError;
+use kefu_server::kit::Context;
 use rand::RngCore;
 use tokio::sync::Notify;
 
@@ -37,8 +38,7 @@ pub const SERVICE_ACTOR: &str = "feedback";
 /// The service's use cases over its database, its clock and the services it calls.
 #[derive(Clone, Debug)]
 pub struct Feedback {
-    db: Database,
-    clock: Clock,
+    pub(crate) ctx: Context,
     customers: Customers,
     tickets: Tickets,
     key: InternalKey,
@@ -123,11 +123,11 @@ impl<'a> EventDraft<'a> {
 }
 
 impl Feedback {
-    /// The use cases over `db`, reading time from `clock`.
-    pub fn new(db: Database, clock: Clock, services: Services) -> Self {
+    /// The use cases over the service's database and clock, calling other services as
+    /// `services` say.
+    pub fn new(ctx: Context, services: Services) -> Self {
         Self {
-            db,
-            clock,
+            ctx,
             customers: services.customers,
             tickets: services.tickets,
             key: services.key,
@@ -135,42 +135,6 @@ impl Feedback {
             survey_ttl_micros: i64::try_from(services.survey_ttl.as_micros()).unwrap_or(i64::MAX),
             follow_up_type: services.follow_up_type,
         }
-    }
-
-    /// Now, by the service's clock.
-    pub fn now(&self) -> i64 {
-        self.clock.now_micros()
-    }
-
-    async fn emit(
-        &self,
-        tx: &mut Write,
-        actor: &str,
-        now: i64,
-        draft: EventDraft<'_>,
-    ) -> Result<(), ServiceError> {
-        let customer = format!("customers/{}", draft.customer_id);
-        let event = pb::Event {
-            cursor: String::new(),
-            r#type: draft.kind as i32,
-            resource: draft.resource.clone(),
-            customer: customer.clone(),
-            ticket: draft.ticket.unwrap_or_default(),
-            score: draft.score,
-            follow_up_ticket: draft.follow_up_ticket.unwrap_or_default(),
-            kind: draft.kind_name.to_owned(),
-            actor: actor.to_owned(),
-            event_time: Some(kefu_server::time::timestamp(now)),
-        };
-        tx.emit(
-            draft.kind.as_str_name(),
-            &draft.resource,
-            Some(&customer),
-            &event,
-            now,
-        )
-        .await?;
-        Ok(())
     }
 
     fn new_survey(
@@ -218,7 +182,36 @@ impl Feedback {
             survey.kind.name(),
         );
         draft.ticket = survey.ticket_id.as_ref().map(|t| format!("tickets/{t}"));
-        self.emit(tx, SERVICE_ACTOR, now, draft).await?;
+        draft.emit(tx, SERVICE_ACTOR, now).await?;
         Ok(true)
+    }
+}
+
+impl EventDraft<'_> {
+    /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
+    async fn emit(self, tx: &mut Write, actor: &str, now: i64) -> Result<(), ServiceError> {
+        let draft = self;
+        let customer = format!("customers/{}", draft.customer_id);
+        let event = pb::Event {
+            cursor: String::new(),
+            r#type: draft.kind as i32,
+            resource: draft.resource.clone(),
+            customer: customer.clone(),
+            ticket: draft.ticket.unwrap_or_default(),
+            score: draft.score,
+            follow_up_ticket: draft.follow_up_ticket.unwrap_or_default(),
+            kind: draft.kind_name.to_owned(),
+            actor: actor.to_owned(),
+            event_time: Some(kefu_server::time::timestamp(now)),
+        };
+        tx.emit(
+            draft.kind.as_str_name(),
+            &draft.resource,
+            Some(&customer),
+            &event,
+            now,
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -13,7 +13,7 @@ impl Feedback {
         from: i64,
         to: i64,
     ) -> Result<Vec<SummaryRow>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         Ok(store::summary(&mut conn, key, from, to).await?)
     }
 }

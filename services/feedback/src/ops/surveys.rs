@@ -34,8 +34,8 @@ impl Feedback {
         actor: &Actor,
         answer: NewAnswer,
     ) -> Result<SurveyRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let survey = store::survey_by_token(&mut tx, &answer.token)
             .await?
             .filter(|s| actor.sees(&s.customer_id))
@@ -90,7 +90,7 @@ impl Feedback {
         );
         draft.ticket = survey.ticket_id.as_ref().map(|t| format!("tickets/{t}"));
         draft.score = answer.score;
-        self.emit(&mut tx, &actor.id, now, draft).await?;
+        draft.emit(&mut tx, &actor.id, now).await?;
         let updated = store::get_survey(&mut tx, &survey.id)
             .await?
             .ok_or(ServiceError::NotFound(name))?;
@@ -103,7 +103,7 @@ impl Feedback {
 
     /// A survey the actor may see.
     pub async fn get_survey(&self, actor: &Actor, id: &str) -> Result<SurveyRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         store::get_survey(&mut conn, id)
             .await?
             .filter(|s| actor.sees(&s.customer_id))
@@ -121,7 +121,7 @@ impl Feedback {
         if let Some(own) = &actor.customer_id {
             filter.customer_id = Some(own.clone());
         }
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         Ok(store::list_surveys(&mut conn, &filter, after, limit).await?)
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use kefu_principal::InternalKey;
 use kefu_proto::tickets::v1 as tickets_pb;
 use kefu_server::outgoing::Caller;
-use kefu_server::remote::{self, STREAM_PRINCIPAL_TTL, dependency_error, is_retryable};
+use kefu_server::remote::{self, dependency_error, is_retryable};
 use kefu_server::{ConfigError, ServiceError};
 use tonic::transport::Channel;
 
@@ -16,7 +16,8 @@ use crate::domain::records::FollowUpRecord;
 /// How long the principal of a follow-up request stays valid.
 const REQUEST_PRINCIPAL_TTL: Duration = Duration::from_secs(300);
 
-type Client = tickets_pb::ticket_service_client::TicketServiceClient<Channel>;
+/// The generated client of the service.
+pub type Client = tickets_pb::ticket_service_client::TicketServiceClient<Channel>;
 
 /// The cursor source name of the tickets event stream.
 pub const SOURCE: &str = "tickets";
@@ -148,25 +149,8 @@ impl Tickets {
         }
     }
 
-    /// Opens the tickets event stream after `cursor`, as the feedback service itself.
-    pub async fn watch(
-        &self,
-        key: &InternalKey,
-        cursor: String,
-    ) -> Result<tonic::Streaming<tickets_pb::WatchEventsResponse>, tonic::Status> {
-        let request = remote::as_service(
-            key,
-            crate::ops::SERVICE_ACTOR,
-            STREAM_PRINCIPAL_TTL,
-            tickets_pb::WatchEventsRequest {
-                after_cursor: cursor,
-            },
-        );
-        Ok(self
-            .client
-            .clone()
-            .watch_events(request)
-            .await?
-            .into_inner())
+    /// The generated client, whose `WatchEvents` the feedback service follows.
+    pub fn client(&self) -> Client {
+        self.client.clone()
     }
 }

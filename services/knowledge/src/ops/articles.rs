@@ -39,11 +39,11 @@ impl Knowledge {
         translation_of: Option<&str>,
         request: Option<&RequestKey>,
     ) -> Result<ArticleView, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let id = new_id();
         if let Some(request) = request
             && let Some(existing) = request
-                .claim(&mut tx, &article_name(&id), self.now())
+                .claim(&mut tx, &article_name(&id), self.ctx.now())
                 .await?
         {
             drop(tx);
@@ -71,7 +71,7 @@ impl Knowledge {
             }
             None => id.clone(),
         };
-        let now = self.now();
+        let now = self.ctx.now();
         let revision = RevisionRecord {
             id: new_id(),
             article_id: id.clone(),
@@ -102,17 +102,13 @@ impl Knowledge {
         reindex(&mut tx, &record, &revision).await?;
         let name = record.name();
         let rev_name = revision_name(&record.id, &revision.id);
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft {
-                kind: pb::EventType::ArticleCreated,
-                resource: &name,
-                revision: Some(&rev_name),
-                changed_fields: Vec::new(),
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::ArticleCreated,
+            resource: &name,
+            revision: Some(&rev_name),
+            changed_fields: Vec::new(),
+        }
+        .emit(&mut tx, actor, now)
         .await?;
         tx.commit().await?;
         Ok(ArticleView {
@@ -128,7 +124,7 @@ impl Knowledge {
         id: &str,
         latest: bool,
     ) -> Result<ArticleView, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let article = load_article(&mut conn, id).await?;
         if !scope.sees(article.state, article.settings.visibility) {
             return Err(not_found_article(id));
@@ -176,7 +172,7 @@ impl Knowledge {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ArticleView>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let articles = store::list_articles(&mut conn, filter, scope, after, limit).await?;
         self.with_revisions(&mut conn, articles).await
     }
@@ -191,7 +187,7 @@ impl Knowledge {
         paths: &[&str],
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_article(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let latest = load_revision(&mut tx, id, &current.latest_revision_id).await?;
@@ -224,7 +220,7 @@ impl Knowledge {
                 ),
             });
         }
-        let now = self.now();
+        let now = self.ctx.now();
         let mut new_revision = None;
         if changed.iter().any(|p| CONTENT_FIELDS.contains(&p.as_str())) {
             let revision = RevisionRecord {
@@ -252,17 +248,13 @@ impl Knowledge {
             reindex(&mut tx, &next, revision).await?;
         }
         let rev_name = new_revision.as_ref().map(|r| revision_name(id, &r.id));
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft {
-                kind: pb::EventType::ArticleRevised,
-                resource: &next.name(),
-                revision: rev_name.as_deref(),
-                changed_fields: changed,
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::ArticleRevised,
+            resource: &next.name(),
+            revision: rev_name.as_deref(),
+            changed_fields: changed,
+        }
+        .emit(&mut tx, actor, now)
         .await?;
         tx.commit().await?;
         self.get_article(Scope::Staff, id, false).await
@@ -275,24 +267,20 @@ impl Knowledge {
         id: &str,
         etag: &str,
     ) -> Result<(), ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_article(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         article::check_delete(&current).map_err(precondition)?;
         if !store::delete_article(&mut tx, id, current.version).await? {
             return Err(ServiceError::Conflict(current.name()));
         }
-        self.emit(
-            &mut tx,
-            actor,
-            self.now(),
-            EventDraft {
-                kind: pb::EventType::ArticleDeleted,
-                resource: &current.name(),
-                revision: None,
-                changed_fields: Vec::new(),
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::ArticleDeleted,
+            resource: &current.name(),
+            revision: None,
+            changed_fields: Vec::new(),
+        }
+        .emit(&mut tx, actor, self.ctx.now())
         .await?;
         tx.commit().await?;
         Ok(())

@@ -45,11 +45,11 @@ impl Knowledge {
         actor: &str,
         fields: CategoryFields,
     ) -> Result<CategoryRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let id = new_id();
         self.check_tree(&mut tx, &id, fields.parent_id.as_deref())
             .await?;
-        let now = self.now();
+        let now = self.ctx.now();
         let record = CategoryRecord {
             id,
             fields,
@@ -59,17 +59,13 @@ impl Knowledge {
         };
         store::insert_category(&mut tx, &record).await?;
         let name = category_name(&record.id);
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft {
-                kind: pb::EventType::CategoryCreated,
-                resource: &name,
-                revision: None,
-                changed_fields: Vec::new(),
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::CategoryCreated,
+            resource: &name,
+            revision: None,
+            changed_fields: Vec::new(),
+        }
+        .emit(&mut tx, actor, now)
         .await?;
         tx.commit().await?;
         Ok(record)
@@ -77,7 +73,7 @@ impl Knowledge {
 
     /// One category.
     pub async fn get_category(&self, id: &str) -> Result<CategoryRecord, ServiceError> {
-        load_category(&mut *self.db.read().await?, id).await
+        load_category(&mut *self.ctx.db.read().await?, id).await
     }
 
     /// A page of one parent's children.
@@ -88,7 +84,7 @@ impl Knowledge {
         after: Option<&(i64, String)>,
         limit: usize,
     ) -> Result<Vec<CategoryRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         if let Some(parent) = parent_id {
             load_category(&mut conn, parent).await?;
         }
@@ -104,7 +100,7 @@ impl Knowledge {
         paths: &[&str],
         etag: &str,
     ) -> Result<CategoryRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_category(&mut tx, id).await?;
         check_etag(&category_name(id), current.version, etag)?;
         let mut next = current.clone();
@@ -116,24 +112,20 @@ impl Knowledge {
             self.check_tree(&mut tx, id, next.fields.parent_id.as_deref())
                 .await?;
         }
-        let now = self.now();
+        let now = self.ctx.now();
         next.version += 1;
         next.update_time = now;
         if !store::update_category(&mut tx, &next, current.version).await? {
             return Err(ServiceError::Conflict(category_name(id)));
         }
         let name = category_name(id);
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft {
-                kind: pb::EventType::CategoryUpdated,
-                resource: &name,
-                revision: None,
-                changed_fields: changed,
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::CategoryUpdated,
+            resource: &name,
+            revision: None,
+            changed_fields: changed,
+        }
+        .emit(&mut tx, actor, now)
         .await?;
         tx.commit().await?;
         Ok(next)
@@ -146,7 +138,7 @@ impl Knowledge {
         id: &str,
         etag: &str,
     ) -> Result<(), ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_category(&mut tx, id).await?;
         let name = category_name(id);
         check_etag(&name, current.version, etag)?;
@@ -158,17 +150,13 @@ impl Knowledge {
         if !store::delete_category(&mut tx, id, current.version).await? {
             return Err(ServiceError::Conflict(name));
         }
-        self.emit(
-            &mut tx,
-            actor,
-            self.now(),
-            EventDraft {
-                kind: pb::EventType::CategoryDeleted,
-                resource: &name,
-                revision: None,
-                changed_fields: Vec::new(),
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::CategoryDeleted,
+            resource: &name,
+            revision: None,
+            changed_fields: Vec::new(),
+        }
+        .emit(&mut tx, actor, self.ctx.now())
         .await?;
         tx.commit().await?;
         Ok(())

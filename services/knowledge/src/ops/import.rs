@@ -16,10 +16,10 @@ impl Knowledge {
         actor: &str,
         articles: Vec<(Content, Settings)>,
     ) -> Result<usize, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let count = articles.len();
         for (content, settings) in articles {
-            let now = self.now();
+            let now = self.ctx.now();
             let id = new_id();
             let revision = RevisionRecord {
                 id: new_id(),
@@ -51,17 +51,13 @@ impl Knowledge {
             reindex(&mut tx, &record, &revision).await?;
             let name = record.name();
             let rev_name = revision_name(&record.id, &revision.id);
-            self.emit(
-                &mut tx,
-                actor,
-                now,
-                EventDraft {
-                    kind: pb::EventType::ArticlePublished,
-                    resource: &name,
-                    revision: Some(&rev_name),
-                    changed_fields: Vec::new(),
-                },
-            )
+            EventDraft {
+                kind: pb::EventType::ArticlePublished,
+                resource: &name,
+                revision: Some(&rev_name),
+                changed_fields: Vec::new(),
+            }
+            .emit(&mut tx, actor, now)
             .await?;
         }
         tx.commit().await?;
@@ -71,7 +67,7 @@ impl Knowledge {
     /// Refreshes the planner's statistics after a bulk load, so search plans are chosen from
     /// real table sizes.
     pub async fn refresh_statistics(&self) -> Result<(), ServiceError> {
-        self.db.analyze().await?;
+        self.ctx.db.analyze().await?;
         Ok(())
     }
 }

@@ -9,9 +9,10 @@ mod publishing;
 mod readers;
 mod search;
 
-use kefu_db::{Database, Write};
+use kefu_db::Write;
 use kefu_proto::knowledge::v1 as pb;
-use kefu_server::{Clock, ServiceError};
+use kefu_server::ServiceError;
+use kefu_server::kit::Context;
 use sqlx::AnyConnection;
 
 use crate::domain::article::{self, ArticleRecord, RevisionRecord, article_name, revision_name};
@@ -22,8 +23,7 @@ use crate::store;
 /// The service's use cases over its database and clock.
 #[derive(Clone, Debug)]
 pub struct Knowledge {
-    db: Database,
-    clock: Clock,
+    ctx: Context,
 }
 
 /// A new, time-sortable id.
@@ -55,14 +55,7 @@ fn not_found_article(id: &str) -> ServiceError {
     ServiceError::NotFound(article_name(id))
 }
 
-/// ABORTED when the client's etag is not the current one (an empty etag always passes).
-fn check_etag(name: &str, version: i64, etag: &str) -> Result<(), ServiceError> {
-    if kefu_server::etag::is_current(etag, name, version) {
-        Ok(())
-    } else {
-        Err(ServiceError::StaleEtag(name.to_owned()))
-    }
-}
+use kefu_server::etag::check as check_etag;
 
 fn precondition(p: article::Precondition) -> ServiceError {
     ServiceError::FailedPrecondition(p.0)
@@ -114,23 +107,16 @@ struct EventDraft<'a> {
 }
 
 impl Knowledge {
-    /// The use cases over `db`, reading time from `clock`.
-    pub fn new(db: Database, clock: Clock) -> Self {
-        Self { db, clock }
+    /// The use cases over the service's database and clock.
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
     }
+}
 
-    /// Now, by the service's clock.
-    pub fn now(&self) -> i64 {
-        self.clock.now_micros()
-    }
-
-    async fn emit(
-        &self,
-        tx: &mut Write,
-        actor: &str,
-        now: i64,
-        draft: EventDraft<'_>,
-    ) -> Result<(), ServiceError> {
+impl EventDraft<'_> {
+    /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
+    async fn emit(self, tx: &mut Write, actor: &str, now: i64) -> Result<(), ServiceError> {
+        let draft = self;
         let event = pb::Event {
             cursor: String::new(),
             r#type: draft.kind as i32,

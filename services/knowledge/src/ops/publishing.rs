@@ -21,14 +21,14 @@ impl Knowledge {
         revision_id: Option<&str>,
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_article(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let revision_id = revision_id
             .unwrap_or(&current.latest_revision_id)
             .to_owned();
         let revision = load_revision(&mut tx, id, &revision_id).await?;
-        let now = self.now();
+        let now = self.ctx.now();
         let mut next = current.clone();
         next.state = ArticleState::Published;
         next.published_revision_id = Some(revision.id.clone());
@@ -40,17 +40,13 @@ impl Knowledge {
         }
         reindex(&mut tx, &next, &revision).await?;
         let rev_name = revision_name(id, &revision.id);
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft {
-                kind: pb::EventType::ArticlePublished,
-                resource: &next.name(),
-                revision: Some(&rev_name),
-                changed_fields: vec!["state".into(), "published_revision".into()],
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::ArticlePublished,
+            resource: &next.name(),
+            revision: Some(&rev_name),
+            changed_fields: vec!["state".into(), "published_revision".into()],
+        }
+        .emit(&mut tx, actor, now)
         .await?;
         tx.commit().await?;
         Ok(ArticleView {
@@ -66,11 +62,11 @@ impl Knowledge {
         id: &str,
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_article(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         article::check_archive(&current).map_err(precondition)?;
-        let now = self.now();
+        let now = self.ctx.now();
         let mut next = current.clone();
         next.state = ArticleState::Archived;
         next.version += 1;
@@ -78,17 +74,13 @@ impl Knowledge {
         if !store::update_article(&mut tx, &next, current.version).await? {
             return Err(ServiceError::Conflict(current.name()));
         }
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft {
-                kind: pb::EventType::ArticleArchived,
-                resource: &next.name(),
-                revision: None,
-                changed_fields: vec!["state".into()],
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::ArticleArchived,
+            resource: &next.name(),
+            revision: None,
+            changed_fields: vec!["state".into()],
+        }
+        .emit(&mut tx, actor, now)
         .await?;
         tx.commit().await?;
         self.get_article(Scope::Staff, id, false).await
@@ -101,7 +93,7 @@ impl Knowledge {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<RevisionRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_article(&mut conn, id).await?;
         Ok(store::list_revisions(&mut conn, id, before, limit).await?)
     }
@@ -112,7 +104,7 @@ impl Knowledge {
         article_id: &str,
         revision_id: &str,
     ) -> Result<RevisionRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_article(&mut conn, article_id).await?;
         load_revision(&mut conn, article_id, revision_id).await
     }
@@ -125,11 +117,11 @@ impl Knowledge {
         revision_id: &str,
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let current = load_article(&mut tx, article_id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let old = load_revision(&mut tx, article_id, revision_id).await?;
-        let now = self.now();
+        let now = self.ctx.now();
         let revision = RevisionRecord {
             id: new_id(),
             article_id: article_id.to_owned(),
@@ -151,17 +143,13 @@ impl Knowledge {
             reindex(&mut tx, &next, &revision).await?;
         }
         let rev_name = revision_name(article_id, &revision.id);
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft {
-                kind: pb::EventType::ArticleRevised,
-                resource: &next.name(),
-                revision: Some(&rev_name),
-                changed_fields: vec!["title".into(), "body".into(), "summary".into()],
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::ArticleRevised,
+            resource: &next.name(),
+            revision: Some(&rev_name),
+            changed_fields: vec!["title".into(), "body".into(), "summary".into()],
+        }
+        .emit(&mut tx, actor, now)
         .await?;
         tx.commit().await?;
         self.get_article(Scope::Staff, article_id, false).await

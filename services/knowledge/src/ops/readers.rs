@@ -38,25 +38,21 @@ impl Knowledge {
         id: &str,
         helpful: bool,
     ) -> Result<ArticleView, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let article = self.published_for(&mut tx, scope, id).await?;
-        let now = self.now();
+        let now = self.ctx.now();
         store::record_vote(&mut tx, id, voter, helpful, now).await?;
-        self.emit(
-            &mut tx,
-            voter,
-            now,
-            EventDraft {
-                kind: pb::EventType::ArticleVoted,
-                resource: &article.name(),
-                revision: None,
-                changed_fields: vec![if helpful {
-                    "helpful_count".into()
-                } else {
-                    "not_helpful_count".into()
-                }],
-            },
-        )
+        EventDraft {
+            kind: pb::EventType::ArticleVoted,
+            resource: &article.name(),
+            revision: None,
+            changed_fields: vec![if helpful {
+                "helpful_count".into()
+            } else {
+                "not_helpful_count".into()
+            }],
+        }
+        .emit(&mut tx, voter, now)
         .await?;
         tx.commit().await?;
         self.get_article(scope, id, false).await
@@ -64,7 +60,7 @@ impl Knowledge {
 
     /// Counts a view; returns the new count.
     pub async fn record_view(&self, scope: Scope, id: &str) -> Result<i64, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         self.published_for(&mut tx, scope, id).await?;
         let count = store::add_view(&mut tx, id).await?;
         tx.commit().await?;
@@ -79,7 +75,7 @@ impl Knowledge {
         by_helpful: bool,
         limit: usize,
     ) -> Result<Vec<ArticleView>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         filter.state = Some(ArticleState::Published);
         let articles =
             store::popular_articles(&mut conn, &filter, scope, by_helpful, limit).await?;

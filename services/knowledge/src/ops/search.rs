@@ -18,7 +18,7 @@ impl Knowledge {
         after: Option<&(i64, String)>,
         limit: usize,
     ) -> Result<Vec<Hit>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let (documents, frequencies) = store::term_statistics(&mut conn, terms).await?;
         // A term no article contains cannot match; leaving it out keeps the query small.
         let weighted: Vec<(String, i64)> = terms
@@ -69,7 +69,7 @@ impl Knowledge {
             .take(500)
             .collect();
         let (documents, frequencies) =
-            store::term_statistics(&mut *self.db.read().await?, &candidates).await?;
+            store::term_statistics(&mut *self.ctx.db.read().await?, &candidates).await?;
         let mut telling: Vec<(String, i64)> = frequencies
             .into_iter()
             .map(|(t, df)| (t, text::term_weight(documents, df)))

@@ -13,8 +13,9 @@ mod tickets;
 
 use kefu_principal::Principal;
 use kefu_proto::tickets::v1 as pb;
+use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
-use kefu_server::{ServiceError, Violations, principal_of, validate};
+use kefu_server::{Violations, principal_of, validate};
 use pb::ticket_service_server::TicketService;
 use tonic::{Request, Response, Status};
 
@@ -35,11 +36,9 @@ impl TicketsApi {
     }
 }
 
-type Rpc<T> = Result<Response<T>, Status>;
-
 /// PERMISSION_DENIED unless `principal` may do `action`.
 fn allow(principal: &Principal, action: Action) -> Result<(), Status> {
-    authorize(principal, action).map_err(|denied| ServiceError::PermissionDenied(denied).into())
+    permission(authorize(principal, action))
 }
 
 /// The id in `collection/{id}`, or INVALID_ARGUMENT on `field`.

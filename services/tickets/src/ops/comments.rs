@@ -31,8 +31,8 @@ impl Tickets {
         actor: &Actor,
         new: NewComment,
     ) -> Result<(CommentRecord, TicketRecord), ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let before = load_visible(&mut tx, actor, &new.ticket_id).await?;
         let replier = if actor.customer_id.is_some() {
             Replier::Requester
@@ -79,7 +79,7 @@ impl Tickets {
             .await?;
         let mut draft = EventDraft::new(pb::EventType::TicketCommented, &after);
         draft.comment = Some(comment_name);
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
         tx.commit().await?;
@@ -94,7 +94,7 @@ impl Tickets {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<CommentRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_visible(&mut conn, actor, ticket_id).await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let public_only = actor.customer_id.is_some();

@@ -23,12 +23,12 @@ impl Tickets {
     pub async fn sweep_breaches(&self, now: i64) -> Result<usize, ServiceError> {
         let actor = Actor::service("sla-sweeper");
         let ids = {
-            let mut conn = self.db.read().await?;
+            let mut conn = self.ctx.db.read().await?;
             store::due_tickets(&mut conn, now, ROUND).await?
         };
         let mut changed = 0;
         for id in ids {
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.ctx.db.begin_write().await?;
             let Some(before) = store::get_ticket(&mut tx, &id).await? else {
                 continue;
             };
@@ -45,7 +45,7 @@ impl Tickets {
             for target in breached {
                 let mut draft = EventDraft::new(pb::EventType::SlaBreached, &after);
                 draft.sla_target = Some(target.as_str());
-                self.emit(&mut tx, &actor, now, draft).await?;
+                draft.emit(&mut tx, &actor, now).await?;
             }
             tx.commit().await?;
             changed += 1;
@@ -57,12 +57,12 @@ impl Tickets {
     pub async fn auto_close(&self, now: i64, solved_before: i64) -> Result<usize, ServiceError> {
         let actor = Actor::service("auto-close");
         let ids = {
-            let mut conn = self.db.read().await?;
+            let mut conn = self.ctx.db.read().await?;
             store::solved_before(&mut conn, solved_before, ROUND).await?
         };
         let mut closed = 0;
         for id in ids {
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.ctx.db.begin_write().await?;
             let Some(before) = store::get_ticket(&mut tx, &id).await? else {
                 continue;
             };
@@ -91,16 +91,12 @@ impl Tickets {
         &self,
         delivery: Delivery<customers_pb::Event>,
     ) -> Result<Handled, ServiceError> {
-        let erased = delivery.event.r#type == customers_pb::EventType::CustomerErased as i32;
-        let Some(customer_id) = erased
-            .then(|| delivery.event.customer.strip_prefix("customers/"))
-            .flatten()
-        else {
+        let Some(customer_id) = delivery.event.erased_customer() else {
             return Ok(Handled::Ignored);
         };
         let actor = Actor::service("customer-erased");
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         for before in store::tickets_of_requester(&mut tx, customer_id).await? {
             if before.requester_erased {
                 continue;
@@ -110,7 +106,7 @@ impl Tickets {
             after.requester_erased = true;
             self.save(&mut tx, &actor, &before, &mut after, now).await?;
             let draft = EventDraft::new(pb::EventType::RequesterAnonymized, &after);
-            self.emit(&mut tx, &actor, now, draft).await?;
+            draft.emit(&mut tx, &actor, now).await?;
         }
         delivery.ack(&mut tx, now).await?;
         tx.commit().await?;
@@ -133,7 +129,7 @@ impl Tickets {
                 () = stop.cancelled() => return,
                 _ = ticker.tick() => {}
             }
-            let now = self.now();
+            let now = self.ctx.now();
             if let Err(error) = self.sweep_breaches(now).await {
                 tracing::warn!(%error, "SLA sweep failed; retrying next round");
             }

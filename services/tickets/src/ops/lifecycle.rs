@@ -20,8 +20,8 @@ impl Tickets {
         group: Option<String>,
         etag: &str,
     ) -> Result<TicketRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let before = load(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();
@@ -57,13 +57,9 @@ impl Tickets {
             self.apply_policy(&mut tx, &mut after).await?;
         }
         self.save(&mut tx, actor, &before, &mut after, now).await?;
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft::new(pb::EventType::TicketAssigned, &after),
-        )
-        .await?;
+        EventDraft::new(pb::EventType::TicketAssigned, &after)
+            .emit(&mut tx, actor, now)
+            .await?;
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
         tx.commit().await?;
@@ -78,8 +74,8 @@ impl Tickets {
         action: Move,
         etag: &str,
     ) -> Result<TicketRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let before = load(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let next = lifecycle::apply(before.status, action, before.assignee_id.is_some())

@@ -19,8 +19,8 @@ impl Tickets {
         other_id: &str,
         kind: LinkKind,
     ) -> Result<store::LinkRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let ticket = load(&mut tx, ticket_id).await?;
         let other = load(&mut tx, other_id).await?;
         let ticket_links = store::list_links(&mut tx, ticket_id).await?;
@@ -63,7 +63,7 @@ impl Tickets {
             let mut draft = EventDraft::new(pb::EventType::TicketLinked, t);
             draft.related = Some(ticket_name(to));
             draft.changed_fields = vec!["links".to_owned()];
-            self.emit(&mut tx, actor, now, draft).await?;
+            draft.emit(&mut tx, actor, now).await?;
         }
         tx.commit().await?;
         Ok(forward)
@@ -76,8 +76,8 @@ impl Tickets {
         ticket_id: &str,
         other_id: &str,
     ) -> Result<(), ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let ticket = load(&mut tx, ticket_id).await?;
         let other = load(&mut tx, other_id).await?;
         if store::delete_link(&mut tx, ticket_id, other_id).await? == 0 {
@@ -97,7 +97,7 @@ impl Tickets {
             let mut draft = EventDraft::new(pb::EventType::TicketLinked, t);
             draft.related = Some(ticket_name(to));
             draft.changed_fields = vec!["links".to_owned()];
-            self.emit(&mut tx, actor, now, draft).await?;
+            draft.emit(&mut tx, actor, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -109,7 +109,7 @@ impl Tickets {
         actor: &Actor,
         ticket_id: &str,
     ) -> Result<Vec<store::LinkRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_visible(&mut conn, actor, ticket_id).await?;
         let all = store::list_links(&mut conn, ticket_id).await?;
         let Some(own) = &actor.customer_id else {

@@ -53,8 +53,8 @@ impl Tickets {
         target_id: &str,
         etag: &str,
     ) -> Result<TicketRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let source = load(&mut tx, source_id).await?;
         let target = load(&mut tx, target_id).await?;
         let (source_name, target_name) = (ticket_name(source_id), ticket_name(target_id));
@@ -78,7 +78,7 @@ impl Tickets {
         self.save(&mut tx, actor, &source, &mut after, now).await?;
         let mut draft = EventDraft::new(pb::EventType::TicketMerged, &after);
         draft.related = Some(target_name.clone());
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         self.emit_status(&mut tx, actor, &after, source.status, now)
             .await?;
         let body = format!(
@@ -103,8 +103,8 @@ impl Tickets {
         actor: &Actor,
         source_id: &str,
     ) -> Result<TicketRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let source = load(&mut tx, source_id).await?;
         let source_name = ticket_name(source_id);
         let merge = store::get_merge(&mut tx, source_id).await?.ok_or_else(|| {
@@ -131,11 +131,11 @@ impl Tickets {
         self.save(&mut tx, actor, &source, &mut after, now).await?;
         let mut draft = EventDraft::new(pb::EventType::TicketUnmerged, &after);
         draft.related = Some(target_name);
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         // A restored status is not a new solve: no SOLVED event (no second survey), no stats row.
         let mut draft = EventDraft::new(pb::EventType::TicketStatusChanged, &after);
         draft.old_status = Some(source.status);
-        self.emit(&mut tx, actor, now, draft).await?;
+        draft.emit(&mut tx, actor, now).await?;
         let change = Change {
             field: "merged_from".to_owned(),
             old: source_name.clone(),

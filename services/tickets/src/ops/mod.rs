@@ -17,10 +17,11 @@ pub use comments::NewComment;
 pub use team::AgentUpdate;
 pub use tickets::{FieldUpdate, NewTicket};
 
-use kefu_db::{Database, Write};
+use kefu_db::Write;
 use kefu_principal::Principal;
 use kefu_proto::tickets::v1 as pb;
-use kefu_server::{Clock as TimeSource, ServiceError};
+use kefu_server::ServiceError;
+use kefu_server::kit::Context;
 use sqlx::AnyConnection;
 
 use crate::domain::access::own_customer;
@@ -37,8 +38,7 @@ pub const SERVICE_ACTOR: &str = "tickets";
 /// The service's use cases over its database, its clock and the customers service.
 #[derive(Clone, Debug)]
 pub struct Tickets {
-    db: Database,
-    clock: TimeSource,
+    ctx: Context,
     customers: Customers,
 }
 
@@ -128,51 +128,10 @@ fn facts(t: &TicketRecord) -> pb::TicketFacts {
 }
 
 impl Tickets {
-    /// The use cases over `db`, reading time from `clock`, looking requesters up in `customers`.
-    pub fn new(db: Database, clock: TimeSource, customers: Customers) -> Self {
-        Self {
-            db,
-            clock,
-            customers,
-        }
-    }
-
-    /// Now, by the service's clock.
-    pub fn now(&self) -> i64 {
-        self.clock.now_micros()
-    }
-
-    async fn emit(
-        &self,
-        tx: &mut Write,
-        actor: &Actor,
-        now: i64,
-        draft: EventDraft<'_>,
-    ) -> Result<(), ServiceError> {
-        let name = ticket_name(&draft.ticket.id);
-        let event = pb::Event {
-            cursor: String::new(),
-            r#type: draft.kind as i32,
-            resource: name.clone(),
-            old_status: draft
-                .old_status
-                .map(|s| s.name().to_owned())
-                .unwrap_or_default(),
-            new_status: match draft.old_status {
-                Some(_) => draft.ticket.status.name().to_owned(),
-                None => String::new(),
-            },
-            changed_fields: draft.changed_fields,
-            comment: draft.comment.unwrap_or_default(),
-            sla_target: draft.sla_target.unwrap_or_default().to_owned(),
-            actor: actor.id.clone(),
-            event_time: Some(kefu_server::time::timestamp(now)),
-            ticket: Some(facts(draft.ticket)),
-            related: draft.related.unwrap_or_default(),
-        };
-        tx.emit(draft.kind.as_str_name(), &name, Some(&name), &event, now)
-            .await?;
-        Ok(())
+    /// The use cases over the service's database and clock, looking requesters up in
+    /// `customers`.
+    pub fn new(ctx: Context, customers: Customers) -> Self {
+        Self { ctx, customers }
     }
 
     async fn audit(
@@ -235,7 +194,7 @@ impl Tickets {
         store::insert_status_change(tx, &new_id(), t, old_status, now).await?;
         let mut draft = EventDraft::new(pb::EventType::TicketStatusChanged, t);
         draft.old_status = Some(old_status);
-        self.emit(tx, actor, now, draft).await?;
+        draft.emit(tx, actor, now).await?;
         let extra = match t.status {
             TicketStatus::Solved => Some(pb::EventType::TicketSolved),
             TicketStatus::Closed => Some(pb::EventType::TicketClosed),
@@ -244,7 +203,7 @@ impl Tickets {
         if let Some(kind) = extra {
             let mut draft = EventDraft::new(kind, t);
             draft.old_status = Some(old_status);
-            self.emit(tx, actor, now, draft).await?;
+            draft.emit(tx, actor, now).await?;
         }
         Ok(())
     }
@@ -324,16 +283,40 @@ async fn load_visible(
     }
 }
 
-/// ABORTED when the client's etag is not the current one (an empty etag always passes).
-fn check_etag(name: &str, version: i64, etag: &str) -> Result<(), ServiceError> {
-    if kefu_server::etag::is_current(etag, name, version) {
-        Ok(())
-    } else {
-        Err(ServiceError::StaleEtag(name.to_owned()))
-    }
-}
+use kefu_server::etag::check as check_etag;
 
 /// FAILED_PRECONDITION for a move the state machine refuses.
 fn illegal(error: crate::domain::lifecycle::Illegal) -> ServiceError {
     ServiceError::FailedPrecondition(error.0)
+}
+
+impl EventDraft<'_> {
+    /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
+    async fn emit(self, tx: &mut Write, actor: &Actor, now: i64) -> Result<(), ServiceError> {
+        let draft = self;
+        let name = ticket_name(&draft.ticket.id);
+        let event = pb::Event {
+            cursor: String::new(),
+            r#type: draft.kind as i32,
+            resource: name.clone(),
+            old_status: draft
+                .old_status
+                .map(|s| s.name().to_owned())
+                .unwrap_or_default(),
+            new_status: match draft.old_status {
+                Some(_) => draft.ticket.status.name().to_owned(),
+                None => String::new(),
+            },
+            changed_fields: draft.changed_fields,
+            comment: draft.comment.unwrap_or_default(),
+            sla_target: draft.sla_target.unwrap_or_default().to_owned(),
+            actor: actor.id.clone(),
+            event_time: Some(kefu_server::time::timestamp(now)),
+            ticket: Some(facts(draft.ticket)),
+            related: draft.related.unwrap_or_default(),
+        };
+        tx.emit(draft.kind.as_str_name(), &name, Some(&name), &event, now)
+            .await?;
+        Ok(())
+    }
 }

@@ -15,7 +15,7 @@ impl Tickets {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load(&mut conn, ticket_id).await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(store::list_audits(&mut conn, ticket_id, after, limit).await?)
@@ -28,7 +28,7 @@ impl Tickets {
         start: i64,
         end: i64,
     ) -> Result<BTreeMap<String, StatsRow>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         Ok(store::ticket_stats(&mut conn, dimension, start, end).await?)
     }
 }

@@ -13,8 +13,8 @@ impl Tickets {
         mut schedule: ScheduleRecord,
     ) -> Result<ScheduleRecord, ServiceError> {
         schedule.id = new_id();
-        schedule.create_time = self.now();
-        let mut tx = self.db.begin_write().await?;
+        schedule.create_time = self.ctx.now();
+        let mut tx = self.ctx.db.begin_write().await?;
         store::insert_schedule(&mut tx, &schedule).await?;
         tx.commit().await?;
         Ok(schedule)
@@ -26,7 +26,7 @@ impl Tickets {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ScheduleRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(store::list_schedules(&mut conn, after, limit).await?)
     }
@@ -37,8 +37,8 @@ impl Tickets {
         mut policy: PolicyRecord,
     ) -> Result<PolicyRecord, ServiceError> {
         policy.id = new_id();
-        policy.create_time = self.now();
-        let mut tx = self.db.begin_write().await?;
+        policy.create_time = self.ctx.now();
+        let mut tx = self.ctx.db.begin_write().await?;
         if let Some(schedule_id) = &policy.schedule_id
             && store::get_schedule(&mut tx, schedule_id).await?.is_none()
         {
@@ -62,7 +62,7 @@ impl Tickets {
         after: Option<&(i64, i64, String)>,
         limit: usize,
     ) -> Result<Vec<PolicyRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(store::list_policies(&mut conn, after, limit).await?)
     }

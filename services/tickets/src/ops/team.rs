@@ -55,7 +55,7 @@ impl Tickets {
         display_name: String,
         description: String,
     ) -> Result<GroupRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         if store::group_name_taken(&mut tx, &display_name).await? {
             return Err(ServiceError::AlreadyExists {
                 reason: "GROUP_NAME_TAKEN",
@@ -66,7 +66,7 @@ impl Tickets {
             id: new_id(),
             display_name,
             description,
-            create_time: self.now(),
+            create_time: self.ctx.now(),
             version: 1,
         };
         store::insert_group(&mut tx, &group).await?;
@@ -80,14 +80,14 @@ impl Tickets {
         after: Option<&(String, String)>,
         limit: usize,
     ) -> Result<Vec<GroupRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(store::list_groups(&mut conn, after, limit).await?)
     }
 
     /// Creates an agent (its id is the agent's principal id) in no group yet.
     pub async fn create_agent(&self, mut agent: AgentRecord) -> Result<AgentRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         if store::get_agent(&mut tx, &agent.id).await?.is_some() {
             return Err(ServiceError::AlreadyExists {
                 reason: "AGENT_EXISTS",
@@ -101,7 +101,7 @@ impl Tickets {
             return Err(email_taken());
         }
         agent.groups = Vec::new();
-        agent.create_time = self.now();
+        agent.create_time = self.ctx.now();
         agent.version = 1;
         store::insert_agent(&mut tx, &agent).await?;
         tx.commit().await?;
@@ -110,7 +110,7 @@ impl Tickets {
 
     /// One agent.
     pub async fn get_agent(&self, id: &str) -> Result<AgentRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         store::get_agent(&mut conn, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("agents/{id}")))
@@ -123,7 +123,7 @@ impl Tickets {
         etag: &str,
         update: AgentUpdate,
     ) -> Result<AgentRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         let name = format!("agents/{id}");
         let before = store::get_agent(&mut tx, id)
             .await?
@@ -139,7 +139,7 @@ impl Tickets {
         {
             return Err(email_taken());
         }
-        if !store::update_agent(&mut tx, &after, self.now()).await? {
+        if !store::update_agent(&mut tx, &after, self.ctx.now()).await? {
             return Err(ServiceError::Conflict(name));
         }
         tx.commit().await?;
@@ -153,7 +153,7 @@ impl Tickets {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AgentRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         if let Some(group_id) = group_id
             && store::get_group(&mut conn, group_id).await?.is_none()
         {
@@ -170,7 +170,7 @@ impl Tickets {
         agent_id: &str,
         member: bool,
     ) -> Result<AgentRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.ctx.db.begin_write().await?;
         if store::get_group(&mut tx, group_id).await?.is_none() {
             return Err(ServiceError::NotFound(format!("groups/{group_id}")));
         }

@@ -61,7 +61,7 @@ impl Tickets {
             ));
         }
         if let Some(request) = &command.request {
-            let mut conn = self.db.read().await?;
+            let mut conn = self.ctx.db.read().await?;
             if let Some(existing) = request.replay(&mut conn).await? {
                 return load_visible(&mut conn, actor, existing.trim_start_matches("tickets/"))
                     .await;
@@ -72,8 +72,8 @@ impl Tickets {
             .customers
             .lookup(&command.caller, &command.requester_id)
             .await?;
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let id = new_id();
         if let Some(request) = &command.request
             && let Some(existing) = request.claim(&mut tx, &ticket_name(&id), now).await?
@@ -121,20 +121,16 @@ impl Tickets {
         self.apply_policy(&mut tx, &mut t).await?;
         store::insert_ticket(&mut tx, &t).await?;
         self.audit(&mut tx, actor, &id, diff(None, &t), now).await?;
-        self.emit(
-            &mut tx,
-            actor,
-            now,
-            EventDraft::new(pb::EventType::TicketCreated, &t),
-        )
-        .await?;
+        EventDraft::new(pb::EventType::TicketCreated, &t)
+            .emit(&mut tx, actor, now)
+            .await?;
         tx.commit().await?;
         Ok(t)
     }
 
     /// A ticket the actor may see.
     pub async fn get_ticket(&self, actor: &Actor, id: &str) -> Result<TicketRecord, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         load_visible(&mut conn, actor, id).await
     }
 
@@ -144,7 +140,7 @@ impl Tickets {
         actor: &Actor,
         ids: &[String],
     ) -> Result<Vec<TicketRecord>, ServiceError> {
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         let found = store::get_tickets(&mut conn, ids).await?;
         ids.iter()
             .map(|id| {
@@ -175,7 +171,7 @@ impl Tickets {
         if let Some(own) = &actor.customer_id {
             filter.requester_id = Some(own.clone());
         }
-        let mut conn = self.db.read().await?;
+        let mut conn = self.ctx.db.read().await?;
         Ok(store::list_tickets(&mut conn, &filter, order, after, limit).await?)
     }
 
@@ -210,7 +206,7 @@ impl Tickets {
         if !changes.is_empty() {
             let mut draft = EventDraft::new(pb::EventType::TicketUpdated, &after);
             draft.changed_fields = changes.into_iter().map(|c| c.field).collect();
-            self.emit(tx, actor, now, draft).await?;
+            draft.emit(tx, actor, now).await?;
         }
         Ok(after)
     }
@@ -221,8 +217,10 @@ impl Tickets {
         actor: &Actor,
         update: &FieldUpdate,
     ) -> Result<TicketRecord, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let after = self.update_in(&mut tx, actor, update, self.now()).await?;
+        let mut tx = self.ctx.db.begin_write().await?;
+        let after = self
+            .update_in(&mut tx, actor, update, self.ctx.now())
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -234,8 +232,8 @@ impl Tickets {
         actor: &Actor,
         updates: &[FieldUpdate],
     ) -> Result<Vec<TicketRecord>, ServiceError> {
-        let mut tx = self.db.begin_write().await?;
-        let now = self.now();
+        let mut tx = self.ctx.db.begin_write().await?;
+        let now = self.ctx.now();
         let mut out = Vec::with_capacity(updates.len());
         for (i, update) in updates.iter().enumerate() {
             let after = self

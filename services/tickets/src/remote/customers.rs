@@ -3,17 +3,17 @@
 
 use std::time::Duration;
 
-use kefu_principal::InternalKey;
 use kefu_proto::customers::v1 as customers_pb;
 use kefu_server::common::Tier;
 use kefu_server::outgoing::Caller;
-use kefu_server::remote::{self, STREAM_PRINCIPAL_TTL};
+use kefu_server::remote;
 use kefu_server::{ConfigError, ServiceError};
 use tonic::transport::Channel;
 
 use crate::domain::ticket::Requester;
 
-type Client = customers_pb::customer_service_client::CustomerServiceClient<Channel>;
+/// The generated client of the service.
+pub type Client = customers_pb::customer_service_client::CustomerServiceClient<Channel>;
 
 /// The cursor source name of the customers event stream.
 pub const SOURCE: &str = "customers";
@@ -75,25 +75,8 @@ impl Customers {
         })
     }
 
-    /// Opens the customers event stream after `cursor`, as the tickets service itself.
-    pub async fn watch(
-        &self,
-        key: &InternalKey,
-        cursor: String,
-    ) -> Result<tonic::Streaming<customers_pb::WatchEventsResponse>, tonic::Status> {
-        let request = remote::as_service(
-            key,
-            crate::ops::SERVICE_ACTOR,
-            STREAM_PRINCIPAL_TTL,
-            customers_pb::WatchEventsRequest {
-                after_cursor: cursor,
-            },
-        );
-        Ok(self
-            .client
-            .clone()
-            .watch_events(request)
-            .await?
-            .into_inner())
+    /// The generated client, whose `WatchEvents` the tickets service follows.
+    pub fn client(&self) -> Client {
+        self.client.clone()
     }
 }

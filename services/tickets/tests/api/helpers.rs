@@ -96,7 +96,8 @@ impl App {
     pub async fn ops(&self) -> kefu_tickets::ops::Tickets {
         let customers =
             kefu_tickets::remote::customers::Customers::new("http://127.0.0.1:9").expect("a URL");
-        kefu_tickets::ops::Tickets::new(self.db().await, self.clock.clone(), customers)
+        let ctx = kefu_server::kit::Context::new(self.db().await, self.clock.clone());
+        kefu_tickets::ops::Tickets::new(ctx, customers)
     }
 
     /// Creates a customer and returns its id.
