@@ -9,6 +9,8 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
 
+use crate::Params;
+
 /// A query over the `Any` driver.
 pub type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
@@ -30,6 +32,104 @@ pub async fn all<T>(
 ) -> Result<Vec<T>, sqlx::Error> {
     let rows = query.fetch_all(&mut *conn).await?;
     rows.iter().map(decode).collect()
+}
+
+/// A record kept in one row of one table, and named `{COLLECTION}/{id}` to clients.
+pub trait Stored: Sized {
+    /// The collection in the record's resource name (`customers` for `customers/{id}`).
+    const COLLECTION: &'static str;
+    /// The table, with the alias [`Stored::COLUMNS`] are qualified by, if any (`tickets t`).
+    const TABLE: &'static str;
+    /// The id column, qualified like the columns (`id`, `t.id`).
+    const ID: &'static str = "id";
+    /// The columns [`Stored::decode`] reads, as `SELECT` lists them.
+    const COLUMNS: &'static str;
+
+    /// The record in a row of [`Stored::COLUMNS`].
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error>;
+}
+
+/// `SELECT <columns> FROM <table>` of `T`, to which a query adds its conditions.
+pub fn select<T: Stored>() -> String {
+    format!("SELECT {} FROM {}", T::COLUMNS, T::TABLE)
+}
+
+/// The row of `select` (a `SELECT … FROM …` with no `WHERE`) whose `column` is `key`.
+pub async fn by_key<T>(
+    conn: &mut AnyConnection,
+    select: &str,
+    column: &str,
+    key: &str,
+    decode: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Option<T>, sqlx::Error> {
+    let sql = format!("{select} WHERE {column} = $1");
+    one(conn, sqlx::query(&sql).bind(key), decode).await
+}
+
+/// The rows of `select` (a `SELECT … FROM …` with no `WHERE`) whose `column` is one of `keys`,
+/// in no particular order; none for no keys.
+pub async fn by_keys<T>(
+    conn: &mut AnyConnection,
+    select: &str,
+    column: &str,
+    keys: &[String],
+    decode: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Params::new();
+    let sql = format!(
+        "{select} WHERE {column} IN ({})",
+        params.list(keys.to_vec())
+    );
+    all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
+}
+
+/// The `T` whose `column` is `key`.
+pub async fn find_by<T: Stored>(
+    conn: &mut AnyConnection,
+    column: &str,
+    key: &str,
+) -> Result<Option<T>, sqlx::Error> {
+    by_key(conn, &select::<T>(), column, key, T::decode).await
+}
+
+/// The `T` with this id.
+pub async fn find<T: Stored>(conn: &mut AnyConnection, id: &str) -> Result<Option<T>, sqlx::Error> {
+    find_by(conn, T::ID, id).await
+}
+
+/// The `T`s with these ids that exist, in no particular order; none for no ids.
+pub async fn find_all<T: Stored>(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<Vec<T>, sqlx::Error> {
+    by_keys(conn, &select::<T>(), T::ID, ids, T::decode).await
+}
+
+/// Deletes the `T` with this id if its `version` column is still `expected_version`; false
+/// when there is none or it has changed. Rows that hang off it go by `ON DELETE CASCADE`.
+pub async fn delete_versioned<T: Stored>(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected_version: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "DELETE FROM {} WHERE {} = $1 AND version = $2",
+        T::TABLE,
+        T::ID
+    );
+    changed(conn, sqlx::query(&sql).bind(id).bind(expected_version)).await
+}
+
+/// Runs `statement` and says whether it changed any row: false when an `UPDATE … WHERE id = …
+/// AND version = …` found the version moved on.
+pub async fn changed(
+    conn: &mut AnyConnection,
+    statement: AnyQuery<'_>,
+) -> Result<bool, sqlx::Error> {
+    Ok(statement.execute(&mut *conn).await?.rows_affected() > 0)
 }
 
 /// True when `query` returns at least one row.

@@ -33,6 +33,7 @@ pub mod mask;
 pub mod numbered;
 pub mod outgoing;
 pub mod paging;
+pub mod records;
 pub mod remote;
 mod serve;
 pub mod status;

@@ -2,10 +2,11 @@
 
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::customers::v1 as pb;
+use kefu_server::records::load;
 use kefu_server::{ServiceError, Violations};
 use sqlx::AnyConnection;
 
-use super::{Customers, EventDraft, load_customer, new_id, refused};
+use super::{Customers, EventDraft, new_id, refused};
 use crate::domain::activity::{
     self, InteractionRecord, NewInteraction, NewPurchase, PurchaseRecord,
 };
@@ -128,7 +129,7 @@ impl Customers {
         limit: usize,
     ) -> Result<Vec<PurchaseRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_customer(&mut conn, customer_id).await?;
+        load::<CustomerRecord>(&mut conn, customer_id).await?;
         Ok(store::list_purchases(&mut conn, customer_id, before, limit).await?)
     }
 
@@ -141,7 +142,7 @@ impl Customers {
         limit: usize,
     ) -> Result<Vec<InteractionRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_customer(&mut conn, customer_id).await?;
+        load::<CustomerRecord>(&mut conn, customer_id).await?;
         Ok(store::list_interactions(&mut conn, customer_id, filter, before, limit).await?)
     }
 }
@@ -160,7 +161,7 @@ async fn writable_customer(
     tx: &mut AnyConnection,
     id: &str,
 ) -> Result<CustomerRecord, ServiceError> {
-    let record = load_customer(tx, id).await?;
+    let record = load::<CustomerRecord>(tx, id).await?;
     customer::check_editable(&record).map_err(refused)?;
     Ok(record)
 }

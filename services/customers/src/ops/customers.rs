@@ -3,10 +3,12 @@
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::load;
 use sqlx::AnyConnection;
 
-use super::{Customers, EventDraft, check_etag, load_customer, new_id, refused};
+use super::{Customers, EventDraft, check_etag, new_id, refused};
 use crate::domain::customer::{self, CustomerFields, CustomerRecord, customer_name};
+use crate::domain::organization::OrganizationRecord;
 use crate::domain::organization::organization_name;
 use crate::store;
 
@@ -46,7 +48,7 @@ impl Customers {
             && let Some(existing) = request.claim(&mut tx, &customer_name(&id), now).await?
         {
             let existing_id = existing.trim_start_matches("customers/");
-            return load_customer(&mut tx, existing_id).await;
+            return load::<CustomerRecord>(&mut tx, existing_id).await;
         }
         let record = self
             .insert_customer_in(&mut tx, id, command.fields, now)
@@ -68,7 +70,7 @@ impl Customers {
         now: i64,
     ) -> Result<CustomerRecord, ServiceError> {
         let organization = match &fields.organization_id {
-            Some(org_id) => Some(super::load_organization(tx, org_id).await?),
+            Some(org_id) => Some(load::<OrganizationRecord>(tx, org_id).await?),
             None => match customer::primary_email_domain(&fields) {
                 Some(domain) => store::organization_for_domain(tx, domain).await?,
                 None => None,
@@ -93,7 +95,7 @@ impl Customers {
     /// One customer.
     pub async fn get_customer(&self, id: &str) -> Result<CustomerRecord, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_customer(&mut conn, id).await
+        load::<CustomerRecord>(&mut conn, id).await
     }
 
     /// Several customers, in the order asked; any unknown id is NOT_FOUND.
@@ -102,7 +104,7 @@ impl Customers {
         ids: &[String],
     ) -> Result<Vec<CustomerRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        let found = store::get_customers(&mut conn, ids).await?;
+        let found = store::find_all::<CustomerRecord>(&mut conn, ids).await?;
         ids.iter()
             .map(|id| {
                 found
@@ -132,7 +134,7 @@ impl Customers {
         update: CustomerUpdate,
     ) -> Result<CustomerRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_customer(&mut tx, &update.id).await?;
+        let current = load::<CustomerRecord>(&mut tx, &update.id).await?;
         check_etag(&current.name(), current.version, &update.etag)?;
         let updated = self
             .update_in(&mut tx, actor, current, &update.fields, &update.paths)
@@ -160,7 +162,9 @@ impl Customers {
         }
         if changed.iter().any(|f| f == "organization")
             && let Some(org_id) = &next.fields.organization_id
-            && store::get_organization(tx, org_id).await?.is_none()
+            && store::find::<OrganizationRecord>(tx, org_id)
+                .await?
+                .is_none()
         {
             return Err(ServiceError::NotFound(organization_name(org_id)));
         }
@@ -186,7 +190,7 @@ impl Customers {
         etag: &str,
     ) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_customer(&mut tx, id).await?;
+        let current = load::<CustomerRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         if store::has_merged_children(&mut tx, id).await? {
             return Err(ServiceError::FailedPrecondition(format!(
@@ -194,7 +198,7 @@ impl Customers {
                 current.name()
             )));
         }
-        if !store::delete_customer(&mut tx, id, current.version).await? {
+        if !store::delete_versioned::<CustomerRecord>(&mut tx, id, current.version).await? {
             return Err(ServiceError::Conflict(current.name()));
         }
         let name = current.name();

@@ -2,8 +2,9 @@
 
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::load;
 
-use super::{Customers, EventDraft, check_etag, load_customer, refused};
+use super::{Customers, EventDraft, check_etag, refused};
 use crate::domain::customer::{self, CustomerRecord, customer_name};
 use crate::store;
 
@@ -17,8 +18,8 @@ impl Customers {
         source_etag: &str,
     ) -> Result<CustomerRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let source = load_customer(&mut tx, source_id).await?;
-        let target = load_customer(&mut tx, target_id).await?;
+        let source = load::<CustomerRecord>(&mut tx, source_id).await?;
+        let target = load::<CustomerRecord>(&mut tx, target_id).await?;
         check_etag(&source.name(), source.version, source_etag)?;
         let has_children = store::has_merged_children(&mut tx, source_id).await?;
         customer::check_merge(&source, &target, has_children).map_err(refused)?;
@@ -36,7 +37,7 @@ impl Customers {
         draft.changed_fields = vec!["merged_into".to_owned()];
         draft.related = Some(&target_name);
         draft.emit(&mut tx, actor, now).await?;
-        let merged = load_customer(&mut tx, source_id).await?;
+        let merged = load::<CustomerRecord>(&mut tx, source_id).await?;
         tx.commit().await?;
         Ok(merged)
     }
@@ -44,7 +45,7 @@ impl Customers {
     /// Restores a merged-away customer.
     pub async fn unmerge(&self, actor: &str, id: &str) -> Result<CustomerRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_customer(&mut tx, id).await?;
+        let current = load::<CustomerRecord>(&mut tx, id).await?;
         customer::check_unmerge(&current).map_err(refused)?;
         let former_target = current.merged_into.as_deref().map(customer_name);
         let now = self.ctx.now();
@@ -56,7 +57,7 @@ impl Customers {
         draft.changed_fields = vec!["merged_into".to_owned()];
         draft.related = former_target.as_deref();
         draft.emit(&mut tx, actor, now).await?;
-        let restored = load_customer(&mut tx, id).await?;
+        let restored = load::<CustomerRecord>(&mut tx, id).await?;
         tx.commit().await?;
         Ok(restored)
     }

@@ -18,11 +18,6 @@ use kefu_db::Write;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::kit::Context;
-use sqlx::AnyConnection;
-
-use crate::domain::customer::{CustomerRecord, customer_name};
-use crate::domain::organization::{OrganizationRecord, organization_name};
-use crate::store;
 
 /// The service's use cases over its database and clock. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -62,23 +57,6 @@ impl Customers {
     pub fn new(ctx: Context) -> Self {
         Self { ctx }
     }
-}
-
-/// The customer with `id`, or NOT_FOUND.
-async fn load_customer(conn: &mut AnyConnection, id: &str) -> Result<CustomerRecord, ServiceError> {
-    store::get_customer(conn, id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(customer_name(id)))
-}
-
-/// The organization with `id`, or NOT_FOUND.
-async fn load_organization(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<OrganizationRecord, ServiceError> {
-    store::get_organization(conn, id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(organization_name(id)))
 }
 
 use kefu_server::etag::check as check_etag;

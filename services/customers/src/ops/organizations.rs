@@ -3,9 +3,10 @@
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::load;
 use sqlx::AnyConnection;
 
-use super::{Customers, EventDraft, check_etag, load_organization, new_id};
+use super::{Customers, EventDraft, check_etag, new_id};
 use crate::domain::organization::{
     self, OrganizationFields, OrganizationRecord, organization_name,
 };
@@ -46,7 +47,11 @@ impl Customers {
         if let Some(request) = &command.request
             && let Some(existing) = request.claim(&mut tx, &organization_name(&id), now).await?
         {
-            return load_organization(&mut tx, existing.trim_start_matches("organizations/")).await;
+            return load::<OrganizationRecord>(
+                &mut tx,
+                existing.trim_start_matches("organizations/"),
+            )
+            .await;
         }
         check_domains(&mut tx, &command.fields, &id).await?;
         let record = OrganizationRecord {
@@ -67,7 +72,7 @@ impl Customers {
     /// One organization.
     pub async fn get_organization(&self, id: &str) -> Result<OrganizationRecord, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_organization(&mut conn, id).await
+        load::<OrganizationRecord>(&mut conn, id).await
     }
 
     /// A page of organizations.
@@ -88,7 +93,7 @@ impl Customers {
         update: OrganizationUpdate,
     ) -> Result<OrganizationRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_organization(&mut tx, &update.id).await?;
+        let current = load::<OrganizationRecord>(&mut tx, &update.id).await?;
         check_etag(&current.name(), current.version, &update.etag)?;
         let mut next = current.clone();
         organization::overlay(&mut next.fields, &update.fields, &update.paths);
@@ -119,7 +124,7 @@ impl Customers {
         etag: &str,
     ) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_organization(&mut tx, id).await?;
+        let current = load::<OrganizationRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         if store::organization_has_members(&mut tx, id).await? {
             return Err(ServiceError::FailedPrecondition(format!(
@@ -127,7 +132,7 @@ impl Customers {
                 current.name()
             )));
         }
-        if !store::delete_organization(&mut tx, id, current.version).await? {
+        if !store::delete_versioned::<OrganizationRecord>(&mut tx, id, current.version).await? {
             return Err(ServiceError::Conflict(current.name()));
         }
         let name = current.name();

@@ -3,8 +3,9 @@
 use kefu_db::outbox;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::load;
 
-use super::{Customers, EventDraft, check_etag, load_customer};
+use super::{Customers, EventDraft, check_etag};
 use crate::domain::activity::{InteractionRecord, PurchaseRecord};
 use crate::domain::customer::{self, CustomerRecord, customer_name};
 use crate::domain::organization::OrganizationRecord;
@@ -32,9 +33,9 @@ impl Customers {
     pub async fn export(&self, actor: &str, id: &str) -> Result<Export, ServiceError> {
         let (customer, organization, purchases, interactions) = {
             let mut conn = self.ctx.db.read().await?;
-            let customer = load_customer(&mut conn, id).await?;
+            let customer = load::<CustomerRecord>(&mut conn, id).await?;
             let organization = match &customer.fields.organization_id {
-                Some(org_id) => store::get_organization(&mut conn, org_id).await?,
+                Some(org_id) => store::find::<OrganizationRecord>(&mut conn, org_id).await?,
                 None => None,
             };
             let purchases = store::purchases_of(&mut conn, id).await?;
@@ -70,7 +71,7 @@ impl Customers {
         etag: &str,
     ) -> Result<CustomerRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_customer(&mut tx, id).await?;
+        let current = load::<CustomerRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let now = self.ctx.now();
         let merged_children = store::merged_children(&mut tx, id).await?;

@@ -1,5 +1,5 @@
 use kefu_db::Params;
-use kefu_db::row::{self, int, json, json_text, opt_i64};
+use kefu_db::row::{self, Stored, int, json, json_text, opt_i64};
 use kefu_server::common::{LifecycleStage, Tier};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -10,57 +10,34 @@ use crate::domain::customer::{CustomerFields, CustomerRecord, search_text};
 const COLUMNS: &str = "id, display_name, emails, phones, organization_id, external_id, tier, lifecycle_stage, \
                        tags, attributes, locale, time_zone, merged_into, erase_time, create_time, update_time, version";
 
-fn decode(row: &AnyRow) -> Result<CustomerRecord, sqlx::Error> {
-    Ok(CustomerRecord {
-        id: row.try_get("id")?,
-        fields: CustomerFields {
-            display_name: row.try_get("display_name")?,
-            emails: json(row, "emails")?,
-            phones: json(row, "phones")?,
-            organization_id: row.try_get("organization_id")?,
-            external_id: row.try_get("external_id")?,
-            tier: Tier::from_number(int(row, "tier")?),
-            lifecycle_stage: LifecycleStage::from_number(int(row, "lifecycle_stage")?),
-            tags: json(row, "tags")?,
-            attributes: json(row, "attributes")?,
-            locale: row.try_get("locale")?,
-            time_zone: row.try_get("time_zone")?,
-        },
-        merged_into: row.try_get("merged_into")?,
-        erase_time: opt_i64(row, "erase_time")?,
-        create_time: row.try_get("create_time")?,
-        update_time: row.try_get("update_time")?,
-        version: row.try_get("version")?,
-    })
-}
+impl Stored for CustomerRecord {
+    const COLLECTION: &'static str = "customers";
+    const TABLE: &'static str = "customers";
+    const COLUMNS: &'static str = COLUMNS;
 
-/// One customer by id.
-pub async fn get_customer(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<CustomerRecord>, sqlx::Error> {
-    row::one(
-        conn,
-        sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1")).bind(id),
-        decode,
-    )
-    .await
-}
-
-/// The customers with these ids that exist, in no particular order.
-pub async fn get_customers(
-    conn: &mut AnyConnection,
-    ids: &[String],
-) -> Result<Vec<CustomerRecord>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(CustomerRecord {
+            id: row.try_get("id")?,
+            fields: CustomerFields {
+                display_name: row.try_get("display_name")?,
+                emails: json(row, "emails")?,
+                phones: json(row, "phones")?,
+                organization_id: row.try_get("organization_id")?,
+                external_id: row.try_get("external_id")?,
+                tier: Tier::from_number(int(row, "tier")?),
+                lifecycle_stage: LifecycleStage::from_number(int(row, "lifecycle_stage")?),
+                tags: json(row, "tags")?,
+                attributes: json(row, "attributes")?,
+                locale: row.try_get("locale")?,
+                time_zone: row.try_get("time_zone")?,
+            },
+            merged_into: row.try_get("merged_into")?,
+            erase_time: opt_i64(row, "erase_time")?,
+            create_time: row.try_get("create_time")?,
+            update_time: row.try_get("update_time")?,
+            version: row.try_get("version")?,
+        })
     }
-    let mut params = Params::new();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM customers WHERE id IN ({})",
-        params.list(ids.to_vec())
-    );
-    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// The customer with this external id.
@@ -68,15 +45,7 @@ pub async fn find_by_external_id(
     conn: &mut AnyConnection,
     external_id: &str,
 ) -> Result<Option<CustomerRecord>, sqlx::Error> {
-    row::one(
-        conn,
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM customers WHERE external_id = $1"
-        ))
-        .bind(external_id),
-        decode,
-    )
-    .await
+    row::find_by(conn, "external_id", external_id).await
 }
 
 /// Which of these emails belong to a customer other than `except_id`: (email, owner id).
@@ -179,7 +148,7 @@ pub async fn update_customer(
     expected_version: i64,
 ) -> Result<bool, sqlx::Error> {
     let f = &record.fields;
-    let updated = sqlx::query(
+    let statement = sqlx::query(
         "UPDATE customers SET display_name = $1, emails = $2, phones = $3, organization_id = $4, external_id = $5, \
          tier = $6, lifecycle_stage = $7, tags = $8, attributes = $9, locale = $10, time_zone = $11, search_text = $12, \
          merged_into = $13, erase_time = $14, update_time = $15, version = $16 WHERE id = $17 AND version = $18",
@@ -201,11 +170,9 @@ pub async fn update_customer(
     .bind(record.update_time)
     .bind(record.version)
     .bind(&record.id)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
+    .bind(expected_version);
+    let updated = row::changed(conn, statement).await?;
+    if !updated {
         return Ok(false);
     }
     write_children(conn, record).await?;
@@ -220,17 +187,15 @@ pub async fn set_merged_into(
     now: i64,
     expected_version: i64,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let statement = sqlx::query(
         "UPDATE customers SET merged_into = $1, update_time = $2, version = version + 1 WHERE id = $3 AND version = $4",
     )
     .bind(merged_into)
     .bind(now)
     .bind(id)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
+    .bind(expected_version);
+    let updated = row::changed(conn, statement).await?;
+    Ok(updated)
 }
 
 /// Replaces the summaries of a customer's interactions (erasure).
@@ -249,21 +214,6 @@ pub async fn erase_interactions(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-/// Deletes a customer; purchases, interactions, emails and tags go with it (ON DELETE CASCADE).
-pub async fn delete_customer(
-    conn: &mut AnyConnection,
-    id: &str,
-    expected_version: i64,
-) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM customers WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
 }
 
 /// ListCustomers filters.
@@ -329,7 +279,12 @@ pub async fn list_customers(
     };
     let limit = params.limit(limit);
     let sql = format!("SELECT {COLUMNS} FROM customers {where_clause} ORDER BY id LIMIT {limit}");
-    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        CustomerRecord::decode,
+    )
+    .await
 }
 
 /// The customers merged into `id`.
@@ -338,5 +293,5 @@ pub async fn merged_children(
     id: &str,
 ) -> Result<Vec<CustomerRecord>, sqlx::Error> {
     let query = format!("SELECT {COLUMNS} FROM customers WHERE merged_into = $1 ORDER BY id");
-    row::all(conn, sqlx::query(&query).bind(id), decode).await
+    row::all(conn, sqlx::query(&query).bind(id), CustomerRecord::decode).await
 }

@@ -8,18 +8,19 @@ mod activity;
 mod customers;
 mod organizations;
 
+pub use kefu_db::row::{delete_versioned, find, find_all};
+
 pub use activity::{
     InteractionFilter, insert_interaction, insert_purchase, interactions_of, list_interactions,
     list_purchases, purchases_of,
 };
 pub use customers::{
-    CustomerFilter, delete_customer, email_owners, erase_interactions, find_by_external_id,
-    get_customer, get_customers, has_merged_children, insert_customer, list_customers,
-    merged_children, set_merged_into, update_customer,
+    CustomerFilter, email_owners, erase_interactions, find_by_external_id, has_merged_children,
+    insert_customer, list_customers, merged_children, set_merged_into, update_customer,
 };
 pub use organizations::{
-    OrganizationFilter, delete_organization, domain_owners, get_organization, insert_organization,
-    list_organizations, organization_for_domain, organization_has_members, update_organization,
+    OrganizationFilter, domain_owners, insert_organization, list_organizations,
+    organization_for_domain, organization_has_members, update_organization,
 };
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.

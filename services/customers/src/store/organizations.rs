@@ -1,5 +1,5 @@
 use kefu_db::Params;
-use kefu_db::row::{self, int, json, json_text};
+use kefu_db::row::{self, Stored, int, json, json_text};
 use kefu_server::common::Tier;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -10,35 +10,26 @@ use crate::domain::organization::{OrganizationFields, OrganizationRecord};
 const COLUMNS: &str =
     "id, display_name, domains, default_tier, tags, create_time, update_time, version";
 
-fn decode(row: &AnyRow) -> Result<OrganizationRecord, sqlx::Error> {
-    Ok(OrganizationRecord {
-        id: row.try_get("id")?,
-        fields: OrganizationFields {
-            display_name: row.try_get("display_name")?,
-            domains: json(row, "domains")?,
-            default_tier: Tier::from_number(int(row, "default_tier")?).unwrap_or(Tier::Standard),
-            tags: json(row, "tags")?,
-        },
-        create_time: row.try_get("create_time")?,
-        update_time: row.try_get("update_time")?,
-        version: row.try_get("version")?,
-    })
-}
+impl Stored for OrganizationRecord {
+    const COLLECTION: &'static str = "organizations";
+    const TABLE: &'static str = "organizations";
+    const COLUMNS: &'static str = COLUMNS;
 
-/// One organization by id.
-pub async fn get_organization(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<OrganizationRecord>, sqlx::Error> {
-    row::one(
-        conn,
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM organizations WHERE id = $1"
-        ))
-        .bind(id),
-        decode,
-    )
-    .await
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(OrganizationRecord {
+            id: row.try_get("id")?,
+            fields: OrganizationFields {
+                display_name: row.try_get("display_name")?,
+                domains: json(row, "domains")?,
+                default_tier: Tier::from_number(int(row, "default_tier")?)
+                    .unwrap_or(Tier::Standard),
+                tags: json(row, "tags")?,
+            },
+            create_time: row.try_get("create_time")?,
+            update_time: row.try_get("update_time")?,
+            version: row.try_get("version")?,
+        })
+    }
 }
 
 /// The organization that owns an email domain.
@@ -49,7 +40,7 @@ pub async fn organization_for_domain(
     row::one(conn, sqlx::query(&format!(
         "SELECT {COLUMNS} FROM organizations WHERE id = (SELECT organization_id FROM organization_domains WHERE domain = $1)"
     ))
-    .bind(domain), decode).await
+    .bind(domain), OrganizationRecord::decode).await
 }
 
 /// Which of these domains belong to an organization other than `except_id`.
@@ -122,7 +113,7 @@ pub async fn update_organization(
     expected_version: i64,
 ) -> Result<bool, sqlx::Error> {
     let f = &record.fields;
-    let updated = sqlx::query(
+    let statement = sqlx::query(
         "UPDATE organizations SET display_name = $1, domains = $2, default_tier = $3, tags = $4, search_text = $5, \
          update_time = $6, version = $7 WHERE id = $8 AND version = $9",
     )
@@ -134,11 +125,9 @@ pub async fn update_organization(
     .bind(record.update_time)
     .bind(record.version)
     .bind(&record.id)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
+    .bind(expected_version);
+    let updated = row::changed(conn, statement).await?;
+    if !updated {
         return Ok(false);
     }
     write_domains(conn, record).await?;
@@ -155,21 +144,6 @@ pub async fn organization_has_members(
         .fetch_all(&mut *conn)
         .await?;
     Ok(!rows.is_empty())
-}
-
-/// Deletes an organization if its version is still `expected_version`.
-pub async fn delete_organization(
-    conn: &mut AnyConnection,
-    id: &str,
-    expected_version: i64,
-) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM organizations WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
 }
 
 /// ListOrganizations filters.
@@ -205,5 +179,10 @@ pub async fn list_organizations(
     let limit = params.limit(limit);
     let sql =
         format!("SELECT {COLUMNS} FROM organizations {where_clause} ORDER BY id LIMIT {limit}");
-    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        OrganizationRecord::decode,
+    )
+    .await
 }

@@ -94,19 +94,20 @@ pub async fn set_feedback_state(
     seq: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
-        "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $3, \
+    let changed = row::changed(
+        conn,
+        sqlx::query(
+            "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $3, \
          ticket_event_seq = $4 WHERE id = $5 AND ticket_event_seq < $4",
+        )
+        .bind(i64::from(state.number()))
+        .bind(resolve_time)
+        .bind(now)
+        .bind(seq)
+        .bind(id),
     )
-    .bind(i64::from(state.number()))
-    .bind(resolve_time)
-    .bind(now)
-    .bind(seq)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(changed == 1)
+    .await?;
+    Ok(changed)
 }
 
 /// Marks an entry RESOLVED from its ticket's status when it was opened, unless a tickets event
@@ -116,17 +117,18 @@ pub async fn resolve_unmoved_feedback(
     id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
-        "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $2 \
+    let changed = row::changed(
+        conn,
+        sqlx::query(
+            "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $2 \
          WHERE id = $3 AND ticket_event_seq = 0 AND state <> $1",
+        )
+        .bind(i64::from(FeedbackState::Resolved.number()))
+        .bind(now)
+        .bind(id),
     )
-    .bind(i64::from(FeedbackState::Resolved.number()))
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(changed == 1)
+    .await?;
+    Ok(changed)
 }
 
 /// ListFeedback filters; every one given must match.

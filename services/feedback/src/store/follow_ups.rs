@@ -88,20 +88,21 @@ pub async fn finish_follow_up(
     failure: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
-        "UPDATE follow_ups SET state = $1, ticket = $2, failure = $3, attempts = attempts + 1, \
+    let changed = row::changed(
+        conn,
+        sqlx::query(
+            "UPDATE follow_ups SET state = $1, ticket = $2, failure = $3, attempts = attempts + 1, \
          update_time = $4 WHERE id = $5 AND state = $6",
+        )
+        .bind(i64::from(state.number()))
+        .bind(ticket)
+        .bind(failure)
+        .bind(now)
+        .bind(id)
+        .bind(i64::from(from.number())),
     )
-    .bind(i64::from(state.number()))
-    .bind(ticket)
-    .bind(failure)
-    .bind(now)
-    .bind(id)
-    .bind(i64::from(from.number()))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(changed == 1)
+    .await?;
+    Ok(changed)
 }
 
 /// Records a failed try and when to try again.

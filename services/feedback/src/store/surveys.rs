@@ -58,29 +58,30 @@ pub async fn insert_survey(
     conn: &mut AnyConnection,
     s: &SurveyRecord,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO surveys (id, kind, origin, customer_id, ticket_id, assignee, group_name, \
+    let inserted = row::changed(
+        conn,
+        sqlx::query(
+            "INSERT INTO surveys (id, kind, origin, customer_id, ticket_id, assignee, group_name, \
          channel, ticket_type, campaign_id, token, create_time, expire_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (origin) DO NOTHING",
+        )
+        .bind(&s.id)
+        .bind(i64::from(s.kind.number()))
+        .bind(&s.origin)
+        .bind(&s.customer_id)
+        .bind(&s.ticket_id)
+        .bind(&s.assignee)
+        .bind(&s.group_name)
+        .bind(s.channel.map(Channel::name).unwrap_or_default())
+        .bind(&s.ticket_type)
+        .bind(&s.campaign_id)
+        .bind(&s.token)
+        .bind(s.create_time)
+        .bind(s.expire_time),
     )
-    .bind(&s.id)
-    .bind(i64::from(s.kind.number()))
-    .bind(&s.origin)
-    .bind(&s.customer_id)
-    .bind(&s.ticket_id)
-    .bind(&s.assignee)
-    .bind(&s.group_name)
-    .bind(s.channel.map(Channel::name).unwrap_or_default())
-    .bind(&s.ticket_type)
-    .bind(&s.campaign_id)
-    .bind(&s.token)
-    .bind(s.create_time)
-    .bind(s.expire_time)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    .await?;
+    Ok(inserted)
 }
 
 /// One survey by id.
@@ -111,20 +112,21 @@ pub async fn record_answer(
     answer: &Answer,
     follow_up_id: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
-        "UPDATE surveys SET score = $1, reason_codes = $2, comment = $3, submit_time = $4, \
+    let changed = row::changed(
+        conn,
+        sqlx::query(
+            "UPDATE surveys SET score = $1, reason_codes = $2, comment = $3, submit_time = $4, \
          follow_up_id = $5 WHERE id = $6 AND score IS NULL",
+        )
+        .bind(i64::from(answer.score))
+        .bind(json_text(&answer.reason_codes)?)
+        .bind(&answer.comment)
+        .bind(answer.submit_time)
+        .bind(follow_up_id)
+        .bind(id),
     )
-    .bind(i64::from(answer.score))
-    .bind(json_text(&answer.reason_codes)?)
-    .bind(&answer.comment)
-    .bind(answer.submit_time)
-    .bind(follow_up_id)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(changed == 1)
+    .await?;
+    Ok(changed)
 }
 
 /// ListSurveys filters; every one given must match.

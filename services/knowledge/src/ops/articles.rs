@@ -4,17 +4,18 @@
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::{load, not_found};
 use sqlx::AnyConnection;
 
 use super::{
-    ArticleView, EventDraft, Knowledge, check_etag, load_article, load_category, load_revision,
-    new_id, not_found_article, precondition, reindex,
+    ArticleView, EventDraft, Knowledge, check_etag, load_revision, new_id, precondition, reindex,
 };
 use crate::domain::access::Scope;
 use crate::domain::article::{
     self, ArticleRecord, CONTENT_FIELDS, Content, RevisionRecord, Settings, article_name,
     revision_name,
 };
+use crate::domain::category::CategoryRecord;
 use crate::domain::kinds::ArticleState;
 use crate::store::{self, ArticleFilter};
 
@@ -25,7 +26,7 @@ impl Knowledge {
         settings: &Settings,
     ) -> Result<(), ServiceError> {
         if let Some(category_id) = &settings.category_id {
-            load_category(tx, category_id).await?;
+            load::<CategoryRecord>(tx, category_id).await?;
         }
         Ok(())
     }
@@ -53,7 +54,7 @@ impl Knowledge {
         self.check_category(&mut tx, &settings).await?;
         let translation_set = match translation_of {
             Some(original_id) => {
-                let original = load_article(&mut tx, original_id).await?;
+                let original = load::<ArticleRecord>(&mut tx, original_id).await?;
                 if let Some(existing) =
                     store::find_translation(&mut tx, &original.translation_set, &settings.locale)
                         .await?
@@ -125,9 +126,9 @@ impl Knowledge {
         latest: bool,
     ) -> Result<ArticleView, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        let article = load_article(&mut conn, id).await?;
+        let article = load::<ArticleRecord>(&mut conn, id).await?;
         if !scope.sees(article.state, article.settings.visibility) {
-            return Err(not_found_article(id));
+            return Err(not_found::<ArticleRecord>(id));
         }
         let revision_id = if latest {
             article.latest_revision_id.clone()
@@ -188,7 +189,7 @@ impl Knowledge {
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_article(&mut tx, id).await?;
+        let current = load::<ArticleRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let latest = load_revision(&mut tx, id, &current.latest_revision_id).await?;
         let mut next = current.clone();
@@ -268,10 +269,10 @@ impl Knowledge {
         etag: &str,
     ) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_article(&mut tx, id).await?;
+        let current = load::<ArticleRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         article::check_delete(&current).map_err(precondition)?;
-        if !store::delete_article(&mut tx, id, current.version).await? {
+        if !store::delete_versioned::<ArticleRecord>(&mut tx, id, current.version).await? {
             return Err(ServiceError::Conflict(current.name()));
         }
         EventDraft {

@@ -2,9 +2,10 @@
 
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::load;
 use sqlx::AnyConnection;
 
-use super::{EventDraft, Knowledge, check_etag, load_category, new_id};
+use super::{EventDraft, Knowledge, check_etag, new_id};
 use crate::domain::category::{self, CategoryFields, CategoryRecord, TreeError, category_name};
 use crate::store;
 
@@ -18,7 +19,7 @@ impl Knowledge {
         let Some(parent_id) = parent_id else {
             return Ok(());
         };
-        load_category(tx, parent_id).await?;
+        load::<CategoryRecord>(tx, parent_id).await?;
         let chain = store::ancestor_chain(tx, parent_id, category::MAX_DEPTH + 1).await?;
         category::check_parent(id, &chain).map_err(|error| {
             let mut v = kefu_server::Violations::new();
@@ -73,7 +74,7 @@ impl Knowledge {
 
     /// One category.
     pub async fn get_category(&self, id: &str) -> Result<CategoryRecord, ServiceError> {
-        load_category(&mut *self.ctx.db.read().await?, id).await
+        load::<CategoryRecord>(&mut *self.ctx.db.read().await?, id).await
     }
 
     /// A page of one parent's children.
@@ -86,7 +87,7 @@ impl Knowledge {
     ) -> Result<Vec<CategoryRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
         if let Some(parent) = parent_id {
-            load_category(&mut conn, parent).await?;
+            load::<CategoryRecord>(&mut conn, parent).await?;
         }
         Ok(store::list_categories(&mut conn, parent_id, locale, after, limit).await?)
     }
@@ -101,7 +102,7 @@ impl Knowledge {
         etag: &str,
     ) -> Result<CategoryRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_category(&mut tx, id).await?;
+        let current = load::<CategoryRecord>(&mut tx, id).await?;
         check_etag(&category_name(id), current.version, etag)?;
         let mut next = current.clone();
         let changed = category::overlay(&mut next.fields, input, paths);
@@ -139,7 +140,7 @@ impl Knowledge {
         etag: &str,
     ) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_category(&mut tx, id).await?;
+        let current = load::<CategoryRecord>(&mut tx, id).await?;
         let name = category_name(id);
         check_etag(&name, current.version, etag)?;
         if store::category_in_use(&mut tx, id).await? {
@@ -147,7 +148,7 @@ impl Knowledge {
                 "{name} still has categories or articles in it"
             )));
         }
-        if !store::delete_category(&mut tx, id, current.version).await? {
+        if !store::delete_versioned::<CategoryRecord>(&mut tx, id, current.version).await? {
             return Err(ServiceError::Conflict(name));
         }
         EventDraft {

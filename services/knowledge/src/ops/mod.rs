@@ -15,8 +15,7 @@ use kefu_server::ServiceError;
 use kefu_server::kit::Context;
 use sqlx::AnyConnection;
 
-use crate::domain::article::{self, ArticleRecord, RevisionRecord, article_name, revision_name};
-use crate::domain::category::{CategoryRecord, category_name};
+use crate::domain::article::{self, ArticleRecord, RevisionRecord, revision_name};
 use crate::domain::search as text;
 use crate::store;
 
@@ -51,20 +50,10 @@ pub struct Hit {
     pub score: i64,
 }
 
-fn not_found_article(id: &str) -> ServiceError {
-    ServiceError::NotFound(article_name(id))
-}
-
 use kefu_server::etag::check as check_etag;
 
 fn precondition(p: article::Precondition) -> ServiceError {
     ServiceError::FailedPrecondition(p.0)
-}
-
-async fn load_article(conn: &mut AnyConnection, id: &str) -> Result<ArticleRecord, ServiceError> {
-    store::get_article(conn, id)
-        .await?
-        .ok_or_else(|| not_found_article(id))
 }
 
 async fn load_revision(
@@ -75,12 +64,6 @@ async fn load_revision(
     store::get_revision(conn, article_id, revision_id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(revision_name(article_id, revision_id)))
-}
-
-async fn load_category(conn: &mut AnyConnection, id: &str) -> Result<CategoryRecord, ServiceError> {
-    store::get_category(conn, id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(category_name(id)))
 }
 
 /// Rebuilds an article's index rows from the revision readers see.

@@ -2,12 +2,13 @@
 
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::load;
 
 use super::{
-    ArticleView, EventDraft, Knowledge, check_etag, load_article, load_revision, new_id,
-    precondition, reindex,
+    ArticleView, EventDraft, Knowledge, check_etag, load_revision, new_id, precondition, reindex,
 };
 use crate::domain::access::Scope;
+use crate::domain::article::ArticleRecord;
 use crate::domain::article::{self, RevisionRecord, revision_name};
 use crate::domain::kinds::ArticleState;
 use crate::store;
@@ -22,7 +23,7 @@ impl Knowledge {
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_article(&mut tx, id).await?;
+        let current = load::<ArticleRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let revision_id = revision_id
             .unwrap_or(&current.latest_revision_id)
@@ -63,7 +64,7 @@ impl Knowledge {
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_article(&mut tx, id).await?;
+        let current = load::<ArticleRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         article::check_archive(&current).map_err(precondition)?;
         let now = self.ctx.now();
@@ -94,7 +95,7 @@ impl Knowledge {
         limit: usize,
     ) -> Result<Vec<RevisionRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_article(&mut conn, id).await?;
+        load::<ArticleRecord>(&mut conn, id).await?;
         Ok(store::list_revisions(&mut conn, id, before, limit).await?)
     }
 
@@ -105,7 +106,7 @@ impl Knowledge {
         revision_id: &str,
     ) -> Result<RevisionRecord, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_article(&mut conn, article_id).await?;
+        load::<ArticleRecord>(&mut conn, article_id).await?;
         load_revision(&mut conn, article_id, revision_id).await
     }
 
@@ -118,7 +119,7 @@ impl Knowledge {
         etag: &str,
     ) -> Result<ArticleView, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load_article(&mut tx, article_id).await?;
+        let current = load::<ArticleRecord>(&mut tx, article_id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let old = load_revision(&mut tx, article_id, revision_id).await?;
         let now = self.ctx.now();

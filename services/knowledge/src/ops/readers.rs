@@ -2,9 +2,10 @@
 
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::records::{load, not_found};
 use sqlx::AnyConnection;
 
-use super::{ArticleView, EventDraft, Knowledge, load_article, not_found_article};
+use super::{ArticleView, EventDraft, Knowledge};
 use crate::domain::access::Scope;
 use crate::domain::article::ArticleRecord;
 use crate::domain::kinds::ArticleState;
@@ -17,9 +18,9 @@ impl Knowledge {
         scope: Scope,
         id: &str,
     ) -> Result<ArticleRecord, ServiceError> {
-        let article = load_article(conn, id).await?;
+        let article = load::<ArticleRecord>(conn, id).await?;
         if !scope.sees(article.state, article.settings.visibility) {
-            return Err(not_found_article(id));
+            return Err(not_found::<ArticleRecord>(id));
         }
         if article.state != ArticleState::Published {
             return Err(ServiceError::FailedPrecondition(format!(

@@ -4,6 +4,7 @@ use kefu_server::ServiceError;
 
 use super::{Hit, Knowledge};
 use crate::domain::access::Scope;
+use crate::domain::article::ArticleRecord;
 use crate::domain::kinds::ArticleState;
 use crate::domain::search as text;
 use crate::store::{self, ArticleFilter};
@@ -31,7 +32,7 @@ impl Knowledge {
             .collect();
         let ranked = store::search(&mut conn, &weighted, filter, scope, after, limit).await?;
         let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
-        let articles = store::get_articles(&mut conn, &ids).await?;
+        let articles = store::find_all::<ArticleRecord>(&mut conn, &ids).await?;
         let mut views = self.with_revisions(&mut conn, articles).await?;
         let mut hits = Vec::with_capacity(ranked.len());
         for (id, score) in ranked {

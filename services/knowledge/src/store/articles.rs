@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use kefu_db::Params;
-use kefu_db::row::{self, enumerated, flag, json};
+use kefu_db::row::{self, Stored, enumerated, flag, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -16,29 +16,36 @@ const COLUMNS: &str = "a.id, a.locale, a.category_id, a.tags, a.visibility, a.st
 const REVISION_COLUMNS: &str =
     "id, article_id, number, title, body, summary, author, restored_from, create_time";
 
-pub(crate) fn decode_article(row: &AnyRow) -> Result<ArticleRecord, sqlx::Error> {
-    Ok(ArticleRecord {
-        id: row.try_get("id")?,
-        settings: Settings {
-            locale: row.try_get("locale")?,
-            category_id: row.try_get("category_id")?,
-            tags: json(row, "tags")?,
-            visibility: enumerated(row, "visibility", Visibility::from_number)?,
-            promoted: flag(row, "promoted")?,
-        },
-        state: enumerated(row, "state", ArticleState::from_number)?,
-        author: row.try_get("author")?,
-        translation_set: row.try_get("translation_set")?,
-        latest_revision_id: row.try_get("latest_revision_id")?,
-        published_revision_id: row.try_get("published_revision_id")?,
-        create_time: row.try_get("create_time")?,
-        update_time: row.try_get("update_time")?,
-        publish_time: row.try_get("publish_time")?,
-        version: row.try_get("version")?,
-        view_count: row.try_get("view_count")?,
-        helpful_count: row.try_get("helpful_count")?,
-        not_helpful_count: row.try_get("not_helpful_count")?,
-    })
+impl Stored for ArticleRecord {
+    const COLLECTION: &'static str = "articles";
+    const TABLE: &'static str = "articles AS a";
+    const ID: &'static str = "a.id";
+    const COLUMNS: &'static str = COLUMNS;
+
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(ArticleRecord {
+            id: row.try_get("id")?,
+            settings: Settings {
+                locale: row.try_get("locale")?,
+                category_id: row.try_get("category_id")?,
+                tags: json(row, "tags")?,
+                visibility: enumerated(row, "visibility", Visibility::from_number)?,
+                promoted: flag(row, "promoted")?,
+            },
+            state: enumerated(row, "state", ArticleState::from_number)?,
+            author: row.try_get("author")?,
+            translation_set: row.try_get("translation_set")?,
+            latest_revision_id: row.try_get("latest_revision_id")?,
+            published_revision_id: row.try_get("published_revision_id")?,
+            create_time: row.try_get("create_time")?,
+            update_time: row.try_get("update_time")?,
+            publish_time: row.try_get("publish_time")?,
+            version: row.try_get("version")?,
+            view_count: row.try_get("view_count")?,
+            helpful_count: row.try_get("helpful_count")?,
+            not_helpful_count: row.try_get("not_helpful_count")?,
+        })
+    }
 }
 
 fn decode_revision(row: &AnyRow) -> Result<RevisionRecord, sqlx::Error> {
@@ -57,41 +64,6 @@ fn decode_revision(row: &AnyRow) -> Result<RevisionRecord, sqlx::Error> {
     })
 }
 
-/// One article.
-pub async fn get_article(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<ArticleRecord>, sqlx::Error> {
-    row::one(
-        conn,
-        sqlx::query(&format!("SELECT {COLUMNS} FROM articles a WHERE a.id = $1")).bind(id),
-        decode_article,
-    )
-    .await
-}
-
-/// Articles by id, in no particular order.
-pub async fn get_articles(
-    conn: &mut AnyConnection,
-    ids: &[String],
-) -> Result<Vec<ArticleRecord>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut params = Params::new();
-    let list: Vec<String> = ids.iter().map(|id| params.bind(id.clone())).collect();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM articles a WHERE a.id IN ({})",
-        list.join(", ")
-    );
-    row::all(
-        conn,
-        sqlx::query_with(&sql, params.into_args()),
-        decode_article,
-    )
-    .await
-}
-
 /// The article of a translation set in a locale.
 pub async fn find_translation(
     conn: &mut AnyConnection,
@@ -105,7 +77,7 @@ pub async fn find_translation(
         ))
         .bind(set)
         .bind(locale),
-        decode_article,
+        ArticleRecord::decode,
     )
     .await
 }
@@ -164,7 +136,7 @@ pub async fn update_article(
     a: &ArticleRecord,
     expected_version: i64,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let statement = sqlx::query(
         "UPDATE articles SET locale = $1, category_id = $2, tags = $3, visibility = $4, state = $5, promoted = $6, \
          latest_revision_id = $7, published_revision_id = $8, update_time = $9, publish_time = $10, version = $11 \
          WHERE id = $12 AND version = $13",
@@ -181,30 +153,13 @@ pub async fn update_article(
     .bind(a.publish_time)
     .bind(a.version)
     .bind(&a.id)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
+    .bind(expected_version);
+    let updated = row::changed(conn, statement).await?;
+    if !updated {
         return Ok(false);
     }
     write_tags(conn, a).await?;
     Ok(true)
-}
-
-/// Deletes an article and everything hanging off it, if its version is still `expected_version`.
-pub async fn delete_article(
-    conn: &mut AnyConnection,
-    id: &str,
-    expected_version: i64,
-) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM articles WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
 }
 
 /// A page of articles in id order within a scope.
@@ -231,7 +186,7 @@ pub async fn list_articles(
     row::all(
         conn,
         sqlx::query_with(&sql, params.into_args()),
-        decode_article,
+        ArticleRecord::decode,
     )
     .await
 }
@@ -263,7 +218,7 @@ pub async fn popular_articles(
     row::all(
         conn,
         sqlx::query_with(&sql, params.into_args()),
-        decode_article,
+        ArticleRecord::decode,
     )
     .await
 }
@@ -313,21 +268,9 @@ pub async fn get_revisions(
     conn: &mut AnyConnection,
     ids: &[String],
 ) -> Result<BTreeMap<String, RevisionRecord>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let mut params = Params::new();
-    let list: Vec<String> = ids.iter().map(|id| params.bind(id.clone())).collect();
-    let sql = format!(
-        "SELECT {REVISION_COLUMNS} FROM revisions WHERE id IN ({})",
-        list.join(", ")
-    );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|r| decode_revision(r).map(|rev| (rev.id.clone(), rev)))
-        .collect()
+    let select = format!("SELECT {REVISION_COLUMNS} FROM revisions");
+    let revisions = row::by_keys(conn, &select, "id", ids, decode_revision).await?;
+    Ok(revisions.into_iter().map(|r| (r.id.clone(), r)).collect())
 }
 
 /// The number the next revision of an article gets.

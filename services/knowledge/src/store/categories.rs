@@ -1,4 +1,4 @@
-use kefu_db::row;
+use kefu_db::row::{self, Stored};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -9,33 +9,26 @@ use crate::domain::category::{CategoryFields, CategoryRecord};
 const COLUMNS: &str =
     "id, parent_id, position, display_name, description, locale, create_time, update_time, version";
 
-fn decode(row: &AnyRow) -> Result<CategoryRecord, sqlx::Error> {
-    Ok(CategoryRecord {
-        id: row.try_get("id")?,
-        fields: CategoryFields {
-            parent_id: row.try_get("parent_id")?,
-            position: row.try_get("position")?,
-            display_name: row.try_get("display_name")?,
-            description: row.try_get("description")?,
-            locale: row.try_get("locale")?,
-        },
-        create_time: row.try_get("create_time")?,
-        update_time: row.try_get("update_time")?,
-        version: row.try_get("version")?,
-    })
-}
+impl Stored for CategoryRecord {
+    const COLLECTION: &'static str = "categories";
+    const TABLE: &'static str = "categories";
+    const COLUMNS: &'static str = COLUMNS;
 
-/// One category.
-pub async fn get_category(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<CategoryRecord>, sqlx::Error> {
-    row::one(
-        conn,
-        sqlx::query(&format!("SELECT {COLUMNS} FROM categories WHERE id = $1")).bind(id),
-        decode,
-    )
-    .await
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(CategoryRecord {
+            id: row.try_get("id")?,
+            fields: CategoryFields {
+                parent_id: row.try_get("parent_id")?,
+                position: row.try_get("position")?,
+                display_name: row.try_get("display_name")?,
+                description: row.try_get("description")?,
+                locale: row.try_get("locale")?,
+            },
+            create_time: row.try_get("create_time")?,
+            update_time: row.try_get("update_time")?,
+            version: row.try_get("version")?,
+        })
+    }
 }
 
 /// Inserts a category.
@@ -66,7 +59,7 @@ pub async fn update_category(
     c: &CategoryRecord,
     expected_version: i64,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let statement = sqlx::query(
         "UPDATE categories SET parent_id = $1, position = $2, display_name = $3, description = $4, locale = $5, \
          update_time = $6, version = $7 WHERE id = $8 AND version = $9",
     )
@@ -78,26 +71,9 @@ pub async fn update_category(
     .bind(c.update_time)
     .bind(c.version)
     .bind(&c.id)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
-}
-
-/// Deletes a category if its version is still `expected_version`.
-pub async fn delete_category(
-    conn: &mut AnyConnection,
-    id: &str,
-    expected_version: i64,
-) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM categories WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
+    .bind(expected_version);
+    let updated = row::changed(conn, statement).await?;
+    Ok(updated)
 }
 
 /// True when the category has child categories or articles.
@@ -168,5 +144,10 @@ pub async fn list_categories(
         "SELECT {COLUMNS} FROM categories WHERE {} ORDER BY position, id LIMIT {limit}",
         clauses.join(" AND ")
     );
-    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        CategoryRecord::decode,
+    )
+    .await
 }

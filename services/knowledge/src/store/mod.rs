@@ -8,6 +8,8 @@ pub use articles::*;
 pub use categories::*;
 pub use search::*;
 
+pub use kefu_db::row::{delete_versioned, find, find_all};
+
 use kefu_db::Params;
 
 use crate::domain::access::Scope;

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Actor, EventDraft, Tickets};
 use crate::domain::kinds::TicketStatus;
 use crate::domain::lifecycle;
+use crate::domain::ticket::TicketRecord;
 use crate::store;
 
 /// Tickets handled per round of a job: a round is short, the next one picks up the rest.
@@ -29,7 +30,7 @@ impl Tickets {
         let mut changed = 0;
         for id in ids {
             let mut tx = self.ctx.db.begin_write().await?;
-            let Some(before) = store::get_ticket(&mut tx, &id).await? else {
+            let Some(before) = store::find::<TicketRecord>(&mut tx, &id).await? else {
                 continue;
             };
             let mut after = before.clone();
@@ -63,7 +64,7 @@ impl Tickets {
         let mut closed = 0;
         for id in ids {
             let mut tx = self.ctx.db.begin_write().await?;
-            let Some(before) = store::get_ticket(&mut tx, &id).await? else {
+            let Some(before) = store::find::<TicketRecord>(&mut tx, &id).await? else {
                 continue;
             };
             if before.status != TicketStatus::Solved {

@@ -7,6 +7,7 @@ use kefu_server::ServiceError;
 use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
 use crate::domain::lifecycle::{self, Move};
 use crate::domain::team;
+use crate::domain::team::GroupRecord;
 use crate::domain::ticket::{TicketRecord, ticket_name};
 use crate::store;
 
@@ -26,7 +27,10 @@ impl Tickets {
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();
         if let Some(group_id) = &group {
-            if store::get_group(&mut tx, group_id).await?.is_none() {
+            if store::find::<GroupRecord>(&mut tx, group_id)
+                .await?
+                .is_none()
+            {
                 return Err(ServiceError::NotFound(format!("groups/{group_id}")));
             }
             after.group_id = Some(group_id.clone());

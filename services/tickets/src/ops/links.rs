@@ -7,6 +7,7 @@ use sqlx::AnyConnection;
 use super::{Actor, EventDraft, Tickets, load, load_visible};
 use crate::domain::kinds::LinkKind;
 use crate::domain::links::{self, LinkFacts};
+use crate::domain::ticket::TicketRecord;
 use crate::domain::ticket::{Change, ticket_name};
 use crate::store;
 
@@ -116,7 +117,7 @@ impl Tickets {
             return Ok(all);
         };
         let others: Vec<String> = all.iter().map(|l| l.other_id.clone()).collect();
-        let visible: Vec<String> = store::get_tickets(&mut conn, &others)
+        let visible: Vec<String> = store::find_all::<TicketRecord>(&mut conn, &others)
             .await?
             .into_iter()
             .filter(|t| t.requester_id == *own)

@@ -27,6 +27,7 @@ use sqlx::AnyConnection;
 use crate::domain::access::own_customer;
 use crate::domain::calendar::Clock;
 use crate::domain::kinds::TicketStatus;
+use crate::domain::sla::ScheduleRecord;
 use crate::domain::sla::{Facts, PolicyRecord, select};
 use crate::domain::ticket::{Change, TicketRecord, diff, ticket_name};
 use crate::remote::customers::Customers;
@@ -217,7 +218,7 @@ impl Tickets {
         let Some(schedule_id) = policy.and_then(|p| p.schedule_id.as_deref()) else {
             return Ok(Clock::Calendar);
         };
-        let Some(schedule) = store::get_schedule(conn, schedule_id).await? else {
+        let Some(schedule) = store::find::<ScheduleRecord>(conn, schedule_id).await? else {
             return Ok(Clock::Calendar);
         };
         schedule.clock().map_err(|error| {
@@ -265,9 +266,7 @@ impl Tickets {
 
 /// The ticket with `id`, or NOT_FOUND.
 async fn load(conn: &mut AnyConnection, id: &str) -> Result<TicketRecord, ServiceError> {
-    store::get_ticket(conn, id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(ticket_name(id)))
+    kefu_server::records::load(conn, id).await
 }
 
 /// A ticket the actor may see: customers only their own (others are NOT_FOUND).

@@ -4,6 +4,7 @@ use kefu_server::ServiceError;
 
 use super::{Tickets, new_id};
 use crate::domain::sla::{PolicyRecord, ScheduleRecord};
+use crate::domain::team::GroupRecord;
 use crate::store;
 
 impl Tickets {
@@ -40,14 +41,19 @@ impl Tickets {
         policy.create_time = self.ctx.now();
         let mut tx = self.ctx.db.begin_write().await?;
         if let Some(schedule_id) = &policy.schedule_id
-            && store::get_schedule(&mut tx, schedule_id).await?.is_none()
+            && store::find::<ScheduleRecord>(&mut tx, schedule_id)
+                .await?
+                .is_none()
         {
             return Err(ServiceError::NotFound(format!(
                 "businessSchedules/{schedule_id}"
             )));
         }
         for group_id in &policy.groups {
-            if store::get_group(&mut tx, group_id).await?.is_none() {
+            if store::find::<GroupRecord>(&mut tx, group_id)
+                .await?
+                .is_none()
+            {
                 return Err(ServiceError::NotFound(format!("groups/{group_id}")));
             }
         }

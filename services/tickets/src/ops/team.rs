@@ -155,7 +155,9 @@ impl Tickets {
     ) -> Result<Vec<AgentRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
         if let Some(group_id) = group_id
-            && store::get_group(&mut conn, group_id).await?.is_none()
+            && store::find::<GroupRecord>(&mut conn, group_id)
+                .await?
+                .is_none()
         {
             return Err(ServiceError::NotFound(format!("groups/{group_id}")));
         }
@@ -171,7 +173,10 @@ impl Tickets {
         member: bool,
     ) -> Result<AgentRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        if store::get_group(&mut tx, group_id).await?.is_none() {
+        if store::find::<GroupRecord>(&mut tx, group_id)
+            .await?
+            .is_none()
+        {
             return Err(ServiceError::NotFound(format!("groups/{group_id}")));
         }
         if store::get_agent(&mut tx, agent_id).await?.is_none() {

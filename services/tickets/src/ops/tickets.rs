@@ -11,6 +11,7 @@ use crate::domain::access::may_request_for;
 use crate::domain::calendar::Clock;
 use crate::domain::kinds::TicketStatus;
 use crate::domain::sla::SlaRecord;
+use crate::domain::team::GroupRecord;
 use crate::domain::ticket::{TicketFields, TicketRecord, diff, ticket_name};
 use crate::store::{self, TicketFilter, TicketOrder};
 
@@ -81,7 +82,9 @@ impl Tickets {
             return load(&mut tx, existing.trim_start_matches("tickets/")).await;
         }
         if let Some(group_id) = &command.group_id
-            && store::get_group(&mut tx, group_id).await?.is_none()
+            && store::find::<GroupRecord>(&mut tx, group_id)
+                .await?
+                .is_none()
         {
             return Err(ServiceError::NotFound(format!("groups/{group_id}")));
         }
@@ -141,7 +144,7 @@ impl Tickets {
         ids: &[String],
     ) -> Result<Vec<TicketRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        let found = store::get_tickets(&mut conn, ids).await?;
+        let found = store::find_all::<TicketRecord>(&mut conn, ids).await?;
         ids.iter()
             .map(|id| {
                 found

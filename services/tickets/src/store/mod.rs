@@ -12,6 +12,8 @@ pub use team::*;
 pub use tickets::*;
 pub use trail::*;
 
+pub use kefu_db::row::{find, find_all};
+
 use kefu_server::common::Channel;
 use serde::Serialize;
 

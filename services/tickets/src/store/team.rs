@@ -1,4 +1,4 @@
-use kefu_db::row::{self, flag, int, json, json_text};
+use kefu_db::row::{self, Stored, flag, int, json, json_text};
 use kefu_server::common::{Channel, Tier};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -24,25 +24,22 @@ pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(
     Ok(())
 }
 
-fn decode_group(row: &AnyRow) -> Result<GroupRecord, sqlx::Error> {
-    Ok(GroupRecord {
-        id: row.try_get("id")?,
-        display_name: row.try_get("display_name")?,
-        description: row.try_get("description")?,
-        create_time: row.try_get("create_time")?,
-        version: row.try_get("version")?,
-    })
-}
+const GROUP_COLUMNS: &str = "id, display_name, description, create_time, version";
 
-/// One group.
-pub async fn get_group(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<GroupRecord>, sqlx::Error> {
-    row::one(conn, sqlx::query(
-        "SELECT id, display_name, description, create_time, version FROM team_groups WHERE id = $1",
-    )
-    .bind(id), decode_group).await
+impl Stored for GroupRecord {
+    const COLLECTION: &'static str = "groups";
+    const TABLE: &'static str = "team_groups";
+    const COLUMNS: &'static str = GROUP_COLUMNS;
+
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(GroupRecord {
+            id: row.try_get("id")?,
+            display_name: row.try_get("display_name")?,
+            description: row.try_get("description")?,
+            create_time: row.try_get("create_time")?,
+            version: row.try_get("version")?,
+        })
+    }
 }
 
 /// Whether a group of this name exists.
@@ -62,15 +59,22 @@ pub async fn list_groups(
     limit: i64,
 ) -> Result<Vec<GroupRecord>, sqlx::Error> {
     let (name, id) = after.cloned().unwrap_or_default();
-    row::all(conn, sqlx::query(
-        "SELECT id, display_name, description, create_time, version FROM team_groups \
-         WHERE ($1 = 0 OR display_name > $2 OR (display_name = $3 AND id > $4)) ORDER BY display_name, id LIMIT $5",
+    let sql = format!(
+        "{} WHERE ($1 = 0 OR display_name > $2 OR (display_name = $3 AND id > $4)) \
+         ORDER BY display_name, id LIMIT $5",
+        row::select::<GroupRecord>()
+    );
+    row::all(
+        conn,
+        sqlx::query(&sql)
+            .bind(i64::from(after.is_some()))
+            .bind(&name)
+            .bind(&name)
+            .bind(&id)
+            .bind(limit),
+        GroupRecord::decode,
     )
-    .bind(i64::from(after.is_some()))
-    .bind(&name)
-    .bind(&name)
-    .bind(&id)
-    .bind(limit), decode_group).await
+    .await
 }
 
 const AGENT_COLUMNS: &str =
@@ -144,7 +148,7 @@ pub async fn update_agent(
     a: &AgentRecord,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let statement = sqlx::query(
         "UPDATE agents SET display_name = $1, email = $2, skills = $3, capacity = $4, active = $5, \
          update_time = $6, version = $7 WHERE id = $8 AND version = $9",
     )
@@ -156,11 +160,9 @@ pub async fn update_agent(
     .bind(now)
     .bind(a.version)
     .bind(&a.id)
-    .bind(a.version - 1)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
+    .bind(a.version - 1);
+    let updated = row::changed(conn, statement).await?;
+    Ok(updated)
 }
 
 /// One agent with its groups.
@@ -212,15 +214,13 @@ pub async fn add_member(
     group_id: &str,
     agent_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let added = sqlx::query(
+    let statement = sqlx::query(
         "INSERT INTO group_members (group_id, agent_id) VALUES ($1, $2) ON CONFLICT (group_id, agent_id) DO NOTHING",
     )
     .bind(group_id)
-    .bind(agent_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(added == 1)
+    .bind(agent_id);
+    let added = row::changed(conn, statement).await?;
+    Ok(added)
 }
 
 /// Removes a membership (no-op when absent).
@@ -229,13 +229,14 @@ pub async fn remove_member(
     group_id: &str,
     agent_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND agent_id = $2")
-        .bind(group_id)
-        .bind(agent_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(removed == 1)
+    let removed = row::changed(
+        conn,
+        sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND agent_id = $2")
+            .bind(group_id)
+            .bind(agent_id),
+    )
+    .await?;
+    Ok(removed)
 }
 
 /// Inserts a schedule.
@@ -258,26 +259,23 @@ pub async fn insert_schedule(
     Ok(())
 }
 
-fn decode_schedule(row: &AnyRow) -> Result<ScheduleRecord, sqlx::Error> {
-    Ok(ScheduleRecord {
-        id: row.try_get("id")?,
-        display_name: row.try_get("display_name")?,
-        time_zone: row.try_get("time_zone")?,
-        intervals: json(row, "intervals")?,
-        holidays: json(row, "holidays")?,
-        create_time: row.try_get("create_time")?,
-    })
-}
+const SCHEDULE_COLUMNS: &str = "id, display_name, time_zone, intervals, holidays, create_time";
 
-/// One schedule.
-pub async fn get_schedule(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<ScheduleRecord>, sqlx::Error> {
-    row::one(conn, sqlx::query(
-        "SELECT id, display_name, time_zone, intervals, holidays, create_time FROM business_schedules WHERE id = $1",
-    )
-    .bind(id), decode_schedule).await
+impl Stored for ScheduleRecord {
+    const COLLECTION: &'static str = "businessSchedules";
+    const TABLE: &'static str = "business_schedules";
+    const COLUMNS: &'static str = SCHEDULE_COLUMNS;
+
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(ScheduleRecord {
+            id: row.try_get("id")?,
+            display_name: row.try_get("display_name")?,
+            time_zone: row.try_get("time_zone")?,
+            intervals: json(row, "intervals")?,
+            holidays: json(row, "holidays")?,
+            create_time: row.try_get("create_time")?,
+        })
+    }
 }
 
 /// A page of schedules by id after `after`.
@@ -286,12 +284,16 @@ pub async fn list_schedules(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ScheduleRecord>, sqlx::Error> {
-    row::all(conn, sqlx::query(
-        "SELECT id, display_name, time_zone, intervals, holidays, create_time FROM business_schedules \
-         WHERE id > $1 ORDER BY id LIMIT $2",
+    let sql = format!(
+        "{} WHERE id > $1 ORDER BY id LIMIT $2",
+        row::select::<ScheduleRecord>()
+    );
+    row::all(
+        conn,
+        sqlx::query(&sql).bind(after.unwrap_or("")).bind(limit),
+        ScheduleRecord::decode,
     )
-    .bind(after.unwrap_or(""))
-    .bind(limit), decode_schedule).await
+    .await
 }
 
 #[derive(Serialize, Deserialize)]

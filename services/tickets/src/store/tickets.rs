@@ -1,5 +1,5 @@
 use kefu_db::Params;
-use kefu_db::row::{self, enumerated, flag, int, json, json_text, optional_enumerated};
+use kefu_db::row::{self, Stored, enumerated, flag, int, json, json_text, optional_enumerated};
 use kefu_server::common::{Channel, Tier};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -14,74 +14,52 @@ const COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.request
     t.resolution_seconds, t.reopen_count, t.agent_replies, t.create_time, t.update_time, t.solve_time, \
     t.close_time, t.version, t.follow_up_of, t.merged_into";
 
-fn decode(row: &AnyRow) -> Result<TicketRecord, sqlx::Error> {
-    Ok(TicketRecord {
-        id: row.try_get("id")?,
-        fields: TicketFields {
-            subject: row.try_get("subject")?,
-            description: row.try_get("description")?,
-            priority: enumerated(row, "priority", Priority::from_number)?,
-            ticket_type: enumerated(row, "ticket_type", TicketType::from_number)?,
-            after_sales_kind: optional_enumerated(
-                row,
-                "after_sales_kind",
-                AfterSalesKind::from_number,
-            )?,
-            category: row.try_get("category")?,
-            tags: json(row, "tags")?,
-            custom_fields: json(row, "custom_fields")?,
-        },
-        requester_id: row.try_get("requester_id")?,
-        requester_name: row.try_get("requester_name")?,
-        requester_tier: enumerated(row, "requester_tier", Tier::from_number)?,
-        requester_erased: flag(row, "requester_erased")?,
-        organization_id: row.try_get("organization_id")?,
-        assignee_id: row.try_get("assignee_id")?,
-        group_id: row.try_get("group_id")?,
-        status: enumerated(row, "status", TicketStatus::from_number)?,
-        channel: enumerated(row, "channel", Channel::from_number)?,
-        sla: json(row, "sla")?,
-        first_response_seconds: row.try_get("first_response_seconds")?,
-        resolution_seconds: row.try_get("resolution_seconds")?,
-        reopen_count: int(row, "reopen_count")?,
-        agent_replies: int(row, "agent_replies")?,
-        create_time: row.try_get("create_time")?,
-        update_time: row.try_get("update_time")?,
-        solve_time: row.try_get("solve_time")?,
-        close_time: row.try_get("close_time")?,
-        version: row.try_get("version")?,
-        follow_up_of: row.try_get("follow_up_of")?,
-        merged_into: row.try_get("merged_into")?,
-    })
-}
+impl Stored for TicketRecord {
+    const COLLECTION: &'static str = "tickets";
+    const TABLE: &'static str = "tickets AS t";
+    const ID: &'static str = "t.id";
+    const COLUMNS: &'static str = COLUMNS;
 
-/// One ticket.
-pub async fn get_ticket(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<TicketRecord>, sqlx::Error> {
-    row::one(
-        conn,
-        sqlx::query(&format!("SELECT {COLUMNS} FROM tickets t WHERE t.id = $1")).bind(id),
-        decode,
-    )
-    .await
-}
-
-/// Tickets by id, in no particular order.
-pub async fn get_tickets(
-    conn: &mut AnyConnection,
-    ids: &[String],
-) -> Result<Vec<TicketRecord>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(TicketRecord {
+            id: row.try_get("id")?,
+            fields: TicketFields {
+                subject: row.try_get("subject")?,
+                description: row.try_get("description")?,
+                priority: enumerated(row, "priority", Priority::from_number)?,
+                ticket_type: enumerated(row, "ticket_type", TicketType::from_number)?,
+                after_sales_kind: optional_enumerated(
+                    row,
+                    "after_sales_kind",
+                    AfterSalesKind::from_number,
+                )?,
+                category: row.try_get("category")?,
+                tags: json(row, "tags")?,
+                custom_fields: json(row, "custom_fields")?,
+            },
+            requester_id: row.try_get("requester_id")?,
+            requester_name: row.try_get("requester_name")?,
+            requester_tier: enumerated(row, "requester_tier", Tier::from_number)?,
+            requester_erased: flag(row, "requester_erased")?,
+            organization_id: row.try_get("organization_id")?,
+            assignee_id: row.try_get("assignee_id")?,
+            group_id: row.try_get("group_id")?,
+            status: enumerated(row, "status", TicketStatus::from_number)?,
+            channel: enumerated(row, "channel", Channel::from_number)?,
+            sla: json(row, "sla")?,
+            first_response_seconds: row.try_get("first_response_seconds")?,
+            resolution_seconds: row.try_get("resolution_seconds")?,
+            reopen_count: int(row, "reopen_count")?,
+            agent_replies: int(row, "agent_replies")?,
+            create_time: row.try_get("create_time")?,
+            update_time: row.try_get("update_time")?,
+            solve_time: row.try_get("solve_time")?,
+            close_time: row.try_get("close_time")?,
+            version: row.try_get("version")?,
+            follow_up_of: row.try_get("follow_up_of")?,
+            merged_into: row.try_get("merged_into")?,
+        })
     }
-    let mut params = Params::new();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({})",
-        params.list(ids.to_vec())
-    );
-    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
 }
 
 /// The columns derived from the record for filters and ordering.
@@ -181,7 +159,7 @@ pub async fn update_ticket(
     t: &TicketRecord,
 ) -> Result<bool, sqlx::Error> {
     let d = derive(t)?;
-    let updated = sqlx::query(
+    let statement = sqlx::query(
         "UPDATE tickets SET subject = $1, description = $2, search_text = $3, requester_name = $4, \
          requester_tier = $5, requester_erased = $6, assignee_id = $7, group_id = $8, status = $9, priority = $10, \
          ticket_type = $11, after_sales_kind = $12, category = $13, tags = $14, custom_fields = $15, sla = $16, \
@@ -219,14 +197,12 @@ pub async fn update_ticket(
     .bind(t.version)
     .bind(&t.merged_into)
     .bind(&t.id)
-    .bind(t.version - 1)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 1 {
+    .bind(t.version - 1);
+    let updated = row::changed(conn, statement).await?;
+    if updated {
         write_tags(conn, t).await?;
     }
-    Ok(updated == 1)
+    Ok(updated)
 }
 
 /// A page of tickets matching `filter` in `order`, after the keyset `after` (sort value, id).
@@ -329,7 +305,12 @@ pub async fn list_tickets(
         "SELECT {COLUMNS} FROM tickets t {where_clause} \
          ORDER BY t.{key} {direction}, t.id {direction} LIMIT {limit}"
     );
-    row::all(conn, sqlx::query_with(&sql, params.into_args()), decode).await
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        TicketRecord::decode,
+    )
+    .await
 }
 
 /// Ids of open tickets with a due time at or before `now`, soonest first.
@@ -372,7 +353,7 @@ pub async fn tickets_of_requester(
             "SELECT {COLUMNS} FROM tickets t WHERE t.requester_id = $1 ORDER BY t.id"
         ))
         .bind(requester_id),
-        decode,
+        TicketRecord::decode,
     )
     .await
 }
