@@ -49,6 +49,13 @@ pub trait Stored: Sized {
     fn decode(row: &AnyRow) -> Result<Self, sqlx::Error>;
 }
 
+/// A [`Stored`] record with a `version` column that every change bumps, for optimistic
+/// concurrency: a write names the version it read and loses to any write in between.
+pub trait Versioned: Stored {
+    /// Its id and its version.
+    fn id_and_version(&self) -> (&str, i64);
+}
+
 /// `SELECT <columns> FROM <table>` of `T`, to which a query adds its conditions.
 pub fn select<T: Stored>() -> String {
     format!("SELECT {} FROM {}", T::COLUMNS, T::TABLE)

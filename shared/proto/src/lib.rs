@@ -76,6 +76,9 @@ pub trait WatchResponse: prost::Message + Default + Send + Sync + 'static {
 
     /// The request for the events after `after_cursor` (empty: from the first).
     fn request(after_cursor: String) -> Self::Request;
+
+    /// The cursor a request resumes after.
+    fn after_cursor(request: &Self::Request) -> &str;
 }
 
 /// A client of a service's `WatchEvents`: what the service kit's event consumers follow.
@@ -108,6 +111,10 @@ macro_rules! watch_response {
 
             fn request(after_cursor: String) -> Self::Request {
                 $package::v1::WatchEventsRequest { after_cursor }
+            }
+
+            fn after_cursor(request: &Self::Request) -> &str {
+                &request.after_cursor
             }
         }
 

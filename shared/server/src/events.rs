@@ -6,12 +6,14 @@ use std::pin::Pin;
 use futures::{Stream, StreamExt};
 use kefu_db::Database;
 use kefu_db::outbox::{self, Position, StoredEvent};
+use kefu_principal::Principal;
 use kefu_proto::WatchResponse;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
-use tonic::Status;
+use tonic::{Request, Response, Status};
 
-use crate::{ServiceError, Violations};
+use crate::api::Rpc;
+use crate::{ServiceError, Violations, principal_of};
 
 /// A `WatchEvents` response stream.
 pub type EventStream<R> = Pin<Box<dyn Stream<Item = Result<R, Status>> + Send + 'static>>;
@@ -28,6 +30,18 @@ impl EventFeed {
     /// Serves the events of `db` until `shutdown`.
     pub fn new(db: Database, shutdown: CancellationToken) -> Self {
         Self { db, shutdown }
+    }
+
+    /// Serves a `WatchEvents` call: the caller must pass `allow`, then gets [`EventFeed::watch`]
+    /// from the request's cursor.
+    pub fn serve<R: WatchResponse>(
+        &self,
+        request: &Request<R::Request>,
+        allow: impl FnOnce(&Principal) -> Result<(), Status>,
+    ) -> Rpc<EventStream<R>> {
+        allow(&principal_of(request)?)?;
+        let stream = self.watch(R::after_cursor(request.get_ref()))?;
+        Ok(Response::new(stream))
     }
 
     /// Every committed event after `after_cursor` (empty: from the first), then new ones as they

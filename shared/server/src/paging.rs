@@ -112,6 +112,17 @@ impl<K: Serialize + DeserializeOwned> Page<K> {
         }
     }
 
+    /// [`Page::read`] for a request whose filters are all in `filter` (its `Debug` text is what
+    /// the token is bound to).
+    pub fn filtered(
+        page_size: i32,
+        page_token: &str,
+        filter: &impl std::fmt::Debug,
+        v: &mut Violations,
+    ) -> Self {
+        Self::read(page_size, page_token, &[&format!("{filter:?}")], v)
+    }
+
     /// How many rows to fetch: one more than the page, to know whether another follows.
     pub fn fetch(&self) -> usize {
         self.size + 1

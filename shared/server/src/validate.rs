@@ -141,6 +141,19 @@ pub fn required_id(name: &str, collection: &str, field: &str) -> Result<String, 
     v.into_result().map(|()| id)
 }
 
+/// The target of a change to the resource `name` (`collection/{id}`, on `name`) conditional on
+/// `etag`: INVALID_ARGUMENT when the name is missing or malformed.
+pub fn target(
+    name: &str,
+    collection: &str,
+    etag: &str,
+) -> Result<crate::records::Target, Violations> {
+    Ok(crate::records::Target {
+        id: required_id(name, collection, "name")?,
+        etag: etag.to_owned(),
+    })
+}
+
 /// The id in an optional resource name; `None` when empty.
 pub fn optional_resource_id(
     name: &str,

@@ -120,12 +120,7 @@ pub(super) async fn list(
         query: validate::query(&r.query, "query", &mut v),
         show_merged: r.show_merged,
     };
-    let page: Page<String> = Page::read(
-        r.page_size,
-        &r.page_token,
-        &[&format!("{filter:?}")],
-        &mut v,
-    );
+    let page: Page<String> = Page::filtered(r.page_size, &r.page_token, &filter, &mut v);
     v.into_result()?;
     let rows = api
         .ops
@@ -171,10 +166,9 @@ pub(super) async fn delete(
     request: Request<pb::DeleteCustomerRequest>,
 ) -> Rpc<pb::DeleteCustomerResponse> {
     let principal = principal_of(&request)?;
-    let id = customer_id(&request.get_ref().name, "name")?;
-    allow(&principal, Action::DeleteCustomer, Some(&id))?;
-    api.ops
-        .delete_customer(&principal.id, &id, &request.get_ref().etag)
-        .await?;
+    let r = request.get_ref();
+    let target = validate::target(&r.name, "customers", &r.etag)?;
+    allow(&principal, Action::DeleteCustomer, Some(&target.id))?;
+    api.ops.delete_customer(&principal.id, &target).await?;
     Ok(Response::new(pb::DeleteCustomerResponse {}))
 }

@@ -13,12 +13,15 @@ use kefu_principal::Principal;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
-use kefu_server::{Violations, principal_of, validate};
+use kefu_server::{Violations, validate};
 use pb::customer_service_server::CustomerService;
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Request, Status, Streaming};
 
 use crate::domain::{Action, authorize};
 use crate::ops::Customers;
+
+/// The stream `WatchEvents` answers with.
+type Events = EventStream<pb::WatchEventsResponse>;
 
 /// The `kefu.customers.v1.CustomerService` implementation.
 #[derive(Clone, Debug)]
@@ -51,6 +54,13 @@ fn organization_id(name: &str, field: &str) -> Result<String, Violations> {
 
 #[tonic::async_trait]
 impl CustomerService for CustomerApi {
+    type WatchEventsStream = Events;
+
+    async fn watch_events(&self, r: Request<pb::WatchEventsRequest>) -> Rpc<Events> {
+        self.events
+            .serve(&r, |p| allow(p, Action::WatchEvents, None))
+    }
+
     async fn create_customer(&self, r: Request<pb::CreateCustomerRequest>) -> Rpc<pb::Customer> {
         customers::create(self, r).await
     }
@@ -172,15 +182,5 @@ impl CustomerService for CustomerApi {
         r: Request<pb::ListInteractionsRequest>,
     ) -> Rpc<pb::ListInteractionsResponse> {
         activity::list_interactions(self, r).await
-    }
-
-    type WatchEventsStream = EventStream<pb::WatchEventsResponse>;
-
-    async fn watch_events(
-        &self,
-        r: Request<pb::WatchEventsRequest>,
-    ) -> Rpc<Self::WatchEventsStream> {
-        allow(&principal_of(&r)?, Action::WatchEvents, None)?;
-        Ok(Response::new(self.events.watch(&r.get_ref().after_cursor)?))
     }
 }

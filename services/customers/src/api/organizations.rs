@@ -61,12 +61,7 @@ pub(super) async fn list(
     let filter = store::OrganizationFilter {
         query: validate::query(&r.query, "query", &mut v),
     };
-    let page: Page<String> = Page::read(
-        r.page_size,
-        &r.page_token,
-        &[&format!("{filter:?}")],
-        &mut v,
-    );
+    let page: Page<String> = Page::filtered(r.page_size, &r.page_token, &filter, &mut v);
     v.into_result()?;
     let rows = api
         .ops
@@ -114,9 +109,8 @@ pub(super) async fn delete(
 ) -> Rpc<pb::DeleteOrganizationResponse> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::DeleteOrganization, None)?;
-    let id = organization_id(&request.get_ref().name, "name")?;
-    api.ops
-        .delete_organization(&principal.id, &id, &request.get_ref().etag)
-        .await?;
+    let r = request.get_ref();
+    let target = validate::target(&r.name, "organizations", &r.etag)?;
+    api.ops.delete_organization(&principal.id, &target).await?;
     Ok(Response::new(pb::DeleteOrganizationResponse {}))
 }

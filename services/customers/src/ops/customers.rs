@@ -3,7 +3,7 @@
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
-use kefu_server::records::load;
+use kefu_server::records::{self, Target, load};
 use sqlx::AnyConnection;
 
 use super::{Customers, EventDraft, check_etag, new_id, refused};
@@ -183,24 +183,16 @@ impl Customers {
     }
 
     /// Deletes a customer and everything stored on it.
-    pub async fn delete_customer(
-        &self,
-        actor: &str,
-        id: &str,
-        etag: &str,
-    ) -> Result<(), ServiceError> {
+    pub async fn delete_customer(&self, actor: &str, target: &Target) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load::<CustomerRecord>(&mut tx, id).await?;
-        check_etag(&current.name(), current.version, etag)?;
-        if store::has_merged_children(&mut tx, id).await? {
+        let current: CustomerRecord = records::load_target(&mut tx, target).await?;
+        if store::has_merged_children(&mut tx, &current.id).await? {
             return Err(ServiceError::FailedPrecondition(format!(
                 "other customers were merged into {}: unmerge or delete them first",
                 current.name()
             )));
         }
-        if !store::delete_versioned::<CustomerRecord>(&mut tx, id, current.version).await? {
-            return Err(ServiceError::Conflict(current.name()));
-        }
+        records::delete(&mut tx, &current).await?;
         let name = current.name();
         let draft = EventDraft::new(pb::EventType::CustomerDeleted, &name, Some(&name));
         draft.emit(&mut tx, actor, self.ctx.now()).await?;

@@ -3,7 +3,7 @@
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
-use kefu_server::records::load;
+use kefu_server::records::{self, Target, load};
 use sqlx::AnyConnection;
 
 use super::{Customers, EventDraft, check_etag, new_id};
@@ -120,21 +120,17 @@ impl Customers {
     pub async fn delete_organization(
         &self,
         actor: &str,
-        id: &str,
-        etag: &str,
+        target: &Target,
     ) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load::<OrganizationRecord>(&mut tx, id).await?;
-        check_etag(&current.name(), current.version, etag)?;
-        if store::organization_has_members(&mut tx, id).await? {
+        let current: OrganizationRecord = records::load_target(&mut tx, target).await?;
+        if store::organization_has_members(&mut tx, &current.id).await? {
             return Err(ServiceError::FailedPrecondition(format!(
                 "customers still belong to {}: move them to another organization first",
                 current.name()
             )));
         }
-        if !store::delete_versioned::<OrganizationRecord>(&mut tx, id, current.version).await? {
-            return Err(ServiceError::Conflict(current.name()));
-        }
+        records::delete(&mut tx, &current).await?;
         let name = current.name();
         let draft = EventDraft::new(pb::EventType::OrganizationDeleted, &name, None);
         draft.emit(&mut tx, actor, self.ctx.now()).await?;

@@ -1,5 +1,5 @@
 use kefu_db::Params;
-use kefu_db::row::{self, Stored, int, json, json_text, opt_i64};
+use kefu_db::row::{self, Stored, Versioned, int, json, json_text, opt_i64};
 use kefu_server::common::{LifecycleStage, Tier};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -37,6 +37,12 @@ impl Stored for CustomerRecord {
             update_time: row.try_get("update_time")?,
             version: row.try_get("version")?,
         })
+    }
+}
+
+impl Versioned for CustomerRecord {
+    fn id_and_version(&self) -> (&str, i64) {
+        (&self.id, self.version)
     }
 }
 

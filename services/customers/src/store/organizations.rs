@@ -1,5 +1,5 @@
 use kefu_db::Params;
-use kefu_db::row::{self, Stored, int, json, json_text};
+use kefu_db::row::{self, Stored, Versioned, int, json, json_text};
 use kefu_server::common::Tier;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -29,6 +29,12 @@ impl Stored for OrganizationRecord {
             update_time: row.try_get("update_time")?,
             version: row.try_get("version")?,
         })
+    }
+}
+
+impl Versioned for OrganizationRecord {
+    fn id_and_version(&self) -> (&str, i64) {
+        (&self.id, self.version)
     }
 }
 

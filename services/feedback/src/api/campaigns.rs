@@ -8,7 +8,7 @@ use kefu_server::common::{LifecycleStage, Tier};
 use kefu_server::outgoing::Caller;
 use kefu_server::{Violations, principal_of, validate};
 
-use super::{FeedbackApi, Rpc, actor, allow, convert, id_of};
+use super::{FeedbackApi, Rpc, actor, allow, convert};
 use crate::domain::access::Action;
 use crate::domain::records::SegmentRecord;
 use crate::ops::NewCampaign;
@@ -46,7 +46,7 @@ pub(super) async fn get(
 ) -> Rpc<pb::NpsCampaign> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Configure)?;
-    let id = id_of(&request.get_ref().name, "npsCampaigns", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "npsCampaigns", "name")?;
     let campaign = api.ops.get_campaign(&id).await?;
     Ok(Response::new(convert::campaign(&campaign)))
 }

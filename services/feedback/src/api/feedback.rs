@@ -8,7 +8,7 @@ use kefu_server::paging::Page;
 use kefu_server::{Violations, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{FeedbackApi, Rpc, actor, allow, convert, id_of};
+use super::{FeedbackApi, Rpc, actor, allow, convert};
 use crate::domain::access::{Action, own_customer};
 use crate::domain::kinds::{FeedbackKind, FeedbackState};
 use crate::ops::NewFeedback;
@@ -85,7 +85,7 @@ pub(super) async fn get(
 ) -> Rpc<pb::FeedbackEntry> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Read)?;
-    let id = id_of(&request.get_ref().name, "feedback", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "feedback", "name")?;
     let entry = api.ops.get_feedback(&actor(&principal), &id).await?;
     Ok(Response::new(convert::feedback(&entry)))
 }

@@ -11,12 +11,14 @@ use kefu_principal::Principal;
 use kefu_proto::feedback::v1 as pb;
 use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
-use kefu_server::{Violations, principal_of, validate};
 use pb::feedback_service_server::FeedbackService;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Status};
 
 use crate::domain::access::{Action, authorize, own_customer};
 use crate::ops::{Actor, Feedback};
+
+/// The stream `WatchEvents` answers with.
+type Events = EventStream<pb::WatchEventsResponse>;
 
 /// The `kefu.feedback.v1.FeedbackService` implementation.
 #[derive(Clone, Debug)]
@@ -45,13 +47,14 @@ fn actor(principal: &Principal) -> Actor {
     }
 }
 
-/// The id in `collection/{id}`, or INVALID_ARGUMENT on `field`.
-fn id_of(name: &str, collection: &str, field: &str) -> Result<String, Violations> {
-    validate::required_id(name, collection, field)
-}
-
 #[tonic::async_trait]
 impl FeedbackService for FeedbackApi {
+    type WatchEventsStream = Events;
+
+    async fn watch_events(&self, r: Request<pb::WatchEventsRequest>) -> Rpc<Events> {
+        self.events.serve(&r, |p| allow(p, Action::WatchEvents))
+    }
+
     async fn submit_survey_response(
         &self,
         r: Request<pb::SubmitSurveyResponseRequest>,
@@ -107,15 +110,5 @@ impl FeedbackService for FeedbackApi {
         r: Request<pb::GetSatisfactionSummaryRequest>,
     ) -> Rpc<pb::GetSatisfactionSummaryResponse> {
         summary::summary(self, r).await
-    }
-
-    type WatchEventsStream = EventStream<pb::WatchEventsResponse>;
-
-    async fn watch_events(
-        &self,
-        r: Request<pb::WatchEventsRequest>,
-    ) -> Rpc<Self::WatchEventsStream> {
-        allow(&principal_of(&r)?, Action::WatchEvents)?;
-        Ok(Response::new(self.events.watch(&r.get_ref().after_cursor)?))
     }
 }

@@ -6,7 +6,7 @@ use tonic::{Request, Response};
 use kefu_server::paging::Page;
 use kefu_server::{Violations, principal_of, validate};
 
-use super::{FeedbackApi, Rpc, actor, allow, convert, id_of};
+use super::{FeedbackApi, Rpc, actor, allow, convert};
 use crate::domain::access::{Action, sees_tokens};
 use crate::domain::kinds::{SurveyKind, SurveyState};
 use crate::domain::survey::{MAX_COMMENT_CHARS, MAX_REASON_CODES};
@@ -72,7 +72,7 @@ pub(super) async fn get(
 ) -> Rpc<pb::Survey> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Read)?;
-    let id = id_of(&request.get_ref().name, "surveys", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "surveys", "name")?;
     let survey = api.ops.get_survey(&actor(&principal), &id).await?;
     Ok(Response::new(convert::survey(
         &survey,

@@ -7,7 +7,7 @@ use kefu_db::idempotency::RequestKey;
 use kefu_server::paging::Page;
 use kefu_server::{Violations, mask, principal_of, validate};
 
-use super::{KnowledgeApi, Rpc, allow, convert, id_of, optional_locale, state_filter};
+use super::{KnowledgeApi, Rpc, allow, convert, optional_locale, state_filter};
 use crate::domain::access::{Action, Scope};
 use crate::domain::article::UPDATABLE_FIELDS;
 use crate::domain::kinds::Visibility;
@@ -52,7 +52,7 @@ pub(super) async fn get(
     let principal = principal_of(&request)?;
     allow(&principal, Action::Read)?;
     let r = request.get_ref();
-    let id = id_of(&r.name, "articles", "name")?;
+    let id = validate::required_id(&r.name, "articles", "name")?;
     let latest = match pb::ArticleView::try_from(r.view) {
         Ok(pb::ArticleView::Latest) => {
             allow(&principal, Action::ReadDrafts)?;
@@ -100,12 +100,7 @@ pub(super) async fn list(
         tags: tag,
         translation_set: (!r.translation_set.is_empty()).then(|| r.translation_set.clone()),
     };
-    let page: Page<String> = Page::read(
-        r.page_size,
-        &r.page_token,
-        &[&format!("{filter:?}")],
-        &mut v,
-    );
+    let page: Page<String> = Page::filtered(r.page_size, &r.page_token, &filter, &mut v);
     v.into_result()?;
     let rows = api
         .ops
@@ -126,7 +121,7 @@ pub(super) async fn update(
     allow(&principal, Action::Write)?;
     let r = request.into_inner();
     let input = r.article.unwrap_or_default();
-    let id = id_of(&input.name, "articles", "article.name")?;
+    let id = validate::required_id(&input.name, "articles", "article.name")?;
     let mut v = Violations::new();
     let paths = mask::resolve(
         r.update_mask.as_ref(),
@@ -150,9 +145,8 @@ pub(super) async fn delete(
 ) -> Rpc<pb::DeleteArticleResponse> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Write)?;
-    let id = id_of(&request.get_ref().name, "articles", "name")?;
-    api.ops
-        .delete_article(&principal.id, &id, &request.get_ref().etag)
-        .await?;
+    let r = request.get_ref();
+    let target = validate::target(&r.name, "articles", &r.etag)?;
+    api.ops.delete_article(&principal.id, &target).await?;
     Ok(Response::new(pb::DeleteArticleResponse {}))
 }

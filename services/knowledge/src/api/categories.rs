@@ -6,7 +6,7 @@ use tonic::{Request, Response};
 use kefu_server::paging::Page;
 use kefu_server::{Violations, mask, principal_of, validate};
 
-use super::{KnowledgeApi, Rpc, allow, convert, id_of, optional_locale};
+use super::{KnowledgeApi, Rpc, allow, convert, optional_locale};
 use crate::domain::access::Action;
 use crate::domain::category::{CategoryFields, UPDATABLE_FIELDS};
 
@@ -35,7 +35,7 @@ pub(super) async fn get(
 ) -> Rpc<pb::Category> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Read)?;
-    let id = id_of(&request.get_ref().name, "categories", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "categories", "name")?;
     Ok(Response::new(convert::category(
         &api.ops.get_category(&id).await?,
     )))
@@ -78,7 +78,7 @@ pub(super) async fn update(
     allow(&principal, Action::Write)?;
     let r = request.into_inner();
     let input = r.category.unwrap_or_default();
-    let id = id_of(&input.name, "categories", "category.name")?;
+    let id = validate::required_id(&input.name, "categories", "category.name")?;
     let mut v = Violations::new();
     let paths = mask::resolve(
         r.update_mask.as_ref(),
@@ -102,9 +102,8 @@ pub(super) async fn delete(
 ) -> Rpc<pb::DeleteCategoryResponse> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Write)?;
-    let id = id_of(&request.get_ref().name, "categories", "name")?;
-    api.ops
-        .delete_category(&principal.id, &id, &request.get_ref().etag)
-        .await?;
+    let r = request.get_ref();
+    let target = validate::target(&r.name, "categories", &r.etag)?;
+    api.ops.delete_category(&principal.id, &target).await?;
     Ok(Response::new(pb::DeleteCategoryResponse {}))
 }

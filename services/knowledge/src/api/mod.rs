@@ -12,13 +12,16 @@ use kefu_principal::Principal;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
-use kefu_server::{Violations, principal_of, validate};
+use kefu_server::{Violations, validate};
 use pb::knowledge_service_server::KnowledgeService;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Status};
 
 use crate::domain::access::{Action, Scope, authorize};
 use crate::domain::kinds::ArticleState;
 use crate::ops::Knowledge;
+
+/// The stream `WatchEvents` answers with.
+type Events = EventStream<pb::WatchEventsResponse>;
 
 /// The `kefu.knowledge.v1.KnowledgeService` implementation.
 #[derive(Clone, Debug)]
@@ -39,11 +42,6 @@ fn allow(principal: &Principal, action: Action) -> Result<(), Status> {
     permission(authorize(principal, action))
 }
 
-/// The id in `collection/{id}`, or INVALID_ARGUMENT on `field`.
-fn id_of(name: &str, collection: &str, field: &str) -> Result<String, Violations> {
-    validate::required_id(name, collection, field)
-}
-
 /// `(article id, revision id)` from `articles/{a}/revisions/{r}`.
 fn revision_ids(name: &str, field: &str) -> Result<(String, String), Violations> {
     let bad = || {
@@ -58,7 +56,10 @@ fn revision_ids(name: &str, field: &str) -> Result<(String, String), Violations>
     if revision.is_empty() || revision.contains('/') || revision.len() > 64 {
         return Err(bad());
     }
-    Ok((id_of(article, "articles", field)?, revision.to_owned()))
+    Ok((
+        validate::required_id(article, "articles", field)?,
+        revision.to_owned(),
+    ))
 }
 
 /// An article state filter: readers may only ask for PUBLISHED.
@@ -78,6 +79,12 @@ fn optional_locale(value: &str, field: &str, v: &mut Violations) -> Option<Strin
 
 #[tonic::async_trait]
 impl KnowledgeService for KnowledgeApi {
+    type WatchEventsStream = Events;
+
+    async fn watch_events(&self, r: Request<pb::WatchEventsRequest>) -> Rpc<Events> {
+        self.events.serve(&r, |p| allow(p, Action::WatchEvents))
+    }
+
     async fn create_category(&self, r: Request<pb::CreateCategoryRequest>) -> Rpc<pb::Category> {
         categories::create(self, r).await
     }
@@ -189,15 +196,5 @@ impl KnowledgeService for KnowledgeApi {
         r: Request<pb::ListPopularArticlesRequest>,
     ) -> Rpc<pb::ListPopularArticlesResponse> {
         readers::popular(self, r).await
-    }
-
-    type WatchEventsStream = EventStream<pb::WatchEventsResponse>;
-
-    async fn watch_events(
-        &self,
-        r: Request<pb::WatchEventsRequest>,
-    ) -> Rpc<Self::WatchEventsStream> {
-        allow(&principal_of(&r)?, Action::WatchEvents)?;
-        Ok(Response::new(self.events.watch(&r.get_ref().after_cursor)?))
     }
 }

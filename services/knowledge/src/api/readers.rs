@@ -5,7 +5,7 @@ use tonic::{Request, Response};
 
 use kefu_server::{Violations, principal_of, validate};
 
-use super::{KnowledgeApi, Rpc, allow, convert, id_of, optional_locale};
+use super::{KnowledgeApi, Rpc, allow, convert, optional_locale};
 use crate::domain::access::{Action, Scope};
 use crate::store::ArticleFilter;
 
@@ -15,7 +15,7 @@ pub(super) async fn vote(
 ) -> Rpc<pb::Article> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Feedback)?;
-    let id = id_of(&request.get_ref().name, "articles", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "articles", "name")?;
     let view = api
         .ops
         .vote(
@@ -34,7 +34,7 @@ pub(super) async fn record_view(
 ) -> Rpc<pb::RecordArticleViewResponse> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Feedback)?;
-    let id = id_of(&request.get_ref().name, "articles", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "articles", "name")?;
     let view_count = api.ops.record_view(Scope::of(&principal), &id).await?;
     Ok(Response::new(pb::RecordArticleViewResponse { view_count }))
 }

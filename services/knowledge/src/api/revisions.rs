@@ -4,9 +4,10 @@ use kefu_proto::knowledge::v1 as pb;
 use tonic::{Request, Response};
 
 use kefu_server::paging::Page;
+use kefu_server::validate;
 use kefu_server::{Violations, principal_of};
 
-use super::{KnowledgeApi, Rpc, allow, convert, id_of, revision_ids};
+use super::{KnowledgeApi, Rpc, allow, convert, revision_ids};
 use crate::domain::access::Action;
 
 pub(super) async fn publish(
@@ -16,7 +17,7 @@ pub(super) async fn publish(
     let principal = principal_of(&request)?;
     allow(&principal, Action::Write)?;
     let r = request.get_ref();
-    let id = id_of(&r.name, "articles", "name")?;
+    let id = validate::required_id(&r.name, "articles", "name")?;
     let revision = if r.revision.is_empty() {
         None
     } else {
@@ -41,7 +42,7 @@ pub(super) async fn archive(
 ) -> Rpc<pb::Article> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Write)?;
-    let id = id_of(&request.get_ref().name, "articles", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "articles", "name")?;
     let view = api
         .ops
         .archive(&principal.id, &id, &request.get_ref().etag)
@@ -56,7 +57,7 @@ pub(super) async fn list(
     let principal = principal_of(&request)?;
     allow(&principal, Action::ReadDrafts)?;
     let r = request.into_inner();
-    let id = id_of(&r.parent, "articles", "parent")?;
+    let id = validate::required_id(&r.parent, "articles", "parent")?;
     let mut v = Violations::new();
     let page: Page<i64> = Page::read(r.page_size, &r.page_token, &[&id], &mut v);
     v.into_result()?;

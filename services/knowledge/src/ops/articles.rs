@@ -4,7 +4,7 @@
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
-use kefu_server::records::{load, not_found};
+use kefu_server::records::{self, Target, load, not_found};
 use sqlx::AnyConnection;
 
 use super::{
@@ -262,19 +262,11 @@ impl Knowledge {
     }
 
     /// Deletes a DRAFT or ARCHIVED article.
-    pub async fn delete_article(
-        &self,
-        actor: &str,
-        id: &str,
-        etag: &str,
-    ) -> Result<(), ServiceError> {
+    pub async fn delete_article(&self, actor: &str, target: &Target) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load::<ArticleRecord>(&mut tx, id).await?;
-        check_etag(&current.name(), current.version, etag)?;
+        let current: ArticleRecord = records::load_target(&mut tx, target).await?;
         article::check_delete(&current).map_err(precondition)?;
-        if !store::delete_versioned::<ArticleRecord>(&mut tx, id, current.version).await? {
-            return Err(ServiceError::Conflict(current.name()));
-        }
+        records::delete(&mut tx, &current).await?;
         EventDraft {
             kind: pb::EventType::ArticleDeleted,
             resource: &current.name(),

@@ -2,7 +2,7 @@
 
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
-use kefu_server::records::load;
+use kefu_server::records::{self, Target, load};
 use sqlx::AnyConnection;
 
 use super::{EventDraft, Knowledge, check_etag, new_id};
@@ -133,24 +133,16 @@ impl Knowledge {
     }
 
     /// Deletes an empty category.
-    pub async fn delete_category(
-        &self,
-        actor: &str,
-        id: &str,
-        etag: &str,
-    ) -> Result<(), ServiceError> {
+    pub async fn delete_category(&self, actor: &str, target: &Target) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
-        let current = load::<CategoryRecord>(&mut tx, id).await?;
-        let name = category_name(id);
-        check_etag(&name, current.version, etag)?;
-        if store::category_in_use(&mut tx, id).await? {
+        let current: CategoryRecord = records::load_target(&mut tx, target).await?;
+        let name = category_name(&current.id);
+        if store::category_in_use(&mut tx, &current.id).await? {
             return Err(ServiceError::FailedPrecondition(format!(
                 "{name} still has categories or articles in it"
             )));
         }
-        if !store::delete_versioned::<CategoryRecord>(&mut tx, id, current.version).await? {
-            return Err(ServiceError::Conflict(name));
-        }
+        records::delete(&mut tx, &current).await?;
         EventDraft {
             kind: pb::EventType::CategoryDeleted,
             resource: &name,

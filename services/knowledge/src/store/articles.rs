@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use kefu_db::Params;
-use kefu_db::row::{self, Stored, enumerated, flag, json};
+use kefu_db::row::{self, Stored, Versioned, enumerated, flag, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -45,6 +45,12 @@ impl Stored for ArticleRecord {
             helpful_count: row.try_get("helpful_count")?,
             not_helpful_count: row.try_get("not_helpful_count")?,
         })
+    }
+}
+
+impl Versioned for ArticleRecord {
+    fn id_and_version(&self) -> (&str, i64) {
+        (&self.id, self.version)
     }
 }
 

@@ -1,4 +1,4 @@
-use kefu_db::row::{self, Stored};
+use kefu_db::row::{self, Stored, Versioned};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -28,6 +28,12 @@ impl Stored for CategoryRecord {
             update_time: row.try_get("update_time")?,
             version: row.try_get("version")?,
         })
+    }
+}
+
+impl Versioned for CategoryRecord {
+    fn id_and_version(&self) -> (&str, i64) {
+        (&self.id, self.version)
     }
 }
 

@@ -4,7 +4,7 @@ use kefu_proto::tickets::v1 as pb;
 use kefu_server::{Violations, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{Rpc, TicketsApi, allow, convert, id_of};
+use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::Action;
 use crate::domain::lifecycle::Move;
 use crate::ops::Actor;
@@ -42,7 +42,7 @@ async fn transition<T>(
 ) -> Rpc<pb::Ticket> {
     let principal = principal_of(request)?;
     allow(&principal, Action::WorkTickets)?;
-    let id = id_of(name, "tickets", "name")?;
+    let id = validate::required_id(name, "tickets", "name")?;
     let actor = Actor::of(&principal, via);
     let record = api.ops.transition(&actor, &id, action, etag).await?;
     Ok(Response::new(convert::ticket(&record)))

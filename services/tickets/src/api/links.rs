@@ -4,7 +4,7 @@ use kefu_proto::tickets::v1 as pb;
 use kefu_server::{Violations, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{Rpc, TicketsApi, allow, convert, id_of};
+use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::Action;
 use crate::domain::kinds::LinkKind;
 use crate::ops::Actor;
@@ -73,7 +73,7 @@ pub(super) async fn list(
 ) -> Rpc<pb::ListTicketLinksResponse> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::ReadTickets)?;
-    let id = id_of(&request.get_ref().parent, "tickets", "parent")?;
+    let id = validate::required_id(&request.get_ref().parent, "tickets", "parent")?;
     let actor = Actor::of(&principal, "ListTicketLinks");
     let records = api.ops.list_links(&actor, &id).await?;
     Ok(Response::new(pb::ListTicketLinksResponse {

@@ -4,7 +4,7 @@ use kefu_proto::tickets::v1 as pb;
 use kefu_server::{Violations, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{Rpc, TicketsApi, allow, convert, id_of};
+use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::Action;
 use crate::ops::Actor;
 
@@ -36,7 +36,7 @@ pub(super) async fn unmerge(
 ) -> Rpc<pb::Ticket> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::WorkTickets)?;
-    let id = id_of(&request.get_ref().name, "tickets", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "tickets", "name")?;
     let actor = Actor::of(&principal, "UnmergeTicket");
     let record = api.ops.unmerge(&actor, &id).await?;
     Ok(Response::new(convert::ticket(&record)))

@@ -15,12 +15,14 @@ use kefu_principal::Principal;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
-use kefu_server::{Violations, principal_of, validate};
 use pb::ticket_service_server::TicketService;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Status};
 
 use crate::domain::access::{Action, authorize};
 use crate::ops::Tickets;
+
+/// The stream `WatchEvents` answers with.
+type Events = EventStream<pb::WatchEventsResponse>;
 
 /// The `kefu.tickets.v1.TicketService` implementation.
 #[derive(Clone, Debug)]
@@ -41,13 +43,14 @@ fn allow(principal: &Principal, action: Action) -> Result<(), Status> {
     permission(authorize(principal, action))
 }
 
-/// The id in `collection/{id}`, or INVALID_ARGUMENT on `field`.
-fn id_of(name: &str, collection: &str, field: &str) -> Result<String, Violations> {
-    validate::required_id(name, collection, field)
-}
-
 #[tonic::async_trait]
 impl TicketService for TicketsApi {
+    type WatchEventsStream = Events;
+
+    async fn watch_events(&self, r: Request<pb::WatchEventsRequest>) -> Rpc<Events> {
+        self.events.serve(&r, |p| allow(p, Action::WatchEvents))
+    }
+
     async fn create_ticket(&self, r: Request<pb::CreateTicketRequest>) -> Rpc<pb::Ticket> {
         tickets::create(self, r).await
     }
@@ -217,15 +220,5 @@ impl TicketService for TicketsApi {
         r: Request<pb::ListSlaPoliciesRequest>,
     ) -> Rpc<pb::ListSlaPoliciesResponse> {
         sla::list_policies(self, r).await
-    }
-
-    type WatchEventsStream = EventStream<pb::WatchEventsResponse>;
-
-    async fn watch_events(
-        &self,
-        r: Request<pb::WatchEventsRequest>,
-    ) -> Rpc<Self::WatchEventsStream> {
-        allow(&principal_of(&r)?, Action::WatchEvents)?;
-        Ok(Response::new(self.events.watch(&r.get_ref().after_cursor)?))
     }
 }

@@ -5,7 +5,7 @@ use kefu_server::paging::Page;
 use kefu_server::{Violations, mask, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{Rpc, TicketsApi, allow, convert, id_of};
+use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::Action;
 use crate::domain::team::{self, AgentRecord};
 use crate::domain::ticket::{self, MAX_TAGS};
@@ -87,7 +87,7 @@ pub(super) async fn get_agent(
 ) -> Rpc<pb::Agent> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::ReadTeam)?;
-    let id = id_of(&request.get_ref().name, "agents", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "agents", "name")?;
     let agent = api.ops.get_agent(&id).await?;
     Ok(Response::new(convert::agent(&agent)))
 }
@@ -100,7 +100,7 @@ pub(super) async fn update_agent(
     allow(&principal, Action::Configure)?;
     let r = request.get_ref();
     let input = r.agent.clone().unwrap_or_default();
-    let id = id_of(&input.name, "agents", "agent.name")?;
+    let id = validate::required_id(&input.name, "agents", "agent.name")?;
     let mut v = Violations::new();
     let paths = mask::resolve(
         r.update_mask.as_ref(),

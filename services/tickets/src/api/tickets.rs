@@ -8,7 +8,7 @@ use kefu_server::time::optional_micros;
 use kefu_server::{Violations, mask, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{Rpc, TicketsApi, allow, convert, id_of};
+use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::{Action, own_customer};
 use crate::domain::kinds::{Priority, TicketStatus, TicketType};
 use crate::domain::ticket::UPDATABLE;
@@ -68,7 +68,7 @@ pub(super) async fn get(
 ) -> Rpc<pb::Ticket> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::ReadTickets)?;
-    let id = id_of(&request.get_ref().name, "tickets", "name")?;
+    let id = validate::required_id(&request.get_ref().name, "tickets", "name")?;
     let actor = Actor::of(&principal, "GetTicket");
     let record = api.ops.get_ticket(&actor, &id).await?;
     Ok(Response::new(convert::ticket(&record)))
@@ -157,12 +157,8 @@ pub(super) async fn list(
         );
         TicketOrder::CreateTime
     });
-    let page: Page<(i64, String)> = Page::read(
-        r.page_size,
-        &r.page_token,
-        &[&format!("{filter:?}"), &format!("{order:?}")],
-        &mut v,
-    );
+    let page: Page<(i64, String)> =
+        Page::filtered(r.page_size, &r.page_token, &(&filter, order), &mut v);
     v.into_result()?;
     // A customer's list is narrowed to their own tickets in `ops`.
     let actor = Actor::of(&principal, "ListTickets");
