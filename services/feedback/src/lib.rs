@@ -23,7 +23,9 @@ use kefu_server::kit::{Runtime, Service};
 use kefu_server::{ConfigError, Grpc};
 
 use crate::domain::follow_up::ticket_terms;
-use crate::remote::{customers::Customers, tickets::Tickets};
+use kefu_server::customers::Customers;
+
+use crate::remote::tickets::Tickets;
 
 pub use api::FeedbackApi;
 
@@ -114,15 +116,7 @@ impl Service for Feedback {
             let handler = handler.clone();
             async move { handler.ticket_event(delivery).await }
         });
-        let handler = ops.clone();
-        runtime.follow(
-            remote::customers::SOURCE,
-            customers.client(),
-            move |delivery| {
-                let handler = handler.clone();
-                async move { handler.customer_event(delivery).await }
-            },
-        );
+        runtime.follow_erasures(&customers, ops.clone());
         let api = FeedbackApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(FeedbackServiceServer::new(api)))
     }

@@ -72,22 +72,14 @@ impl Service for Tickets {
     }
 
     fn start(runtime: &mut Runtime, settings: Settings) -> Result<Grpc, ConfigError> {
-        let customers = remote::customers::Customers::new(&settings.customers_url)?;
+        let customers = kefu_server::customers::Customers::new(&settings.customers_url)?;
         let ops = ops::Tickets::new(runtime.context(), customers.clone());
         runtime.spawn(ops.clone().run_timers(
             settings.sweep_interval,
             settings.auto_close_after,
             runtime.stop(),
         ));
-        let handler = ops.clone();
-        runtime.follow(
-            remote::customers::SOURCE,
-            customers.client(),
-            move |delivery| {
-                let handler = handler.clone();
-                async move { handler.customer_event(delivery).await }
-            },
-        );
+        runtime.follow_erasures(&customers, ops.clone());
         let api = TicketsApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(TicketServiceServer::new(api)))
     }

@@ -60,6 +60,15 @@ pub mod feedback {
     }
 }
 
+/// What the outbox reads of every service's `Event`: its type's name and the resource it is
+/// about.
+pub trait OutboxEvent: prost::Message {
+    /// The name of the event's type (`TICKET_CREATED`).
+    fn type_name(&self) -> &'static str;
+    /// The resource the event is about (`tickets/{id}`).
+    fn resource(&self) -> &str;
+}
+
 /// What every service's `WatchEvents` response shares: one `event` whose `cursor` says where to
 /// resume. The service kit serves and follows event streams through it.
 pub trait WatchResponse: prost::Message + Default + Send + Sync + 'static {
@@ -95,6 +104,19 @@ pub trait EventSource: Clone + Send + Sync + 'static {
 
 macro_rules! watch_response {
     ($feature:literal, $package:ident, $client:ident :: $Client:ident) => {
+        #[cfg(feature = $feature)]
+        impl OutboxEvent for $package::v1::Event {
+            fn type_name(&self) -> &'static str {
+                $package::v1::EventType::try_from(self.r#type)
+                    .unwrap_or_default()
+                    .as_str_name()
+            }
+
+            fn resource(&self) -> &str {
+                &self.resource
+            }
+        }
+
         #[cfg(feature = $feature)]
         impl WatchResponse for $package::v1::WatchEventsResponse {
             type Event = $package::v1::Event;

@@ -5,9 +5,10 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use kefu_db::Database;
+use kefu_db::Write;
 use kefu_db::outbox::{self, Position, StoredEvent};
 use kefu_principal::Principal;
-use kefu_proto::WatchResponse;
+use kefu_proto::{OutboxEvent, WatchResponse};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -82,4 +83,17 @@ fn respond<R: WatchResponse>(stored: &StoredEvent) -> Option<R> {
 /// outbox directly; `None` (logged) if it does not decode.
 pub fn decode<R: WatchResponse>(stored: &StoredEvent) -> Option<R::Event> {
     respond::<R>(stored).and_then(|response| response.into_event().map(|(_, event)| event))
+}
+
+/// Appends `event` to the outbox in `tx`, at `now`; `subject` is the customer or ticket it
+/// concerns, for exports and audits.
+pub async fn append(
+    tx: &mut Write,
+    event: &impl OutboxEvent,
+    subject: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    tx.emit(event.type_name(), event.resource(), subject, event, now)
+        .await?;
+    Ok(())
 }

@@ -23,6 +23,7 @@ pub mod clock;
 pub mod common;
 pub mod config;
 pub mod consumer;
+pub mod customers;
 pub mod error;
 pub mod etag;
 pub mod events;

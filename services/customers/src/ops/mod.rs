@@ -17,6 +17,7 @@ pub use privacy::Export;
 use kefu_db::Write;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::events;
 use kefu_server::kit::Context;
 
 /// The service's use cases over its database and clock. Cheap to clone.
@@ -69,25 +70,16 @@ fn refused(precondition: crate::domain::customer::Precondition) -> ServiceError 
 impl EventDraft<'_> {
     /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
     async fn emit(self, tx: &mut Write, actor: &str, now: i64) -> Result<(), ServiceError> {
-        let draft = self;
         let event = pb::Event {
-            cursor: String::new(),
-            r#type: draft.kind as i32,
-            resource: draft.resource.to_owned(),
-            customer: draft.customer.unwrap_or_default().to_owned(),
-            changed_fields: draft.changed_fields,
-            related: draft.related.unwrap_or_default().to_owned(),
+            customer: self.customer.unwrap_or_default().to_owned(),
+            related: self.related.unwrap_or_default().to_owned(),
+            changed_fields: self.changed_fields,
+            r#type: self.kind as i32,
+            resource: self.resource.to_owned(),
             actor: actor.to_owned(),
             event_time: Some(kefu_server::time::timestamp(now)),
+            cursor: String::new(),
         };
-        tx.emit(
-            draft.kind.as_str_name(),
-            draft.resource,
-            draft.customer,
-            &event,
-            now,
-        )
-        .await?;
-        Ok(())
+        events::append(tx, &event, self.customer, now).await
     }
 }

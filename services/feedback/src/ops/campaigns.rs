@@ -7,7 +7,7 @@ use kefu_server::outgoing::Caller;
 use super::{Actor, Feedback, new_id};
 use crate::domain::kinds::SurveyKind;
 use crate::domain::records::{CampaignRecord, SegmentRecord};
-use crate::store;
+use crate::{remote, store};
 
 /// CreateNpsCampaign, validated.
 #[derive(Debug, Clone)]
@@ -38,10 +38,8 @@ impl Feedback {
                     .await;
             }
         }
-        let customer_ids = self
-            .customers
-            .segment(&command.caller, &command.segment)
-            .await?;
+        let customer_ids =
+            remote::customers::segment(&self.customers, &command.caller, &command.segment).await?;
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
         let id = new_id();

@@ -3,12 +3,13 @@
 //! handled in the transaction that stores the cursor after it, and handling it twice changes
 //! nothing more.
 
-use kefu_proto::customers::v1 as customers_pb;
+use kefu_db::Write;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tickets_pb;
 use kefu_server::ServiceError;
 use kefu_server::common::Channel;
 use kefu_server::consumer::{Delivery, Handled};
+use kefu_server::customers::ErasesCustomers;
 
 use super::{EventDraft, Feedback, SERVICE_ACTOR};
 use crate::domain::follow_up::complaint_state;
@@ -91,38 +92,34 @@ impl Feedback {
         draft.emit(tx, SERVICE_ACTOR, now).await?;
         Ok(())
     }
+}
 
-    /// One event of the customers stream: for an erased customer, removes their comments and
-    /// feedback text (scores stay, for statistics), including the text queued for tickets not yet
-    /// opened.
-    pub async fn customer_event(
+impl ErasesCustomers for Feedback {
+    /// Removes an erased customer's comments and feedback text (scores stay, for statistics),
+    /// including the text queued for tickets not yet opened.
+    async fn erase_customer(
         &self,
-        delivery: Delivery<customers_pb::Event>,
-    ) -> Result<Handled, ServiceError> {
-        let Some(customer_id) = delivery.event.erased_customer() else {
-            return Ok(Handled::Ignored);
-        };
-        let mut tx = self.ctx.db.begin_write().await?;
-        let now = self.ctx.now();
-        let mut changed = store::anonymize_surveys(&mut tx, customer_id).await?;
-        changed += store::anonymize_feedback(&mut tx, customer_id, now).await?;
-        for mut f in store::follow_ups_of_customer(&mut tx, customer_id).await? {
+        tx: &mut Write,
+        customer_id: &str,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let mut changed = store::anonymize_surveys(tx, customer_id).await?;
+        changed += store::anonymize_feedback(tx, customer_id, now).await?;
+        for mut f in store::follow_ups_of_customer(tx, customer_id).await? {
             // A complaint's ticket carries the complaint's words: a ticket not yet opened must
             // not open with them.
             if f.source.starts_with("feedback/") && !f.request.description.is_empty() {
                 f.request.description = String::new();
                 f.request.subject = "Complaint (text removed: the customer was erased)".to_owned();
-                store::set_follow_up_request(&mut tx, &f.id, &f.request, now).await?;
+                store::set_follow_up_request(tx, &f.id, &f.request, now).await?;
             }
         }
         if changed > 0 {
             let resource = format!("customers/{customer_id}");
             let draft =
                 EventDraft::new(pb::EventType::CustomerAnonymized, resource, customer_id, "");
-            draft.emit(&mut tx, SERVICE_ACTOR, now).await?;
+            draft.emit(tx, SERVICE_ACTOR, now).await?;
         }
-        delivery.ack(&mut tx, now).await?;
-        tx.commit().await?;
-        Ok(Handled::Acked)
+        Ok(())
     }
 }

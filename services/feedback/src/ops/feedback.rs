@@ -54,7 +54,7 @@ impl Feedback {
             }
         }
         self.customers
-            .check_customer(&new.caller, &new.customer_id)
+            .reachable(&new.caller, &new.customer_id)
             .await?;
         if let Some(ticket_id) = &new.ticket_id {
             self.tickets

@@ -23,13 +23,16 @@ use kefu_db::Write;
 use kefu_principal::InternalKey;
 use kefu_proto::feedback::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::events::append as append_event;
 use kefu_server::kit::Context;
 use rand::RngCore;
 use tokio::sync::Notify;
 
 use crate::domain::kinds::SurveyKind;
 use crate::domain::records::SurveyRecord;
-use crate::remote::{customers::Customers, tickets::Tickets};
+use kefu_server::customers::Customers;
+
+use crate::remote::tickets::Tickets;
 use crate::store;
 
 /// The principal id the service's own background work acts as.
@@ -190,28 +193,19 @@ impl Feedback {
 impl EventDraft<'_> {
     /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
     async fn emit(self, tx: &mut Write, actor: &str, now: i64) -> Result<(), ServiceError> {
-        let draft = self;
-        let customer = format!("customers/{}", draft.customer_id);
+        let customer = format!("customers/{}", self.customer_id);
         let event = pb::Event {
             cursor: String::new(),
-            r#type: draft.kind as i32,
-            resource: draft.resource.clone(),
+            r#type: self.kind as i32,
+            resource: self.resource.clone(),
             customer: customer.clone(),
-            ticket: draft.ticket.unwrap_or_default(),
-            score: draft.score,
-            follow_up_ticket: draft.follow_up_ticket.unwrap_or_default(),
-            kind: draft.kind_name.to_owned(),
+            ticket: self.ticket.unwrap_or_default(),
+            score: self.score,
+            follow_up_ticket: self.follow_up_ticket.unwrap_or_default(),
+            kind: self.kind_name.to_owned(),
             actor: actor.to_owned(),
             event_time: Some(kefu_server::time::timestamp(now)),
         };
-        tx.emit(
-            draft.kind.as_str_name(),
-            &draft.resource,
-            Some(&customer),
-            &event,
-            now,
-        )
-        .await?;
-        Ok(())
+        append_event(tx, &event, Some(&customer), now).await
     }
 }

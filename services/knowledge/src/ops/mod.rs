@@ -12,6 +12,7 @@ mod search;
 use kefu_db::Write;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::events;
 use kefu_server::kit::Context;
 use sqlx::AnyConnection;
 
@@ -99,24 +100,15 @@ impl Knowledge {
 impl EventDraft<'_> {
     /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
     async fn emit(self, tx: &mut Write, actor: &str, now: i64) -> Result<(), ServiceError> {
-        let draft = self;
         let event = pb::Event {
-            cursor: String::new(),
-            r#type: draft.kind as i32,
-            resource: draft.resource.to_owned(),
-            revision: draft.revision.unwrap_or_default().to_owned(),
-            changed_fields: draft.changed_fields,
+            r#type: self.kind as i32,
+            resource: self.resource.to_owned(),
+            revision: self.revision.unwrap_or_default().to_owned(),
+            changed_fields: self.changed_fields,
             actor: actor.to_owned(),
             event_time: Some(kefu_server::time::timestamp(now)),
+            cursor: String::new(),
         };
-        tx.emit(
-            draft.kind.as_str_name(),
-            draft.resource,
-            Some(draft.resource),
-            &event,
-            now,
-        )
-        .await?;
-        Ok(())
+        events::append(tx, &event, Some(self.resource), now).await
     }
 }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use kefu_proto::customers::v1 as customers_pb;
+use kefu_db::Write;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
-use kefu_server::consumer::{Delivery, Handled};
+use kefu_server::customers::ErasesCustomers;
 use tokio_util::sync::CancellationToken;
 
 use super::{Actor, EventDraft, Tickets};
@@ -85,35 +85,6 @@ impl Tickets {
         Ok(closed)
     }
 
-    /// Handles one event of the customers stream: for an erased customer, anonymizes the
-    /// requester snapshot of every ticket of theirs, in the transaction that stores the cursor.
-    /// Idempotent: a ticket already anonymized is left alone.
-    pub async fn customer_event(
-        &self,
-        delivery: Delivery<customers_pb::Event>,
-    ) -> Result<Handled, ServiceError> {
-        let Some(customer_id) = delivery.event.erased_customer() else {
-            return Ok(Handled::Ignored);
-        };
-        let actor = Actor::service("customer-erased");
-        let mut tx = self.ctx.db.begin_write().await?;
-        let now = self.ctx.now();
-        for before in store::tickets_of_requester(&mut tx, customer_id).await? {
-            if before.requester_erased {
-                continue;
-            }
-            let mut after = before.clone();
-            after.requester_name = String::new();
-            after.requester_erased = true;
-            self.save(&mut tx, &actor, &before, &mut after, now).await?;
-            let draft = EventDraft::new(pb::EventType::RequesterAnonymized, &after);
-            draft.emit(&mut tx, &actor, now).await?;
-        }
-        delivery.ack(&mut tx, now).await?;
-        tx.commit().await?;
-        Ok(Handled::Acked)
-    }
-
     /// Runs the SLA sweeper and auto-close every `interval` until `stop`: tickets SOLVED for
     /// `auto_close_after` close.
     pub async fn run_timers(
@@ -138,5 +109,30 @@ impl Tickets {
                 tracing::warn!(%error, "auto-close failed; retrying next round");
             }
         }
+    }
+}
+
+impl ErasesCustomers for Tickets {
+    /// Anonymizes the requester snapshot of every ticket of an erased customer. Idempotent: a
+    /// ticket already anonymized is left alone.
+    async fn erase_customer(
+        &self,
+        tx: &mut Write,
+        customer_id: &str,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let actor = Actor::service("customer-erased");
+        for before in store::tickets_of_requester(tx, customer_id).await? {
+            if before.requester_erased {
+                continue;
+            }
+            let mut after = before.clone();
+            after.requester_name = String::new();
+            after.requester_erased = true;
+            self.save(tx, &actor, &before, &mut after, now).await?;
+            let draft = EventDraft::new(pb::EventType::RequesterAnonymized, &after);
+            draft.emit(tx, &actor, now).await?;
+        }
+        Ok(())
     }
 }

@@ -21,6 +21,7 @@ use kefu_db::Write;
 use kefu_principal::Principal;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
+use kefu_server::events;
 use kefu_server::kit::Context;
 use sqlx::AnyConnection;
 
@@ -30,8 +31,8 @@ use crate::domain::kinds::TicketStatus;
 use crate::domain::sla::ScheduleRecord;
 use crate::domain::sla::{Facts, PolicyRecord, select};
 use crate::domain::ticket::{Change, TicketRecord, diff, ticket_name};
-use crate::remote::customers::Customers;
 use crate::store::{self, AuditRecord};
+use kefu_server::customers::Customers;
 
 /// The principal id the service's own background work acts as.
 pub const SERVICE_ACTOR: &str = "tickets";
@@ -292,30 +293,27 @@ fn illegal(error: crate::domain::lifecycle::Illegal) -> ServiceError {
 impl EventDraft<'_> {
     /// Appends the event to the outbox in `tx`, as done by `actor` at `now`.
     async fn emit(self, tx: &mut Write, actor: &Actor, now: i64) -> Result<(), ServiceError> {
-        let draft = self;
-        let name = ticket_name(&draft.ticket.id);
+        let name = ticket_name(&self.ticket.id);
         let event = pb::Event {
             cursor: String::new(),
-            r#type: draft.kind as i32,
+            r#type: self.kind as i32,
             resource: name.clone(),
-            old_status: draft
+            old_status: self
                 .old_status
                 .map(|s| s.name().to_owned())
                 .unwrap_or_default(),
-            new_status: match draft.old_status {
-                Some(_) => draft.ticket.status.name().to_owned(),
+            new_status: match self.old_status {
+                Some(_) => self.ticket.status.name().to_owned(),
                 None => String::new(),
             },
-            changed_fields: draft.changed_fields,
-            comment: draft.comment.unwrap_or_default(),
-            sla_target: draft.sla_target.unwrap_or_default().to_owned(),
+            changed_fields: self.changed_fields,
+            comment: self.comment.unwrap_or_default(),
+            sla_target: self.sla_target.unwrap_or_default().to_owned(),
             actor: actor.id.clone(),
             event_time: Some(kefu_server::time::timestamp(now)),
-            ticket: Some(facts(draft.ticket)),
-            related: draft.related.unwrap_or_default(),
+            ticket: Some(facts(self.ticket)),
+            related: self.related.unwrap_or_default(),
         };
-        tx.emit(draft.kind.as_str_name(), &name, Some(&name), &event, now)
-            .await?;
-        Ok(())
+        events::append(tx, &event, Some(&name), now).await
     }
 }

@@ -13,6 +13,7 @@ use crate::domain::kinds::TicketStatus;
 use crate::domain::sla::SlaRecord;
 use crate::domain::team::GroupRecord;
 use crate::domain::ticket::{TicketFields, TicketRecord, diff, ticket_name};
+use crate::remote;
 use crate::store::{self, TicketFilter, TicketOrder};
 
 /// CreateTicket, validated.
@@ -69,10 +70,9 @@ impl Tickets {
             }
         }
         // Checked before anything is written: no ticket without a known requester.
-        let requester = self
-            .customers
-            .lookup(&command.caller, &command.requester_id)
-            .await?;
+        let requester =
+            remote::customers::requester(&self.customers, &command.caller, &command.requester_id)
+                .await?;
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
         let id = new_id();

@@ -95,7 +95,7 @@ impl App {
     /// The service's operations on the same database and clock, for the background jobs.
     pub async fn ops(&self) -> kefu_tickets::ops::Tickets {
         let customers =
-            kefu_tickets::remote::customers::Customers::new("http://127.0.0.1:9").expect("a URL");
+            kefu_server::customers::Customers::new("http://127.0.0.1:9").expect("a URL");
         let ctx = kefu_server::kit::Context::new(self.db().await, self.clock.clone());
         kefu_tickets::ops::Tickets::new(ctx, customers)
     }

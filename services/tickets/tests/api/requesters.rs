@@ -1,3 +1,4 @@
+use kefu_server::customers::ErasesCustomers;
 use std::time::Duration;
 
 use kefu_proto::common::v1 as common;
@@ -257,19 +258,15 @@ async fn erased_customers_are_anonymized_on_their_tickets(backend: Backend) {
         .collect();
     assert_eq!(by_service.len(), 1);
     assert_eq!(by_service[0].actor, "tickets");
-    // The same erasure delivered again (a redelivery after a restart) changes nothing.
-    let ops = app.ops().await;
-    let redelivered = kefu_server::consumer::Delivery {
-        source: kefu_tickets::remote::customers::SOURCE,
-        cursor: "0".to_owned(),
-        event: cpb::Event {
-            r#type: cpb::EventType::CustomerErased as i32,
-            resource: format!("customers/{erased}"),
-            customer: format!("customers/{erased}"),
-            ..Default::default()
-        },
-    };
-    ops.customer_event(redelivered).await.unwrap();
+    // The same erasure applied again (a redelivery after a restart) changes nothing.
+    let db = app.db().await;
+    let mut tx = db.begin_write().await.unwrap();
+    app.ops()
+        .await
+        .erase_customer(&mut tx, &erased, app.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let audits_after = admin
         .list_ticket_audits(pb::ListTicketAuditsRequest {
             parent: t1.name.clone(),
