@@ -28,7 +28,7 @@ pub mod time;
 mod write;
 
 pub use database::{Database, Dialect, Migrations, default_sqlite_url};
-pub use error::DbError;
+pub use error::{DbError, Fault, classify};
 pub use sql::Params;
 pub use sqlx;
 pub use write::Write;

@@ -48,6 +48,10 @@ pub enum ServiceError {
     /// The database did not answer.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// The transaction collided with a concurrent one (deadlock, serialization failure, busy
+    /// file) and was rolled back: nothing was written, the whole call can be retried.
+    #[error("the transaction collided with a concurrent one and was rolled back: retry")]
+    Contention(#[source] sqlx::Error),
     /// Any other database failure: a bug or an operator problem, never the client's.
     #[error("database failure")]
     Database(#[source] sqlx::Error),
@@ -55,16 +59,15 @@ pub enum ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                ServiceError::Unavailable(error)
-            }
+        match kefu_db::classify(&error) {
+            kefu_db::Fault::Unavailable => ServiceError::Unavailable(error),
+            kefu_db::Fault::Contention => ServiceError::Contention(error),
             // A unique index caught what the checks in the transaction could not (a concurrent writer).
-            sqlx::Error::Database(db) if db.is_unique_violation() => ServiceError::AlreadyExists {
+            kefu_db::Fault::Duplicate => ServiceError::AlreadyExists {
                 reason: "DUPLICATE",
                 message: "a record with the same unique value was created concurrently".to_owned(),
             },
-            _ => ServiceError::Database(error),
+            kefu_db::Fault::Other => ServiceError::Database(error),
         }
     }
 }
@@ -134,6 +137,10 @@ impl From<ServiceError> for Status {
                 with_reason(Code::Unavailable, "DEPENDENCY_UNAVAILABLE", message)
             }
             ServiceError::Unavailable(source) => unavailable("the database", &source),
+            ServiceError::Contention(source) => {
+                tracing::warn!(error = %source, "transaction rolled back by a concurrent one");
+                with_reason(Code::Aborted, "TRANSACTION_ABORTED", message)
+            }
             ServiceError::Database(source) => internal(&source),
         }
     }

@@ -8,7 +8,8 @@ use kefu_server::time::timestamp;
 use kefu_server::{Violations, validate};
 
 use crate::domain::kinds::{AfterSalesKind, Priority, TicketType};
-use crate::domain::sla::{PolicyRecord, ScheduleRecord, Target};
+use crate::domain::policy::{PolicyRecord, ScheduleRecord};
+use crate::domain::sla::Target;
 use crate::domain::team::{AgentRecord, GroupRecord};
 use crate::domain::ticket::{
     self, AttachmentRecord, CommentRecord, MAX_CUSTOM_FIELD_CHARS, MAX_CUSTOM_FIELDS, MAX_TAGS,

@@ -9,7 +9,7 @@ use tonic::{Request, Response};
 use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::Action;
 use crate::domain::kinds::{Priority, TicketType};
-use crate::domain::sla::{self, PolicyRecord, ScheduleRecord};
+use crate::domain::policy::{self, PolicyRecord, ScheduleRecord};
 
 pub(super) async fn create_schedule(
     api: &TicketsApi,
@@ -33,7 +33,7 @@ pub(super) async fn create_schedule(
         .iter()
         .map(|i| (i.day_of_week, i.start_minute, i.end_minute))
         .collect();
-    let intervals = sla::check_intervals(&raw, input.holidays.len(), &mut v);
+    let intervals = policy::check_intervals(&raw, input.holidays.len(), &mut v);
     let record = ScheduleRecord {
         id: String::new(),
         display_name,
@@ -84,7 +84,7 @@ pub(super) async fn create_policy(
     let mut v = Violations::new();
     let f = |name: &str| format!("sla_policy.{name}");
     let display_name = validate::display_name(&input.display_name, &f("display_name"), &mut v);
-    sla::check_policy_numbers(
+    policy::check_policy_numbers(
         input.position,
         [
             ("first_response_minutes", input.first_response_minutes),

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod kinds;
 pub mod lifecycle;
 pub mod links;
+pub mod policy;
 pub mod sla;
 pub mod team;
 pub mod ticket;

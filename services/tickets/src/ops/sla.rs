@@ -3,7 +3,7 @@
 use kefu_server::ServiceError;
 
 use super::{Tickets, new_id};
-use crate::domain::sla::{PolicyRecord, ScheduleRecord};
+use crate::domain::policy::{PolicyRecord, ScheduleRecord};
 use crate::domain::team::GroupRecord;
 use crate::store;
 

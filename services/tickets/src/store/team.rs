@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::domain::kinds::{Priority, TicketType};
-use crate::domain::sla::{PolicyRecord, ScheduleRecord};
+use crate::domain::policy::{PolicyRecord, ScheduleRecord};
 use crate::domain::team::{AgentRecord, GroupRecord};
 
 /// Inserts a group.
