@@ -24,6 +24,8 @@ pub type CustomersClient =
 pub struct Options {
     pub survey_ttl: Duration,
     pub follow_up_type: &'static str,
+    /// Run feedback on a manual clock that moves only through [`App::clock`].
+    pub manual_clock: bool,
 }
 
 impl Default for Options {
@@ -31,6 +33,7 @@ impl Default for Options {
         Self {
             survey_ttl: Duration::from_secs(14 * 24 * 3600),
             follow_up_type: "TASK",
+            manual_clock: false,
         }
     }
 }
@@ -43,6 +46,8 @@ pub struct App {
     pub tickets: Option<TestServer>,
     pub feedback: Option<TestServer>,
     pub options: Options,
+    /// The feedback service's clock (the system's unless `options.manual_clock`).
+    pub clock: kefu_server::Clock,
 }
 
 pub async fn spawn(backend: Backend) -> Option<App> {
@@ -63,9 +68,15 @@ pub async fn spawn_with(backend: Backend, options: Options) -> Option<App> {
     .await
     .expect("tickets starts")?;
     let tickets_url = format!("http://{}", tickets.addr);
-    let feedback = TestServer::service::<kefu_feedback::Feedback>(
+    let clock = if options.manual_clock {
+        kefu_server::Clock::manual_from_now()
+    } else {
+        kefu_server::Clock::system()
+    };
+    let feedback = TestServer::service_with_clock::<kefu_feedback::Feedback>(
         backend,
         &key,
+        clock.clone(),
         feedback_settings(&customers_url, &tickets_url, options),
     )
     .await
@@ -76,6 +87,7 @@ pub async fn spawn_with(backend: Backend, options: Options) -> Option<App> {
         tickets: Some(tickets),
         feedback: Some(feedback),
         options,
+        clock,
     })
 }
 
@@ -193,7 +205,7 @@ impl App {
             database,
             &self.key,
             addr,
-            kefu_server::Clock::system(),
+            self.clock.clone(),
             feedback_settings(&customers_url, &tickets_url, self.options),
         )
         .await
@@ -344,6 +356,56 @@ impl App {
             (surveys.len() >= count).then_some(surveys)
         })
         .await
+    }
+
+    /// A sentinel on the tickets stream: opens and solves a ticket for a new customer and waits
+    /// for its survey. The stream is read in order, so once this returns the feedback service has
+    /// acted on every tickets event written before, and anything those events were going to cause
+    /// has happened.
+    pub async fn tickets_stream_sentinel(&self, team: &(String, String)) {
+        let customer = self.customer_record("Sentinel", common::Tier::Standard).await;
+        let ticket = self
+            .open_ticket(&customer, common::Channel::Web, tpb::TicketType::Question, team)
+            .await;
+        self.solve(&ticket.name).await;
+        self.surveys_of_ticket(&ticket.name, 1).await;
+    }
+
+    /// A sentinel on the follow-up queue: a new customer answers a CSAT of 1, and this waits until
+    /// that follow-up has opened its ticket. The queue is worked in due order, so every follow-up
+    /// queued before it has been worked (opened, refused, or retried) by then.
+    pub async fn follow_up_queue_sentinel(&self, team: &(String, String)) {
+        let customer = self.customer_record("Sentinel", common::Tier::Standard).await;
+        let ticket = self
+            .open_ticket(&customer, common::Channel::Web, tpb::TicketType::Question, team)
+            .await;
+        self.solve(&ticket.name).await;
+        let survey = self.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+        answer(&mut self.customer(&customer), &survey.token, 1, &[], "")
+            .await
+            .expect("the sentinel's answer is taken");
+        let settled = self.settled_follow_up(&survey.name).await;
+        assert_eq!(
+            settled.follow_up.map(|f| f.state),
+            Some(pb::FollowUpState::Opened as i32),
+            "the sentinel's follow-up opens"
+        );
+    }
+
+    /// How many times the follow-up of `source` was tried, and its state, read from the feedback
+    /// service's own database: the condition a test waits on to know a retry happened.
+    pub async fn follow_up_attempts(&self, source: &str) -> (i32, i32) {
+        let database = kefu_db::Database::connect(&self.feedback_server().database.url)
+            .await
+            .expect("the feedback database opens");
+        let mut conn = database.read().await.expect("a read connection");
+        let row = sqlx::query("SELECT attempts, state FROM follow_ups WHERE source = $1")
+            .bind(source)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("the follow-up row");
+        let read = |column| kefu_db::row::int(&row, column).expect("an integer column");
+        (read("attempts"), read("state"))
     }
 
     /// Waits until the survey's follow-up is no longer pending, and returns the survey.

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use kefu_proto::common::v1 as common;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tpb;
@@ -115,7 +113,14 @@ async fn tickets_down_pauses_the_work_and_a_restart_resumes_it_without_loss(back
         answered.follow_up.as_ref().map(|f| f.state),
         Some(pb::FollowUpState::Pending as i32)
     );
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Wait until the service has tried and failed to reach tickets, then check it kept the
+    // follow-up pending.
+    let tried = eventually("a follow-up attempt while tickets is down", || async {
+        let (attempts, state) = app.follow_up_attempts(&survey.name).await;
+        (attempts >= 1).then_some(state)
+    })
+    .await;
+    assert_eq!(tried, pb::FollowUpState::Pending as i32);
     let waiting = app
         .admin()
         .get_survey(pb::GetSurveyRequest {
@@ -150,11 +155,13 @@ async fn tickets_down_pauses_the_work_and_a_restart_resumes_it_without_loss(back
         .await;
     app.solve(&third.name).await;
     app.surveys_of_ticket(&third.name, 1).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        app.surveys(pb::ListSurveysRequest::default()).await.len(),
-        3
-    );
+    app.tickets_stream_sentinel(&team).await;
+    app.follow_up_queue_sentinel(&team).await;
+    let of_customer = pb::ListSurveysRequest {
+        customer: format!("customers/{customer}"),
+        ..Default::default()
+    };
+    assert_eq!(app.surveys(of_customer).await.len(), 3);
     assert_eq!(
         app.tickets_of(&customer).await.len(),
         4,

@@ -50,7 +50,7 @@ async fn every_solve_gets_one_csat_survey_with_the_ticket_as_it_was(backend: Bac
     app.solve(&ticket.name).await;
     let surveys = app.surveys_of_ticket(&ticket.name, 2).await;
     assert_ne!(surveys[0].token, surveys[1].token);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.tickets_stream_sentinel(&team).await;
     assert_eq!(app.surveys_of_ticket(&ticket.name, 2).await.len(), 2);
 
     // Agents read surveys but never their tokens.
@@ -161,7 +161,8 @@ async fn a_survey_takes_one_answer_in_range(backend: Backend) {
 
 async fn expired_surveys_take_no_answer(backend: Backend) {
     let options = Options {
-        survey_ttl: Duration::from_millis(1),
+        survey_ttl: Duration::from_secs(60),
+        manual_clock: true,
         ..Options::default()
     };
     let Some(app) = spawn_with(backend, options).await else {
@@ -178,9 +179,10 @@ async fn expired_surveys_take_no_answer(backend: Backend) {
         )
         .await;
     app.solve(&ticket.name).await;
-    app.surveys_of_ticket(&ticket.name, 1).await;
-    // The survey lives 1 ms: make sure that has passed before reading it.
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Pending until its minute is up, expired from then on.
+    let pending = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+    assert_eq!(pending.state, pb::SurveyState::Pending as i32);
+    app.clock.advance(Duration::from_secs(60));
     let survey = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
     assert_eq!(survey.state, pb::SurveyState::Expired as i32);
     let status = assert_status(
@@ -253,7 +255,7 @@ async fn a_low_csat_opens_one_follow_up_ticket_in_the_original_group(backend: Ba
         "the comment stays in the survey"
     );
     // Exactly one follow-up: the original and the follow-up are the customer's only tickets.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.follow_up_queue_sentinel(&team).await;
     let tickets = app.tickets_of(&customer).await;
     assert_eq!(tickets.len(), 2, "{tickets:#?}");
 
