@@ -212,7 +212,7 @@ impl Prepared {
             );
         }
         let (reporter, health_service) = tonic_health::server::health_reporter();
-        tokio::spawn(report_health(
+        let health = tokio::spawn(report_health(
             reporter,
             pools.clone(),
             config.health_interval,
@@ -284,6 +284,9 @@ impl Prepared {
             workers[worker].hand_over(stream, graceful.watcher());
         }
         stop.cancel();
+        // NOT_SERVING everywhere before the GOAWAY, so probes and balancers watching health stop
+        // sending here while open calls drain.
+        let _ = health.await;
         // No more connections: each worker keeps serving the ones it has.
         let finished: Vec<_> = workers.into_iter().map(Worker::stop_accepting).collect();
         // GOAWAY to every client: no new calls; open ones (long streams too) get the drain time.
@@ -307,7 +310,8 @@ impl Prepared {
     }
 }
 
-/// Reports each kefu service as SERVING while one of its replicas is healthy.
+/// Reports each kefu service as SERVING while one of its replicas is healthy, and the gateway
+/// itself (the empty name) as SERVING until `stop`; from then on everything is NOT_SERVING.
 async fn report_health(
     reporter: tonic_health::server::HealthReporter,
     pools: HashMap<String, Arc<pool::Pool>>,
@@ -330,10 +334,18 @@ async fn report_health(
             }
         }
         tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => break,
             () = tokio::time::sleep(interval) => {}
         }
     }
+    for service in services.values().flatten() {
+        reporter
+            .set_service_status(service, ServingStatus::NotServing)
+            .await;
+    }
+    reporter
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
 }
 
 /// A thread serving client connections on a current-thread runtime of its own. The calls of a

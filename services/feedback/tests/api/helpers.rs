@@ -363,9 +363,16 @@ impl App {
     /// acted on every tickets event written before, and anything those events were going to cause
     /// has happened.
     pub async fn tickets_stream_sentinel(&self, team: &(String, String)) {
-        let customer = self.customer_record("Sentinel", common::Tier::Standard).await;
+        let customer = self
+            .customer_record("Sentinel", common::Tier::Standard)
+            .await;
         let ticket = self
-            .open_ticket(&customer, common::Channel::Web, tpb::TicketType::Question, team)
+            .open_ticket(
+                &customer,
+                common::Channel::Web,
+                tpb::TicketType::Question,
+                team,
+            )
             .await;
         self.solve(&ticket.name).await;
         self.surveys_of_ticket(&ticket.name, 1).await;
@@ -375,9 +382,16 @@ impl App {
     /// that follow-up has opened its ticket. The queue is worked in due order, so every follow-up
     /// queued before it has been worked (opened, refused, or retried) by then.
     pub async fn follow_up_queue_sentinel(&self, team: &(String, String)) {
-        let customer = self.customer_record("Sentinel", common::Tier::Standard).await;
+        let customer = self
+            .customer_record("Sentinel", common::Tier::Standard)
+            .await;
         let ticket = self
-            .open_ticket(&customer, common::Channel::Web, tpb::TicketType::Question, team)
+            .open_ticket(
+                &customer,
+                common::Channel::Web,
+                tpb::TicketType::Question,
+                team,
+            )
             .await;
         self.solve(&ticket.name).await;
         let survey = self.surveys_of_ticket(&ticket.name, 1).await.remove(0);
