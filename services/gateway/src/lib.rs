@@ -7,6 +7,7 @@
 //! which serves it and its upstream connections on a runtime of its own.
 
 pub mod auth;
+pub mod cli;
 pub mod keys;
 pub mod limit;
 pub mod pool;

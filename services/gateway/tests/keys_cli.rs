@@ -99,7 +99,7 @@ async fn operators_create_list_and_revoke_keys_and_the_gateway_honours_them() {
         ),
         (
             &["create", "--name", "x", "--role", "wizard"][..],
-            "role must be",
+            "unknown role",
         ),
         (
             &[

@@ -74,19 +74,19 @@ impl Customers {
 
 /// A service that keeps copies of customers' data and must erase them when a customer is.
 pub trait ErasesCustomers: Clone + Send + Sync + 'static {
-    /// Erases or anonymizes what the service keeps of `customer_id`, in `tx`, at `now`. Runs
-    /// again for the same customer after a crash, so it must be idempotent.
-    fn erase_customer(
+    /// Erases or anonymizes what the service keeps of `customer` (an id), in `tx`, at `now`.
+    /// Runs again for the same customer after a crash, so it must be idempotent.
+    fn erase(
         &self,
         tx: &mut Write,
-        customer_id: &str,
+        customer: &str,
         now: i64,
     ) -> impl Future<Output = Result<(), ServiceError>> + Send;
 }
 
 impl Runtime {
     /// Follows the customers stream and, for every erasure, runs `service`'s
-    /// [`ErasesCustomers::erase_customer`] in the transaction that stores the cursor: each
+    /// [`ErasesCustomers::erase`] in the transaction that stores the cursor: each
     /// erasure is applied once, across restarts.
     pub fn follow_erasures(&mut self, customers: &Customers, service: impl ErasesCustomers) {
         let ctx = self.context();
@@ -98,7 +98,7 @@ impl Runtime {
                 };
                 let mut tx = ctx.db.begin_write().await?;
                 let now = ctx.now();
-                service.erase_customer(&mut tx, customer_id, now).await?;
+                service.erase(&mut tx, customer_id, now).await?;
                 delivery.ack(&mut tx, now).await?;
                 tx.commit().await?;
                 Ok(Handled::Acked)

@@ -275,6 +275,20 @@ pub async fn run<S: Service>(
     prepare::<S>(config).await?.serve(listener, shutdown).await
 }
 
+/// What a command-line tool's run ends with: printed with its causes on failure.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The exit status of a command-line tool: on failure, `binary: error: cause: …` on stderr.
+pub fn exit_code(binary: &str, result: CliResult) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{binary}: {}", status::error_chain(error.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The whole of a service's binary: telemetry, configuration from the environment, then serve
 /// until SIGTERM or Ctrl-C. Prints the address once it is ready.
 pub fn main<S: Service>() -> ExitCode {

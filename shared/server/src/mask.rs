@@ -4,6 +4,15 @@ use prost_types::FieldMask;
 
 use crate::Violations;
 
+/// The paths an Update call's required `update_mask` names (see [`resolve`]).
+pub fn update_mask(
+    mask: Option<&FieldMask>,
+    allowed: &[&'static str],
+    violations: &mut Violations,
+) -> Vec<&'static str> {
+    resolve(mask, allowed, true, "update_mask", violations)
+}
+
 /// The paths to update: the mask's paths when all are allowed, every allowed path for `*`.
 /// An empty mask is a violation when `required`, and means "all paths" otherwise.
 pub fn resolve(

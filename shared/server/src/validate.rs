@@ -278,6 +278,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn request_ids_are_1_to_100_characters_as_the_protos_say() {
+        let mut v = Violations::new();
+        assert_eq!(request_id("", "request_id", &mut v), None);
+        let longest = "a".repeat(100);
+        assert_eq!(
+            request_id(&longest, "request_id", &mut v).as_deref(),
+            Some(longest.as_str())
+        );
+        assert_eq!(
+            request_id("9d1c5c1e-0001_B", "request_id", &mut v).as_deref(),
+            Some("9d1c5c1e-0001_B")
+        );
+        assert!(v.is_empty());
+        request_id(&"a".repeat(101), "request_id", &mut v);
+        request_id("has space", "request_id", &mut v);
+        request_id("日本", "request_id", &mut v);
+        assert_eq!(v.iter().count(), 3);
+    }
+
+    #[test]
     fn resource_names_are_checked() {
         let mut v = Violations::new();
         assert_eq!(

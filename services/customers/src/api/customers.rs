@@ -148,7 +148,7 @@ pub(super) async fn update(
         UPDATABLE_FIELDS
     };
     let mut v = Violations::new();
-    let paths = mask::resolve(r.update_mask.as_ref(), allowed, true, "update_mask", &mut v);
+    let paths = mask::update_mask(r.update_mask.as_ref(), allowed, &mut v);
     let fields = convert::customer_fields(&input, &paths, "customer", &mut v);
     v.into_result()?;
     let update = CustomerUpdate {

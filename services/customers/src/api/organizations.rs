@@ -84,13 +84,7 @@ pub(super) async fn update(
     let input = r.organization.unwrap_or_default();
     let id = organization_id(&input.name, "organization.name")?;
     let mut v = Violations::new();
-    let paths = mask::resolve(
-        r.update_mask.as_ref(),
-        UPDATABLE_FIELDS,
-        true,
-        "update_mask",
-        &mut v,
-    );
+    let paths = mask::update_mask(r.update_mask.as_ref(), UPDATABLE_FIELDS, &mut v);
     let fields = convert::organization_fields(&input, &paths, "organization", &mut v);
     v.into_result()?;
     let update = OrganizationUpdate {

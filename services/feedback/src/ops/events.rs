@@ -97,15 +97,10 @@ impl Feedback {
 impl ErasesCustomers for Feedback {
     /// Removes an erased customer's comments and feedback text (scores stay, for statistics),
     /// including the text queued for tickets not yet opened.
-    async fn erase_customer(
-        &self,
-        tx: &mut Write,
-        customer_id: &str,
-        now: i64,
-    ) -> Result<(), ServiceError> {
-        let mut changed = store::anonymize_surveys(tx, customer_id).await?;
-        changed += store::anonymize_feedback(tx, customer_id, now).await?;
-        for mut f in store::follow_ups_of_customer(tx, customer_id).await? {
+    async fn erase(&self, tx: &mut Write, customer: &str, now: i64) -> Result<(), ServiceError> {
+        let mut changed = store::anonymize_surveys(tx, customer).await?;
+        changed += store::anonymize_feedback(tx, customer, now).await?;
+        for mut f in store::follow_ups_of_customer(tx, customer).await? {
             // A complaint's ticket carries the complaint's words: a ticket not yet opened must
             // not open with them.
             if f.source.starts_with("feedback/") && !f.request.description.is_empty() {
@@ -115,9 +110,8 @@ impl ErasesCustomers for Feedback {
             }
         }
         if changed > 0 {
-            let resource = format!("customers/{customer_id}");
-            let draft =
-                EventDraft::new(pb::EventType::CustomerAnonymized, resource, customer_id, "");
+            let resource = format!("customers/{customer}");
+            let draft = EventDraft::new(pb::EventType::CustomerAnonymized, resource, customer, "");
             draft.emit(tx, SERVICE_ACTOR, now).await?;
         }
         Ok(())

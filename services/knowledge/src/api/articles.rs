@@ -123,13 +123,7 @@ pub(super) async fn update(
     let input = r.article.unwrap_or_default();
     let id = validate::required_id(&input.name, "articles", "article.name")?;
     let mut v = Violations::new();
-    let paths = mask::resolve(
-        r.update_mask.as_ref(),
-        UPDATABLE_FIELDS,
-        true,
-        "update_mask",
-        &mut v,
-    );
+    let paths = mask::update_mask(r.update_mask.as_ref(), UPDATABLE_FIELDS, &mut v);
     let (content, settings) = convert::article_fields(&input, &paths, &mut v);
     v.into_result()?;
     let view = api

@@ -80,13 +80,7 @@ pub(super) async fn update(
     let input = r.category.unwrap_or_default();
     let id = validate::required_id(&input.name, "categories", "category.name")?;
     let mut v = Violations::new();
-    let paths = mask::resolve(
-        r.update_mask.as_ref(),
-        UPDATABLE_FIELDS,
-        true,
-        "update_mask",
-        &mut v,
-    );
+    let paths = mask::update_mask(r.update_mask.as_ref(), UPDATABLE_FIELDS, &mut v);
     let fields = convert::category_fields(&input, &paths, &mut v);
     v.into_result()?;
     let record = api

@@ -102,11 +102,9 @@ pub(super) async fn update_agent(
     let input = r.agent.clone().unwrap_or_default();
     let id = validate::required_id(&input.name, "agents", "agent.name")?;
     let mut v = Violations::new();
-    let paths = mask::resolve(
+    let paths = mask::update_mask(
         r.update_mask.as_ref(),
         &["display_name", "email", "skills", "capacity", "active"],
-        true,
-        "update_mask",
         &mut v,
     );
     let has = |path: &str| paths.contains(&path);

@@ -179,13 +179,7 @@ fn field_update(r: &pb::UpdateTicketRequest, prefix: &str, v: &mut Violations) -
     let input = r.ticket.clone().unwrap_or_default();
     let mut own = Violations::new();
     let id = validate::resource_id(&input.name, "tickets", "ticket.name", &mut own);
-    let paths = mask::resolve(
-        r.update_mask.as_ref(),
-        UPDATABLE,
-        true,
-        "update_mask",
-        &mut own,
-    );
+    let paths = mask::update_mask(r.update_mask.as_ref(), UPDATABLE, &mut own);
     let fields = convert::ticket_fields(&input, &paths, &mut own);
     for (field, description) in own.iter() {
         v.add(format!("{prefix}{field}"), description);

@@ -115,14 +115,9 @@ impl Tickets {
 impl ErasesCustomers for Tickets {
     /// Anonymizes the requester snapshot of every ticket of an erased customer. Idempotent: a
     /// ticket already anonymized is left alone.
-    async fn erase_customer(
-        &self,
-        tx: &mut Write,
-        customer_id: &str,
-        now: i64,
-    ) -> Result<(), ServiceError> {
+    async fn erase(&self, tx: &mut Write, customer: &str, now: i64) -> Result<(), ServiceError> {
         let actor = Actor::service("customer-erased");
-        for before in store::tickets_of_requester(tx, customer_id).await? {
+        for before in store::tickets_of_requester(tx, customer).await? {
             if before.requester_erased {
                 continue;
             }

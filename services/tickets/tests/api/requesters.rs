@@ -263,7 +263,7 @@ async fn erased_customers_are_anonymized_on_their_tickets(backend: Backend) {
     let mut tx = db.begin_write().await.unwrap();
     app.ops()
         .await
-        .erase_customer(&mut tx, &erased, app.now())
+        .erase(&mut tx, &erased, app.now())
         .await
         .unwrap();
     tx.commit().await.unwrap();
