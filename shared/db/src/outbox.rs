@@ -2,10 +2,14 @@
 //! it describes, so an event exists if and only if the change committed. `WatchEvents` tails the
 //! table by position. kefu-db's own migration creates the table.
 //!
-//! Ordering: on PostgreSQL, sequence values are handed out at insert time but transactions commit in
-//! any order, so a reader could see seq 12 before seq 11 commits and then skip 11 forever. [`append`]
-//! takes a transaction-scoped advisory lock first, so events commit in sequence order. SQLite has one
-//! writer at a time and needs nothing.
+//! Ordering (docs/decisions/0006-outbox-order.md): on PostgreSQL, sequence values are handed out at
+//! insert time but transactions commit in any order, so a reader tailing by `seq` alone could see
+//! seq 12 before seq 11 commits and then skip 11 forever. Each event therefore records its writing
+//! transaction's id (`xid`, the column's default), the stream is ordered by `(xid, seq)`, and a
+//! reader sees only events of transactions older than its snapshot's `xmin`: every such
+//! transaction has ended, and every transaction still able to write has a larger xid. Writers
+//! take no lock, so they commit in parallel (and share WAL flushes). SQLite runs one write
+//! transaction at a time, so `seq` is commit order there and `xid` stays 0.
 
 use std::fmt;
 use std::time::Duration;
@@ -16,8 +20,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Database, DbError, Dialect};
 
-/// The advisory lock key that serializes outbox appends on PostgreSQL ("kefu" in ASCII).
-const OUTBOX_LOCK_KEY: i64 = 0x6b65_6675;
 /// Events read per query while catching up.
 const BATCH: i64 = 256;
 /// How often a caught-up watcher re-reads the table anyway: writes by other replicas of the
@@ -28,6 +30,9 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// send back the cursor of the last event they handled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
+    /// The writing transaction (0 on SQLite and for events written before xids were recorded).
+    xid: i64,
+    /// The event's sequence number, unique across the table.
     seq: i64,
 }
 
@@ -38,23 +43,51 @@ pub struct BadCursor;
 
 impl Position {
     /// Before the first event.
-    pub const START: Position = Position { seq: 0 };
+    pub const START: Position = Position { xid: 0, seq: 0 };
 
-    /// Parses a cursor; empty means [`Position::START`].
+    /// Parses a cursor (`<seq>` or `<xid>-<seq>`, as [`fmt::Display`] writes them); empty means
+    /// [`Position::START`].
     pub fn parse(cursor: &str) -> Result<Self, BadCursor> {
         if cursor.is_empty() {
             return Ok(Self::START);
         }
-        match cursor.parse::<i64>() {
-            Ok(seq) if seq >= 0 && !cursor.starts_with('+') => Ok(Self { seq }),
+        let number = |text: &str| match text.parse::<i64>() {
+            Ok(n) if n >= 0 && text.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
             _ => Err(BadCursor),
+        };
+        match cursor.split_once('-') {
+            None => Ok(Self {
+                xid: 0,
+                seq: number(cursor)?,
+            }),
+            Some((xid, seq)) => {
+                let xid = number(xid)?;
+                if xid == 0 {
+                    // Written as `<seq>`: one spelling per position.
+                    return Err(BadCursor);
+                }
+                Ok(Self {
+                    xid,
+                    seq: number(seq)?,
+                })
+            }
         }
+    }
+
+    /// A fixed-width text that sorts as positions do, for a consumer that stores how far one
+    /// resource's events got in a text column (the empty text sorts before every position).
+    pub fn order_key(&self) -> String {
+        format!("{:019}{:019}", self.xid, self.seq)
     }
 }
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.seq)
+        if self.xid == 0 {
+            write!(f, "{}", self.seq)
+        } else {
+            write!(f, "{}-{}", self.xid, self.seq)
+        }
     }
 }
 
@@ -93,15 +126,9 @@ pub struct NewEvent<'a> {
 /// Appends an event inside the caller's transaction: it commits or rolls back with the change.
 pub(crate) async fn append(
     tx: &mut Transaction<'static, Any>,
-    dialect: Dialect,
     event: NewEvent<'_>,
 ) -> Result<(), DbError> {
-    if dialect == Dialect::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(OUTBOX_LOCK_KEY)
-            .execute(&mut **tx)
-            .await?;
-    }
+    // `xid` comes from the column's default: the writing transaction's id on PostgreSQL.
     sqlx::query(
         "INSERT INTO events (event_type, resource, subject, payload, event_time) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -122,22 +149,33 @@ pub async fn read_after(
     after: Position,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, DbError> {
-    let rows = sqlx::query(
-        "SELECT seq, event_type, resource, subject, payload, event_time FROM events \
-         WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(after.seq)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
+    let query = match db.dialect() {
+        // Only transactions that have ended: none older than the snapshot's xmin is running.
+        Dialect::Postgres => {
+            "SELECT xid, seq, event_type, resource, subject, payload, event_time FROM events \
+             WHERE (xid, seq) > ($1, $2) \
+             AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+             ORDER BY xid, seq LIMIT $3"
+        }
+        Dialect::Sqlite => {
+            "SELECT xid, seq, event_type, resource, subject, payload, event_time FROM events \
+             WHERE (xid, seq) > ($1, $2) ORDER BY xid, seq LIMIT $3"
+        }
+    };
+    let rows = sqlx::query(query)
+        .bind(after.xid)
+        .bind(after.seq)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(decode).collect()
 }
 
 /// Every event about one subject, oldest first (for exports and audits).
 pub async fn read_subject(db: &Database, subject: &str) -> Result<Vec<StoredEvent>, DbError> {
     let rows = sqlx::query(
-        "SELECT seq, event_type, resource, subject, payload, event_time FROM events \
-         WHERE subject = $1 ORDER BY seq",
+        "SELECT xid, seq, event_type, resource, subject, payload, event_time FROM events \
+         WHERE subject = $1 ORDER BY xid, seq",
     )
     .bind(subject)
     .fetch_all(db.pool())
@@ -148,6 +186,7 @@ pub async fn read_subject(db: &Database, subject: &str) -> Result<Vec<StoredEven
 fn decode(row: &sqlx::any::AnyRow) -> Result<StoredEvent, DbError> {
     Ok(StoredEvent {
         position: Position {
+            xid: row.try_get("xid")?,
             seq: row.try_get("seq")?,
         },
         event_type: row.try_get("event_type")?,
@@ -235,12 +274,40 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_what_the_stream_never_gave() {
         assert_eq!(Position::parse(""), Ok(Position::START));
-        assert_eq!(
-            Position::parse("42").map(|p| p.to_string()),
-            Ok("42".to_owned())
-        );
-        for bad in ["-1", "abc", "+3", "1.5", "99999999999999999999"] {
+        for good in ["42", "0", "7301-42", "9223372036854775807-1"] {
+            assert_eq!(
+                Position::parse(good).map(|p| p.to_string()),
+                Ok(good.to_owned())
+            );
+        }
+        for bad in [
+            "-1",
+            "abc",
+            "+3",
+            "1.5",
+            "99999999999999999999",
+            "0-42",
+            "5-",
+            "-5",
+            "5--1",
+            "5-+1",
+            "5-1-2",
+            " 5",
+        ] {
             assert_eq!(Position::parse(bad), Err(BadCursor), "{bad}");
+        }
+    }
+
+    #[test]
+    fn order_keys_sort_as_positions_do() {
+        let positions: Vec<Position> = ["", "3", "41", "9-1", "9-10", "10-2", "123456-0"]
+            .iter()
+            .map(|c| Position::parse(c).unwrap_or(Position { xid: -1, seq: -1 }))
+            .collect();
+        assert!(positions.iter().all(|p| p.xid >= 0), "every cursor parses");
+        for pair in positions.windows(2) {
+            assert!(pair[0] < pair[1], "{:?}", pair);
+            assert!(pair[0].order_key() < pair[1].order_key(), "{:?}", pair);
         }
     }
 }

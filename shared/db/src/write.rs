@@ -33,8 +33,7 @@ impl Write {
 
     /// Appends an event to the outbox: it commits or rolls back with the change.
     pub async fn append(&mut self, event: NewEvent<'_>) -> Result<(), DbError> {
-        let dialect = self.dialect();
-        outbox::append(&mut self.tx, dialect, event).await?;
+        outbox::append(&mut self.tx, event).await?;
         self.appended = true;
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! nothing more.
 
 use kefu_db::Write;
+use kefu_db::outbox::Position;
 use kefu_proto::feedback::v1 as pb;
 use kefu_proto::tickets::v1 as tickets_pb;
 use kefu_server::ServiceError;
@@ -56,8 +57,11 @@ impl Feedback {
             survey.ticket_type = facts.r#type.clone();
             self.create_survey(&mut tx, &survey, now).await?;
         }
-        let seq = delivery.cursor.parse::<i64>().unwrap_or(0);
-        self.complaint_ticket_moved(&mut tx, &event.resource, &facts.status, seq, now)
+        // The follower only delivers cursors the stream gave, so this parses.
+        let position = Position::parse(&delivery.cursor)
+            .map(|p| p.order_key())
+            .unwrap_or_default();
+        self.complaint_ticket_moved(&mut tx, &event.resource, &facts.status, &position, now)
             .await?;
         delivery.ack(&mut tx, now).await?;
         tx.commit().await?;
@@ -69,7 +73,7 @@ impl Feedback {
         tx: &mut kefu_db::Write,
         ticket: &str,
         status: &str,
-        seq: i64,
+        position: &str,
         now: i64,
     ) -> Result<(), ServiceError> {
         let Some(entry) = store::feedback_by_ticket(tx, ticket).await? else {
@@ -83,7 +87,7 @@ impl Feedback {
             FeedbackState::Resolved => (Some(now), pb::EventType::FeedbackResolved),
             _ => (None, pb::EventType::FeedbackReopened),
         };
-        if !store::set_feedback_state(tx, &entry.id, state, resolve_time, seq, now).await? {
+        if !store::set_feedback_state(tx, &entry.id, state, resolve_time, position, now).await? {
             return Ok(());
         }
         let resource = format!("feedback/{}", entry.id);

@@ -91,19 +91,19 @@ pub async fn set_feedback_state(
     id: &str,
     state: FeedbackState,
     resolve_time: Option<i64>,
-    seq: i64,
+    position: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let changed = row::changed(
         conn,
         sqlx::query(
             "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $3, \
-         ticket_event_seq = $4 WHERE id = $5 AND ticket_event_seq < $4",
+         ticket_event_position = $4 WHERE id = $5 AND ticket_event_position < $4",
         )
         .bind(i64::from(state.number()))
         .bind(resolve_time)
         .bind(now)
-        .bind(seq)
+        .bind(position)
         .bind(id),
     )
     .await?;
@@ -121,7 +121,7 @@ pub async fn resolve_unmoved_feedback(
         conn,
         sqlx::query(
             "UPDATE feedback_entries SET state = $1, resolve_time = $2, update_time = $2 \
-         WHERE id = $3 AND ticket_event_seq = 0 AND state <> $1",
+         WHERE id = $3 AND ticket_event_position = '' AND state <> $1",
         )
         .bind(i64::from(FeedbackState::Resolved.number()))
         .bind(now)
