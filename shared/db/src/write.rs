@@ -31,6 +31,38 @@ impl Write {
         self.db.dialect()
     }
 
+    /// Locks the rows of `table` (keyed by `id`) with these ids until the transaction ends, in id
+    /// order. A use case that changes several rows calls this first, so two transactions over the
+    /// same rows always wait for each other in the same order instead of deadlocking. On SQLite
+    /// the write transaction already holds the database's only write lock: nothing to do.
+    pub async fn lock_in_order<'a>(
+        &mut self,
+        table: &'static str,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), DbError> {
+        if self.dialect() == Dialect::Sqlite {
+            return Ok(());
+        }
+        let mut ids: Vec<&str> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        // The rows are locked as the sorted result is read, so in id order.
+        let sql = format!(
+            "SELECT id FROM {table} WHERE id IN ({}) ORDER BY id FOR UPDATE",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(&mut *self.tx).await?;
+        Ok(())
+    }
+
     /// Appends an event to the outbox: it commits or rolls back with the change.
     pub async fn append(&mut self, event: NewEvent<'_>) -> Result<(), DbError> {
         outbox::append(&mut self.tx, event).await?;

@@ -18,6 +18,9 @@ impl Customers {
         source_etag: &str,
     ) -> Result<CustomerRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        // Both rows: a concurrent merge of the target elsewhere must not make a chain.
+        tx.lock_in_order("customers", [source_id, target_id])
+            .await?;
         let source = load::<CustomerRecord>(&mut tx, source_id).await?;
         let target = load::<CustomerRecord>(&mut tx, target_id).await?;
         check_etag(&source.name(), source.version, source_etag)?;

@@ -33,6 +33,8 @@ impl Tickets {
     ) -> Result<(CommentRecord, TicketRecord), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
+        tx.lock_in_order("tickets", [new.ticket_id.as_str()])
+            .await?;
         let before = load_visible(&mut tx, actor, &new.ticket_id).await?;
         let replier = if actor.customer_id.is_some() {
             Replier::Requester

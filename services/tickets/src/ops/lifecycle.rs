@@ -4,7 +4,7 @@
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 
-use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
+use super::{Actor, EventDraft, Tickets, check_etag, illegal, load_for_write};
 use crate::domain::lifecycle::{self, Move};
 use crate::domain::team;
 use crate::domain::team::GroupRecord;
@@ -23,7 +23,7 @@ impl Tickets {
     ) -> Result<TicketRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
-        let before = load(&mut tx, id).await?;
+        let before = load_for_write(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();
         if let Some(group_id) = &group {
@@ -80,7 +80,7 @@ impl Tickets {
     ) -> Result<TicketRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
-        let before = load(&mut tx, id).await?;
+        let before = load_for_write(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let next = lifecycle::apply(before.status, action, before.assignee_id.is_some())
             .map_err(illegal)?;

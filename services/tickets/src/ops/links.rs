@@ -21,6 +21,7 @@ impl Tickets {
         kind: LinkKind,
     ) -> Result<store::LinkRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        tx.lock_in_order("tickets", [ticket_id, other_id]).await?;
         let now = self.ctx.now();
         let ticket = load(&mut tx, ticket_id).await?;
         let other = load(&mut tx, other_id).await?;
@@ -78,6 +79,7 @@ impl Tickets {
         other_id: &str,
     ) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        tx.lock_in_order("tickets", [ticket_id, other_id]).await?;
         let now = self.ctx.now();
         let ticket = load(&mut tx, ticket_id).await?;
         let other = load(&mut tx, other_id).await?;

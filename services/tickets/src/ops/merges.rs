@@ -54,6 +54,7 @@ impl Tickets {
         etag: &str,
     ) -> Result<TicketRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        tx.lock_in_order("tickets", [source_id, target_id]).await?;
         let now = self.ctx.now();
         let source = load(&mut tx, source_id).await?;
         let target = load(&mut tx, target_id).await?;
@@ -110,6 +111,8 @@ impl Tickets {
         let merge = store::get_merge(&mut tx, source_id).await?.ok_or_else(|| {
             ServiceError::FailedPrecondition(format!("{source_name} is not merged"))
         })?;
+        tx.lock_in_order("tickets", [source_id, merge.target_id.as_str()])
+            .await?;
         let target = load(&mut tx, &merge.target_id).await?;
         let target_name = ticket_name(&merge.target_id);
         if target.status == TicketStatus::Closed {

@@ -270,6 +270,13 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<TicketRecord, Servic
     kefu_server::records::load(conn, id).await
 }
 
+/// The ticket with `id`, its row locked until `tx` ends, so the read and the write that
+/// follows see no concurrent change (no version collision to retry).
+async fn load_for_write(tx: &mut Write, id: &str) -> Result<TicketRecord, ServiceError> {
+    tx.lock_in_order("tickets", [id]).await?;
+    load(tx, id).await
+}
+
 /// A ticket the actor may see: customers only their own (others are NOT_FOUND).
 async fn load_visible(
     conn: &mut AnyConnection,

@@ -221,6 +221,7 @@ impl Tickets {
         update: &FieldUpdate,
     ) -> Result<TicketRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        tx.lock_in_order("tickets", [update.id.as_str()]).await?;
         let after = self
             .update_in(&mut tx, actor, update, self.ctx.now())
             .await?;
@@ -236,6 +237,8 @@ impl Tickets {
         updates: &[FieldUpdate],
     ) -> Result<Vec<TicketRecord>, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        tx.lock_in_order("tickets", updates.iter().map(|u| u.id.as_str()))
+            .await?;
         let now = self.ctx.now();
         let mut out = Vec::with_capacity(updates.len());
         for (i, update) in updates.iter().enumerate() {

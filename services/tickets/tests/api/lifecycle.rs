@@ -13,7 +13,8 @@ backend_tests!(
     every_change_is_one_audit_entry,
     events_follow_the_life_of_a_ticket,
     follow_ups_link_to_a_ticket_of_the_same_requester,
-    batch_updates_are_all_or_nothing
+    batch_updates_are_all_or_nothing,
+    concurrent_edits_of_the_same_tickets_never_deadlock
 );
 
 async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
@@ -732,4 +733,80 @@ async fn batch_updates_are_all_or_nothing(backend: Backend) {
         Code::InvalidArgument,
         &["requests"],
     );
+}
+
+/// Batches over the same tickets in opposite orders, single updates and merges of the same
+/// tickets, all at once: each call waits for the others (rows are locked in id order) instead of
+/// deadlocking, so every one succeeds or is refused for a reason the client can act on.
+async fn concurrent_edits_of_the_same_tickets_never_deadlock(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer_id = app.customer_record("Race", common::Tier::Standard).await;
+    let mut agent_client = app.agent("agent-r");
+    let mut tickets = Vec::new();
+    for subject in ["r1", "r2", "r3", "r4"] {
+        tickets.push(create(&mut agent_client, new_ticket(&customer_id, subject)).await);
+    }
+    let names: Vec<String> = tickets.iter().map(|t| t.name.clone()).collect();
+    let mut calls = tokio::task::JoinSet::new();
+    for round in 0..24 {
+        let mut client = app.agent("agent-r");
+        let names = names.clone();
+        calls.spawn(async move {
+            let priority = if round % 2 == 0 {
+                pb::TicketPriority::High
+            } else {
+                pb::TicketPriority::Low
+            };
+            // r1–r3 in batches and single updates; r4 merged into r3 (locking r3 and r4).
+            let mut order = names[..3].to_vec();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            let result = match round % 4 {
+                // Two batches in opposite orders.
+                0 | 1 => client
+                    .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                        requests: order
+                            .iter()
+                            .map(|n| priority_update(n, priority, ""))
+                            .collect(),
+                    })
+                    .await
+                    .map(|_| ()),
+                2 => client
+                    .update_ticket(priority_update(&order[0], priority, ""))
+                    .await
+                    .map(|_| ()),
+                _ => client
+                    .merge_ticket(pb::MergeTicketRequest {
+                        name: names[3].clone(),
+                        target: names[2].clone(),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(|_| ()),
+            };
+            result.map_err(|status| status.code())
+        });
+    }
+    let mut outcomes = std::collections::BTreeMap::new();
+    while let Some(joined) = calls.join_next().await {
+        let code = match joined.unwrap() {
+            Ok(()) => Code::Ok,
+            Err(code) => code,
+        };
+        *outcomes.entry(format!("{code:?}")).or_insert(0) += 1;
+    }
+    // Merging a ticket already merged is refused as FAILED_PRECONDITION; nothing
+    // may be INTERNAL (a deadlock) or ABORTED (a rolled-back collision) now that locks are ordered.
+    for code in outcomes.keys() {
+        assert!(
+            code == "Ok" || code == "FailedPrecondition",
+            "unexpected outcomes: {outcomes:?}"
+        );
+    }
+    // 12 batches, 6 single updates and the first merge succeed; the 5 merges after it are refused.
+    assert_eq!(outcomes.get("Ok"), Some(&19), "{outcomes:?}");
 }
