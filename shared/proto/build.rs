@@ -26,7 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Maps as BTreeMap: their encoding is then in key order, the same in every process, which
     // request fingerprints (kefu-db's idempotency) and stored payloads rely on.
     config.btree_map(["."]);
+    // `prost::Name` on every message: the codec names the message in its errors and looks it up
+    // in the descriptor set.
+    config.enable_type_names();
     tonic_prost_build::configure()
+        .codec_path("crate::codec::Codec")
         .file_descriptor_set_path(out_dir.join("kefu_descriptor.bin"))
         .compile_with_config(config, &files, &[proto_root, well_known])?;
     Ok(())

@@ -17,6 +17,7 @@ use h2::{Ping, RecvStream, SendStream};
 use http::HeaderMap;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio_util::sync::{CancellationToken, DropGuard};
+use tonic::Status;
 
 /// Receive window per stream, as hyper's client sets it.
 const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
@@ -211,9 +212,14 @@ where
 /// An upstream's answer as the body of the gateway's response. Received bytes are released back
 /// to the upstream's flow-control window as they are passed on. Dropping it cancels the request
 /// body still being sent, if any.
+///
+/// If the upstream's stream breaks after its headers (the replica was killed, its connection
+/// reset), the caller gets a proper end — trailers with the gRPC code of what happened — rather
+/// than a reset of its own stream, which clients report as `INTERNAL`.
 pub struct Answer {
     stream: RecvStream,
     data_done: bool,
+    ended: bool,
     _pump: DropGuard,
 }
 
@@ -223,8 +229,33 @@ impl Answer {
         Self {
             stream,
             data_done: false,
+            ended: false,
             _pump: pump,
         }
+    }
+
+    fn broken(&mut self, error: &h2::Error) -> Poll<Option<Result<Frame<Bytes>, h2::Error>>> {
+        self.ended = true;
+        tracing::warn!(%error, "upstream stream broke mid-answer");
+        let status = broken_stream_status(error);
+        let mut trailers = HeaderMap::new();
+        if status.add_header(&mut trailers).is_err() {
+            trailers.insert("grpc-status", http::HeaderValue::from_static("14"));
+        }
+        Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+    }
+}
+
+/// The status a caller gets when the upstream's stream broke mid-answer (gRPC's HTTP/2 error code
+/// mapping, except that a reset or lost connection is `UNAVAILABLE`: the replica went away, and
+/// the caller may retry or resume).
+pub fn broken_stream_status(error: &h2::Error) -> Status {
+    let message = "the upstream replica stopped mid-answer";
+    match error.reason() {
+        Some(h2::Reason::CANCEL) => Status::cancelled(message),
+        Some(h2::Reason::ENHANCE_YOUR_CALM) => Status::resource_exhausted(message),
+        Some(h2::Reason::INADEQUATE_SECURITY) => Status::permission_denied(message),
+        _ => Status::unavailable(message),
     }
 }
 
@@ -236,6 +267,9 @@ impl Body for Answer {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, h2::Error>>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
         if !self.data_done {
             match ready!(self.stream.poll_data(cx)) {
                 Some(Ok(data)) => {
@@ -243,19 +277,22 @@ impl Body for Answer {
                     let _ = self.stream.flow_control().release_capacity(data.len());
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
-                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                Some(Err(error)) => return self.broken(&error),
                 None => self.data_done = true,
             }
         }
         match ready!(self.stream.poll_trailers(cx)) {
-            Ok(Some(trailers)) => Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
+            Ok(Some(trailers)) => {
+                self.ended = true;
+                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+            }
             Ok(None) => Poll::Ready(None),
-            Err(error) => Poll::Ready(Some(Err(error))),
+            Err(error) => self.broken(&error),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.stream.is_end_stream()
+        self.ended || self.stream.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -12,6 +12,8 @@
     clippy::expect_used
 )]
 
+pub mod codec;
+
 /// Encoded `FileDescriptorSet` of every kefu proto, for `tonic-reflection`.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/kefu_descriptor.bin"));

@@ -4,13 +4,18 @@
 //!    so a client's log line and ours can be joined;
 //! 2. **trace span** — one span per RPC named by its path, parented by the caller's W3C
 //!    `traceparent`, so gateway → service → service is one trace; it carries the request id;
-//! 3. **access log** — one line per RPC with latency, and the gRPC code when it failed.
+//! 3. **access log** — one line per RPC with latency, and the gRPC code when it failed;
+//! 4. **client faults** — tonic answers a badly framed request body (a truncated frame, no
+//!    message, the compressed flag without `grpc-encoding`) with `INTERNAL`; it is the client's
+//!    mistake, so it is rewritten to `INVALID_ARGUMENT` (the codec does the same for bodies that
+//!    are not valid messages, see `kefu_proto::codec`).
 //!
 //! Deadlines (`grpc-timeout`, capped by the server's timeout) are enforced by tonic's server itself.
 
 use std::time::Duration;
 
 use http::Request;
+use tower::util::MapResponseLayer;
 use tower_http::classify::{GrpcErrorsAsFailures, GrpcFailureClass, SharedClassifier};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -20,20 +25,31 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// The header that carries the correlation id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The innermost layer: see the module docs.
+pub type ClientFaultsLayer = MapResponseLayer<fn(GrpcResponse) -> GrpcResponse>;
+
+type GrpcResponse = http::Response<tonic::body::Body>;
+
 /// The layers, ready for `tonic::transport::Server::layer`.
 pub type Stack = tower::layer::util::Stack<
-    PropagateRequestIdLayer,
+    ClientFaultsLayer,
     tower::layer::util::Stack<
-        TraceLayer<
-            SharedClassifier<GrpcErrorsAsFailures>,
-            fn(&Request<tonic::body::Body>) -> Span,
-            (),
-            fn(&http::Response<tonic::body::Body>, Duration, &Span),
-            (),
-            (),
-            fn(GrpcFailureClass, Duration, &Span),
+        PropagateRequestIdLayer,
+        tower::layer::util::Stack<
+            TraceLayer<
+                SharedClassifier<GrpcErrorsAsFailures>,
+                fn(&Request<tonic::body::Body>) -> Span,
+                (),
+                fn(&http::Response<tonic::body::Body>, Duration, &Span),
+                (),
+                (),
+                fn(GrpcFailureClass, Duration, &Span),
+            >,
+            tower::layer::util::Stack<
+                SetRequestIdLayer<MakeRequestUuid>,
+                tower::layer::util::Identity,
+            >,
         >,
-        tower::layer::util::Stack<SetRequestIdLayer<MakeRequestUuid>, tower::layer::util::Identity>,
     >,
 >;
 
@@ -51,7 +67,52 @@ pub fn stack() -> Stack {
                 .on_failure(on_failure as fn(GrpcFailureClass, Duration, &Span)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(MapResponseLayer::new(
+            client_faults as fn(GrpcResponse) -> GrpcResponse,
+        ))
         .into_inner()
+}
+
+/// The texts tonic's framing answers `INTERNAL` with when the request body is at fault.
+const CLIENT_FRAMING_FAULTS: &[&str] = &[
+    "protocol error: received message with compressed-flag but no grpc-encoding",
+    "protocol error: received message with invalid compression flag",
+    "Unexpected EOF decoding stream",
+    "Missing request message",
+    "Error decompressing",
+    "failed to decode Protobuf message",
+];
+
+/// Rewrites a trailers-only `INTERNAL` caused by the request's framing to `INVALID_ARGUMENT`.
+fn client_faults(mut response: GrpcResponse) -> GrpcResponse {
+    let headers = response.headers();
+    let is_internal = headers
+        .get("grpc-status")
+        .is_some_and(|status| status.as_bytes() == b"13");
+    if !is_internal {
+        return response;
+    }
+    let Some(status) = tonic::Status::from_header_map(headers) else {
+        return response;
+    };
+    if !CLIENT_FRAMING_FAULTS
+        .iter()
+        .any(|fault| status.message().starts_with(fault))
+    {
+        return response;
+    }
+    let replacement = tonic::Status::invalid_argument(format!(
+        "the request body is not a well-formed gRPC message: {}",
+        status.message()
+    ));
+    let headers = response.headers_mut();
+    for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        headers.remove(name);
+    }
+    if replacement.add_header(headers).is_err() {
+        tracing::warn!("could not rewrite a framing fault's status");
+    }
+    response
 }
 
 fn make_span(request: &Request<tonic::body::Body>) -> Span {

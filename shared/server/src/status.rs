@@ -7,8 +7,7 @@ use std::error::Error;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-/// The `ErrorInfo.domain` of every kefu error.
-pub const ERROR_DOMAIN: &str = "kefu.dev";
+pub use kefu_proto::codec::ERROR_DOMAIN;
 
 /// Bad fields found while validating a request, each with a reason.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

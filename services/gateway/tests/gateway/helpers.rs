@@ -96,22 +96,35 @@ pub fn health_response(serving: bool) -> http::Response<tonic::body::Body> {
         status: status as i32,
     }
     .encode_to_vec();
-    let mut framed = vec![0_u8];
-    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
-    framed.extend_from_slice(&message);
     let mut trailers = http::HeaderMap::new();
     trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
     let frames = vec![
-        Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(bytes::Bytes::from(framed))),
+        Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(grpc_frame(&message))),
         Ok(hyper::body::Frame::trailers(trailers)),
     ];
-    let body = http_body_util::StreamBody::new(tokio_stream::iter(frames));
+    grpc_response(http_body_util::StreamBody::new(tokio_stream::iter(frames)))
+}
+
+/// A 200 `application/grpc` response with `body`, as a replica answers.
+pub fn grpc_response<B>(body: B) -> http::Response<tonic::body::Body>
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let mut response = http::Response::new(tonic::body::Body::new(body));
     response.headers_mut().insert(
         "content-type",
         http::HeaderValue::from_static("application/grpc"),
     );
     response
+}
+
+/// `message` as one gRPC frame.
+pub fn grpc_frame(message: &[u8]) -> bytes::Bytes {
+    let mut framed = vec![0_u8];
+    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    framed.extend_from_slice(message);
+    bytes::Bytes::from(framed)
 }
 
 /// A stand-in upstream that answers grpc.health.v1 Check from a switch and every other call with

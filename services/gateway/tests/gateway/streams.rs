@@ -77,16 +77,54 @@ async fn echo_replica() -> std::net::SocketAddr {
                 .poll_recv(cx)
                 .map(|frame| frame.map(Ok::<_, std::convert::Infallible>))
         });
-        let mut response = http::Response::new(tonic::body::Body::new(
-            http_body_util::StreamBody::new(frames),
-        ));
-        response.headers_mut().insert(
-            "content-type",
-            http::HeaderValue::from_static("application/grpc"),
-        );
-        response
+        grpc_response(http_body_util::StreamBody::new(frames))
     })
     .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_failing_mid_stream_ends_the_stream_unavailable() {
+    use prost::Message;
+    // A customers replica that sends one event, then resets the stream as a killed one does.
+    let replica = serve_fake(|request| async move {
+        if request.uri().path() == "/grpc.health.v1.Health/Check" {
+            return health_response(true);
+        }
+        let event = cpb::WatchEventsResponse::default().encode_to_vec();
+        let first = futures::stream::iter([Ok(hyper::body::Frame::data(grpc_frame(&event)))]);
+        let then_broken = futures::stream::once(async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Err(std::io::Error::other("replica killed"))
+        });
+        grpc_response(http_body_util::StreamBody::new(futures::StreamExt::chain(
+            first,
+            then_broken,
+        )))
+    })
+    .await;
+    let key = InternalKey::generate();
+    let gw = gateway(
+        &key,
+        crate::support::upstream_at(replica.to_string()),
+        |_| {},
+    )
+    .await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = Customers::new(gw.channel().await);
+    let mut stream = client
+        .watch_events(with_bearer(cpb::WatchEventsRequest::default(), &admin_key))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        stream.message().await.unwrap().is_some(),
+        "the first event arrives"
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("the stream ends in time");
+    let status = ended.expect_err("the stream fails");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
