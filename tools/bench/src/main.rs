@@ -6,6 +6,7 @@
 //! latency over gRPC with one request in flight.
 
 mod unary;
+mod write;
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,22 @@ enum Command {
         /// than once to compare builds in the same interleaved run.
         #[arg(long)]
         gateway_binary: Vec<std::path::PathBuf>,
+    },
+    /// The write path through kefu-gateway (CreateTicket alone, and a realistic mix) against a
+    /// single-row INSERT into the same database server, interleaved in one run.
+    Write {
+        /// sqlite (a temporary file) or postgres (fresh databases on KEFU_TEST_POSTGRES_URL).
+        #[arg(long, value_enum, default_value_t = Database::Sqlite)]
+        database: Database,
+        /// One-second slices per workload.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Calls in flight.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Worker threads of the gateway.
+        #[arg(long, default_value_t = 2)]
+        gateway_threads: usize,
     },
 }
 
@@ -327,6 +344,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .await
         }
+        Command::Write {
+            database,
+            seconds,
+            concurrency,
+            gateway_threads,
+        } => write::run(database.backend(), seconds, concurrency, gateway_threads)
+            .await
+            .map_err(|error| error.to_string().into()),
+    }
+}
+
+impl Database {
+    fn backend(self) -> Backend {
+        match self {
+            Database::Sqlite => Backend::Sqlite,
+            Database::Postgres => Backend::Postgres,
+        }
     }
 }
 
@@ -336,10 +370,7 @@ async fn search(
     queries: usize,
     skip_analyze: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let backend = match database {
-        Database::Sqlite => Backend::Sqlite,
-        Database::Postgres => Backend::Postgres,
-    };
+    let backend = database.backend();
     let test_db = TestDatabase::create(backend)
         .await?
         .ok_or("set KEFU_TEST_POSTGRES_URL for --database postgres")?;

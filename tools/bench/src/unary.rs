@@ -75,7 +75,7 @@ fn ticks_per_second() -> f64 {
 
 /// The processor's model as `/proc/cpuinfo` names it: figures from different sessions may come
 /// from different hardware under the same VM size, so every run says which it ran on.
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| model_name(&text))
@@ -135,7 +135,7 @@ impl Figures {
     }
 }
 
-async fn connect(addr: &str) -> Result<Channel, Box<dyn std::error::Error>> {
+pub(crate) async fn connect(addr: &str) -> Result<Channel, Box<dyn std::error::Error>> {
     Ok(
         tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
             .tcp_nodelay(true)
@@ -276,7 +276,7 @@ async fn measure(
 /// A child process that is stopped and reaped when dropped, so an early error leaves none
 /// behind: SIGTERM first (nginx's master then stops its workers, which a SIGKILL would orphan),
 /// SIGKILL if it is still running after two seconds.
-struct Reaped(std::process::Child);
+pub(crate) struct Reaped(std::process::Child);
 
 impl Drop for Reaped {
     fn drop(&mut self) {
@@ -298,12 +298,13 @@ impl Drop for Reaped {
     }
 }
 
-/// The `kefu-gateway` binary next to this one, in front of `upstream`, with an admin API key;
-/// access logs off (`RUST_LOG=warn`), as nginx's are in this benchmark; `threads` runtime workers.
-fn start_gateway(
+/// The `kefu-gateway` binary next to this one, in front of `upstreams` (package, `host:port`), with
+/// an admin API key; access logs off (`RUST_LOG=warn`), as nginx's are in this benchmark;
+/// `threads` runtime workers.
+pub(crate) fn start_gateway(
     data_dir: &std::path::Path,
     key_text: &str,
-    upstream: &str,
+    upstreams: &[(&str, &str)],
     threads: usize,
     binary: Option<&std::path::Path>,
 ) -> Result<(Reaped, String, String), Box<dyn std::error::Error>> {
@@ -324,12 +325,17 @@ fn start_gateway(
             .env("KEFU_DATA_DIR", data_dir)
             .env("KEFU_LISTEN", "127.0.0.1:0")
             .env("KEFU_INTERNAL_KEY", key_text)
-            .env("KEFU_CUSTOMERS_URL", upstream)
             .env("KEFU_LOG_FORMAT", "json")
             .env("RUST_LOG", "warn")
             .env("KEFU_GATEWAY_THREADS", threads.to_string())
             // What gateways built before KEFU_GATEWAY_THREADS read, so they can be compared.
             .env("TOKIO_WORKER_THREADS", threads.to_string());
+        for (package, address) in upstreams {
+            command.env(
+                format!("KEFU_{}_URL", package.to_ascii_uppercase()),
+                address,
+            );
+        }
         command
     };
     let created = command()
@@ -450,7 +456,7 @@ pub(crate) async fn run(
         let (gateway, addr, api_key) = start_gateway(
             &dir.path().join(format!("gateway-{n}")),
             &key_text,
-            &upstream,
+            &[("customers", &upstream)],
             gateway_threads,
             binary,
         )?;
