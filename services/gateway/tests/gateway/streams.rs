@@ -12,14 +12,7 @@ use crate::support::{gateway, serve_fake, with_bearer};
 async fn event_streams_flow_through_the_gateway() {
     let key = InternalKey::generate();
     let backend = customers(&key).await;
-    let gw = gateway(&key, upstream(&backend), |_| {}).await;
-    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
-    let mut client = Customers::new(gw.channel().await);
-    let mut stream = client
-        .watch_events(with_bearer(cpb::WatchEventsRequest::default(), &admin_key))
-        .await
-        .unwrap()
-        .into_inner();
+    let (_gw, mut client, admin_key, mut stream) = watching(&key, upstream(&backend)).await;
     for i in 0..3 {
         create_customer(&mut client, &admin_key, &format!("Streamed {i}")).await;
     }
@@ -47,6 +40,28 @@ async fn event_streams_flow_through_the_gateway() {
         .into_inner();
     let next = resumed.message().await.unwrap().unwrap().event.unwrap();
     assert_eq!(next.cursor, cursors[1]);
+}
+
+/// A gateway in front of `upstreams`, a client of it with an admin's key, and a WatchEvents
+/// stream from the start opened through it.
+async fn watching(
+    key: &InternalKey,
+    upstreams: std::collections::HashMap<String, Vec<String>>,
+) -> (
+    crate::support::Gateway,
+    Customers,
+    String,
+    tonic::Streaming<cpb::WatchEventsResponse>,
+) {
+    let gw = gateway(key, upstreams, |_| {}).await;
+    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
+    let mut client = Customers::new(gw.channel().await);
+    let stream = client
+        .watch_events(with_bearer(cpb::WatchEventsRequest::default(), &admin_key))
+        .await
+        .unwrap()
+        .into_inner();
+    (gw, client, admin_key, stream)
 }
 
 /// A stand-in upstream that answers every call by streaming the request's bytes back as they
@@ -103,19 +118,8 @@ async fn a_replica_failing_mid_stream_ends_the_stream_unavailable() {
     })
     .await;
     let key = InternalKey::generate();
-    let gw = gateway(
-        &key,
-        crate::support::upstream_at(replica.to_string()),
-        |_| {},
-    )
-    .await;
-    let admin_key = gw.key(&Principal::new("ops", Role::Admin)).await;
-    let mut client = Customers::new(gw.channel().await);
-    let mut stream = client
-        .watch_events(with_bearer(cpb::WatchEventsRequest::default(), &admin_key))
-        .await
-        .unwrap()
-        .into_inner();
+    let upstreams = crate::support::upstream_at(replica.to_string());
+    let (_gw, _client, _admin_key, mut stream) = watching(&key, upstreams).await;
     assert!(
         stream.message().await.unwrap().is_some(),
         "the first event arrives"
