@@ -100,21 +100,27 @@ async fn echo_replica() -> std::net::SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_failing_mid_stream_ends_the_stream_unavailable() {
     use prost::Message;
-    // A customers replica that sends one event, then resets the stream as a killed one does.
-    let replica = serve_fake(|request| async move {
-        if request.uri().path() == "/grpc.health.v1.Health/Check" {
-            return health_response(true);
+    // A customers replica that sends one event, then resets the stream as a killed one does,
+    // once the test has seen that event.
+    let kill = std::sync::Arc::new(tokio::sync::Notify::new());
+    let killed = kill.clone();
+    let replica = serve_fake(move |request| {
+        let killed = killed.clone();
+        async move {
+            if request.uri().path() == "/grpc.health.v1.Health/Check" {
+                return health_response(true);
+            }
+            let event = cpb::WatchEventsResponse::default().encode_to_vec();
+            let first = futures::stream::iter([Ok(hyper::body::Frame::data(grpc_frame(&event)))]);
+            let then_broken = futures::stream::once(async move {
+                killed.notified().await;
+                Err(std::io::Error::other("replica killed"))
+            });
+            grpc_response(http_body_util::StreamBody::new(futures::StreamExt::chain(
+                first,
+                then_broken,
+            )))
         }
-        let event = cpb::WatchEventsResponse::default().encode_to_vec();
-        let first = futures::stream::iter([Ok(hyper::body::Frame::data(grpc_frame(&event)))]);
-        let then_broken = futures::stream::once(async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            Err(std::io::Error::other("replica killed"))
-        });
-        grpc_response(http_body_util::StreamBody::new(futures::StreamExt::chain(
-            first,
-            then_broken,
-        )))
     })
     .await;
     let key = InternalKey::generate();
@@ -124,6 +130,7 @@ async fn a_replica_failing_mid_stream_ends_the_stream_unavailable() {
         stream.message().await.unwrap().is_some(),
         "the first event arrives"
     );
+    kill.notify_one();
     let ended = tokio::time::timeout(Duration::from_secs(10), stream.message())
         .await
         .expect("the stream ends in time");
