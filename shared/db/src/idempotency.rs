@@ -12,7 +12,11 @@ use thiserror::Error;
 
 /// The fingerprint of a request: the first 16 bytes of the SHA-256 of its protobuf encoding, in hex.
 pub fn fingerprint(request: &impl prost::Message) -> String {
-    let digest = Sha256::digest(request.encode_to_vec());
+    short_hex(&Sha256::digest(request.encode_to_vec()))
+}
+
+/// The first 16 bytes of a digest, in hex.
+fn short_hex(digest: &[u8]) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -42,6 +46,13 @@ impl RequestKey {
         })
     }
 
+    /// The key as sent by `caller`: the same id and request from another caller is another
+    /// request.
+    pub fn of(mut self, caller: &str) -> Self {
+        self.hash = short_hex(&Sha256::digest(format!("{caller}\0{}", self.hash)));
+        self
+    }
+
     /// Claims the key for `resource` in the writing transaction: `None` to go ahead,
     /// `Some(resource)` when the same request already ran, an error for a different request.
     pub async fn claim(
@@ -66,6 +77,75 @@ impl RequestKey {
     pub async fn replay(&self, conn: &mut AnyConnection) -> Result<Option<String>, ClaimError> {
         let claim = lookup_request_id(conn, &self.request_id, self.operation).await?;
         Ok(claim.replay(&self.request_id, &self.hash)?)
+    }
+}
+
+/// A mutation's request id and how its result becomes its answer. The use case claims the id
+/// first thing in its writing transaction ([`Replay::earlier`]) and stores the answer just before
+/// committing ([`Replay::answer`]): the effect and the answer commit together, a failed attempt
+/// leaves no claim behind, and a concurrent duplicate waits on the id's primary key until the
+/// first one commits, then reads its answer.
+pub struct Replay<R, A> {
+    key: Option<RequestKey>,
+    answer: Box<dyn Fn(&R) -> A + Send + Sync>,
+}
+
+impl<R, A> std::fmt::Debug for Replay<R, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replay").field("key", &self.key).finish()
+    }
+}
+
+impl<R, A: prost::Message + Default> Replay<R, A> {
+    /// Replays `key`'s first answer, made from the use case's result by `answer`.
+    pub fn new(key: Option<RequestKey>, answer: impl Fn(&R) -> A + Send + Sync + 'static) -> Self {
+        Self {
+            key,
+            answer: Box::new(answer),
+        }
+    }
+
+    /// Claims the request id for `resource`: `None` to go ahead, the first answer when the same
+    /// request already ran, an error when the id came with a different request.
+    pub async fn earlier(
+        &self,
+        conn: &mut AnyConnection,
+        resource: &str,
+        now: i64,
+    ) -> Result<Option<A>, ClaimError> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        if key.claim(conn, resource, now).await?.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query("SELECT answer FROM idempotency_keys WHERE request_id = $1")
+            .bind(&key.request_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let answer: Option<Vec<u8>> = match rows.first() {
+            Some(row) => row.try_get("answer")?,
+            None => None,
+        };
+        // Every claim a Replay makes stores its answer in the same transaction.
+        let answer = answer.ok_or_else(|| {
+            sqlx::Error::Protocol(format!("request id {:?} has no answer", key.request_id))
+        })?;
+        let answer = A::decode(answer.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok(Some(answer))
+    }
+
+    /// The answer for the use case's `result`, stored with the claim when there is one.
+    pub async fn answer(&self, conn: &mut AnyConnection, result: &R) -> Result<A, ClaimError> {
+        let answer = (self.answer)(result);
+        if let Some(key) = &self.key {
+            sqlx::query("UPDATE idempotency_keys SET answer = $1 WHERE request_id = $2")
+                .bind(answer.encode_to_vec())
+                .bind(&key.request_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(answer)
     }
 }
 

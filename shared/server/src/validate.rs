@@ -1,6 +1,9 @@
 //! Field checks every service shares. Each records a violation on the named field and returns the
 //! normalized value, so one pass reports every bad field at once.
 
+use kefu_db::idempotency::{Replay, RequestKey};
+use kefu_principal::Principal;
+
 use crate::Violations;
 
 /// Longest display name, in characters.
@@ -95,6 +98,36 @@ pub fn request_id(value: &str, field: &str, v: &mut Violations) -> Option<String
         );
     }
     Some(value.to_owned())
+}
+
+/// The request id in `request` (its `request_id`, checked into `v`) and how a retry of
+/// `operation` by the same `caller` gets the first answer back: `answer` makes it from the use
+/// case's result. Another caller sending the same id and request gets REQUEST_ID_REUSED, never
+/// the first caller's answer (the replay comes before the use case's access checks).
+pub fn replay<R, A: prost::Message + Default>(
+    caller: &Principal,
+    request_id: &str,
+    operation: &'static str,
+    request: &impl prost::Message,
+    answer: impl Fn(&R) -> A + Send + Sync + 'static,
+    v: &mut Violations,
+) -> Replay<R, A> {
+    let request_id = self::request_id(request_id, "request_id", v);
+    let key = RequestKey::new(request_id, operation, request).map(|key| key.of(&caller.id));
+    Replay::new(key, answer)
+}
+
+/// [`replay`] checked on its own, for a request whose other fields are checked elsewhere.
+pub fn replay_alone<R, A: prost::Message + Default>(
+    caller: &Principal,
+    request_id: &str,
+    operation: &'static str,
+    request: &impl prost::Message,
+    answer: impl Fn(&R) -> A + Send + Sync + 'static,
+) -> Result<Replay<R, A>, Violations> {
+    let mut v = Violations::new();
+    let replay = replay(caller, request_id, operation, request, answer, &mut v);
+    v.into_result().map(|()| replay)
 }
 
 /// An optional free-text query, lower-cased.

@@ -76,6 +76,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
     // The team, an SLA for VIPs, and an FAQ article.
     let team = admin_tickets
         .create_group(tpb::CreateGroupRequest {
+            request_id: String::new(),
             group: Some(tpb::Group {
                 display_name: "After-sales".into(),
                 ..Default::default()
@@ -86,6 +87,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .into_inner();
     admin_tickets
         .create_agent(tpb::CreateAgentRequest {
+            request_id: String::new(),
             agent: Some(tpb::Agent {
                 display_name: "Li Lei".into(),
                 email: "li.lei@example.cn".into(),
@@ -105,6 +107,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .unwrap();
     let vip_policy = admin_tickets
         .create_sla_policy(tpb::CreateSlaPolicyRequest {
+            request_id: String::new(),
             sla_policy: Some(tpb::SlaPolicy {
                 display_name: "VIP".into(),
                 requester_tiers: vec![common::Tier::Vip as i32],
@@ -131,6 +134,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .into_inner();
     admin_kb
         .publish_article(kpb::PublishArticleRequest {
+            request_id: String::new(),
             name: article.name.clone(),
             revision: String::new(),
             etag: String::new(),
@@ -194,6 +198,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
     let (_, mut agent, _) = clients(&platform, &Principal::new("li-lei", Role::Agent)).await;
     agent
         .assign_ticket(tpb::AssignTicketRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             assignee: "agents/li-lei".into(),
             group: team.name.clone(),
@@ -203,6 +208,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .unwrap();
     agent
         .create_comment(tpb::CreateCommentRequest {
+            request_id: String::new(),
             parent: ticket.name.clone(),
             comment: Some(tpb::Comment {
                 body: "Sorry! A return label is on its way.".into(),
@@ -214,6 +220,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
         .unwrap();
     let solved = agent
         .solve_ticket(tpb::SolveTicketRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -289,6 +296,7 @@ async fn the_support_story_through_the_gateway(backend: Backend) {
     // A low score: the answer is stored and a follow-up ticket opens for the team.
     let answered = customer_feedback
         .submit_survey_response(fpb::SubmitSurveyResponseRequest {
+            request_id: String::new(),
             token: survey.token.clone(),
             response: Some(fpb::SurveyResponse {
                 score: Some(2),
@@ -455,6 +463,7 @@ async fn every_role_against_every_service(backend: Backend) {
             .await
             .map(drop),
             t.create_group(tpb::CreateGroupRequest {
+                request_id: String::new(),
                 group: Some(tpb::Group {
                     display_name: format!("Group {i}"),
                     ..Default::default()
@@ -466,6 +475,7 @@ async fn every_role_against_every_service(backend: Backend) {
                 .await
                 .map(drop),
             k.create_category(kpb::CreateCategoryRequest {
+                request_id: String::new(),
                 category: Some(kpb::Category {
                     display_name: format!("Category {i}"),
                     ..Default::default()

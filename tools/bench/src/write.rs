@@ -211,6 +211,7 @@ impl Context {
         self.tickets
             .clone()
             .create_comment(self.request(pb::CreateCommentRequest {
+                request_id: String::new(),
                 parent,
                 comment: Some(pb::Comment {
                     body: "Thanks for waiting: the parcel left our warehouse today.".into(),
@@ -232,6 +233,7 @@ impl Context {
         self.tickets
             .clone()
             .update_ticket(self.request(pb::UpdateTicketRequest {
+                request_id: String::new(),
                 ticket: Some(pb::Ticket {
                     name,
                     priority: priority as i32,
@@ -255,6 +257,7 @@ impl Context {
         let (kind, answer) = match stage {
             Stage::Unassigned => {
                 let request = pb::AssignTicketRequest {
+                    request_id: String::new(),
                     name,
                     assignee: format!("agents/{AGENT}"),
                     group: String::new(),
@@ -264,12 +267,20 @@ impl Context {
                 ("AssignTicket", answer.map(drop))
             }
             Stage::Assigned => {
-                let request = pb::SolveTicketRequest { name, etag };
+                let request = pb::SolveTicketRequest {
+                    request_id: String::new(),
+                    name,
+                    etag,
+                };
                 let answer = tickets.solve_ticket(self.request(request)).await;
                 ("SolveTicket", answer.map(drop))
             }
             Stage::Solved => {
-                let request = pb::ReopenTicketRequest { name, etag };
+                let request = pb::ReopenTicketRequest {
+                    request_id: String::new(),
+                    name,
+                    etag,
+                };
                 let answer = tickets.reopen_ticket(self.request(request)).await;
                 ("ReopenTicket", answer.map(drop))
             }
@@ -469,6 +480,7 @@ pub(crate) async fn run(
         .tickets
         .clone()
         .create_sla_policy(context.request(pb::CreateSlaPolicyRequest {
+            request_id: String::new(),
             sla_policy: Some(pb::SlaPolicy {
                 display_name: "Everyone".into(),
                 first_response_minutes: 60,
@@ -481,6 +493,7 @@ pub(crate) async fn run(
         .tickets
         .clone()
         .create_agent(context.request(pb::CreateAgentRequest {
+            request_id: String::new(),
             agent: Some(pb::Agent {
                 display_name: "Bench Agent".into(),
                 email: "bench-agent@example.com".into(),

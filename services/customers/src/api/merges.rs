@@ -20,12 +20,20 @@ pub(super) async fn merge(
     if !source.is_empty() && source == target {
         v.add("target", "must differ from source");
     }
+    let replay = kefu_server::validate::replay(
+        &principal,
+        &r.request_id,
+        "MergeCustomers",
+        r,
+        convert::customer,
+        &mut v,
+    );
     v.into_result()?;
-    let record = api
+    let source = api
         .ops
-        .merge(&principal.id, &source, &target, &r.source_etag)
+        .merge(&principal.id, &source, &target, &r.source_etag, &replay)
         .await?;
-    Ok(Response::new(convert::customer(&record)))
+    Ok(Response::new(source))
 }
 
 pub(super) async fn unmerge(
@@ -34,7 +42,18 @@ pub(super) async fn unmerge(
 ) -> Rpc<pb::Customer> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::UnmergeCustomer, None)?;
-    let id = customer_id(&request.get_ref().name, "name")?;
-    let record = api.ops.unmerge(&principal.id, &id).await?;
-    Ok(Response::new(convert::customer(&record)))
+    let r = request.get_ref();
+    let mut v = Violations::new();
+    let replay = kefu_server::validate::replay(
+        &principal,
+        &r.request_id,
+        "UnmergeCustomer",
+        r,
+        convert::customer,
+        &mut v,
+    );
+    v.into_result()?;
+    let id = customer_id(&r.name, "name")?;
+    let restored = api.ops.unmerge(&principal.id, &id, &replay).await?;
+    Ok(Response::new(restored))
 }

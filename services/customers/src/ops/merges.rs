@@ -1,5 +1,6 @@
 //! Merging a duplicate customer into the one that stays, and taking it back out.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::customers::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::records::load;
@@ -10,14 +11,21 @@ use crate::store;
 
 impl Customers {
     /// Merges `source_id` into `target_id`; returns the merged-away source.
-    pub async fn merge(
+    pub async fn merge<A: prost::Message + Default>(
         &self,
         actor: &str,
         source_id: &str,
         target_id: &str,
         source_etag: &str,
-    ) -> Result<CustomerRecord, ServiceError> {
+        replay: &Replay<CustomerRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("customers/{source_id}"), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         // Both rows: a concurrent merge of the target elsewhere must not make a chain.
         tx.lock_in_order("customers", [source_id, target_id])
             .await?;
@@ -41,13 +49,25 @@ impl Customers {
         draft.related = Some(&target_name);
         draft.emit(&mut tx, actor, now).await?;
         let merged = load::<CustomerRecord>(&mut tx, source_id).await?;
+        let answer = replay.answer(&mut tx, &merged).await?;
         tx.commit().await?;
-        Ok(merged)
+        Ok(answer)
     }
 
     /// Restores a merged-away customer.
-    pub async fn unmerge(&self, actor: &str, id: &str) -> Result<CustomerRecord, ServiceError> {
+    pub async fn unmerge<A: prost::Message + Default>(
+        &self,
+        actor: &str,
+        id: &str,
+        replay: &Replay<CustomerRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("customers/{id}"), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let current = load::<CustomerRecord>(&mut tx, id).await?;
         customer::check_unmerge(&current).map_err(refused)?;
         let former_target = current.merged_into.as_deref().map(customer_name);
@@ -61,7 +81,8 @@ impl Customers {
         draft.related = former_target.as_deref();
         draft.emit(&mut tx, actor, now).await?;
         let restored = load::<CustomerRecord>(&mut tx, id).await?;
+        let answer = replay.answer(&mut tx, &restored).await?;
         tx.commit().await?;
-        Ok(restored)
+        Ok(answer)
     }
 }

@@ -240,6 +240,7 @@ async fn call(client: &mut Client, rpc: &str, subject: &str) -> Code {
         "MergeCustomers" => code(
             client
                 .merge_customers(pb::MergeCustomersRequest {
+                    request_id: String::new(),
                     source: missing,
                     target: subject.into(),
                     source_etag: String::new(),
@@ -249,7 +250,10 @@ async fn call(client: &mut Client, rpc: &str, subject: &str) -> Code {
         ),
         "UnmergeCustomer" => code(
             client
-                .unmerge_customer(pb::UnmergeCustomerRequest { name: missing })
+                .unmerge_customer(pb::UnmergeCustomerRequest {
+                    request_id: String::new(),
+                    name: missing,
+                })
                 .await
                 .map(drop),
         ),

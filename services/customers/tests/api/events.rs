@@ -48,6 +48,7 @@ async fn events_stream_in_commit_order_with_details(backend: Backend) {
         .unwrap();
     admin
         .merge_customers(pb::MergeCustomersRequest {
+            request_id: String::new(),
             source: b.name.clone(),
             target: a.name.clone(),
             source_etag: String::new(),

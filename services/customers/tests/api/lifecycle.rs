@@ -8,6 +8,7 @@ use crate::helpers::*;
 backend_tests!(
     merge_hides_the_source_and_unmerge_restores_it,
     merge_rejects_bad_pairs,
+    retried_merges_and_unmerges_answer_the_first_answer,
     export_returns_everything_and_is_audited,
     erase_anonymizes_the_person_everywhere
 );
@@ -57,6 +58,7 @@ async fn merge_hides_the_source_and_unmerge_restores_it(backend: Backend) {
 
     let merged = admin
         .merge_customers(pb::MergeCustomersRequest {
+            request_id: String::new(),
             source: source.name.clone(),
             target: target.name.clone(),
             source_etag: source.etag.clone(),
@@ -121,6 +123,7 @@ async fn merge_hides_the_source_and_unmerge_restores_it(backend: Backend) {
 
     let restored = admin
         .unmerge_customer(pb::UnmergeCustomerRequest {
+            request_id: String::new(),
             name: source.name.clone(),
         })
         .await
@@ -139,6 +142,7 @@ async fn merge_hides_the_source_and_unmerge_restores_it(backend: Backend) {
     assert_status(
         admin
             .unmerge_customer(pb::UnmergeCustomerRequest {
+                request_id: String::new(),
                 name: source.name.clone(),
             })
             .await,
@@ -156,6 +160,7 @@ async fn merge_rejects_bad_pairs(backend: Backend) {
     let b = create(&mut admin, person("B", "b@example.com")).await;
     let c = create(&mut admin, person("C", "c@example.com")).await;
     let merge = |source: &str, target: &str, etag: &str| pb::MergeCustomersRequest {
+        request_id: String::new(),
         source: source.into(),
         target: target.into(),
         source_etag: etag.into(),
@@ -306,6 +311,7 @@ async fn erase_anonymizes_the_person_everywhere(backend: Backend) {
     log(&mut admin, &alias.name, "old account note").await;
     admin
         .merge_customers(pb::MergeCustomersRequest {
+            request_id: String::new(),
             source: alias.name.clone(),
             target: main.name.clone(),
             source_etag: String::new(),
@@ -388,4 +394,76 @@ async fn erase_anonymizes_the_person_everywhere(backend: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(again.erase_time, erased.erase_time);
+}
+
+async fn retried_merges_and_unmerges_answer_the_first_answer(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let mut admin = app.admin();
+    let source = create(&mut admin, person("Bea (app)", "bea.app@example.com")).await;
+    let target = create(&mut admin, person("Bea", "bea@example.com")).await;
+    let merge = pb::MergeCustomersRequest {
+        request_id: "merge-bea".into(),
+        source: source.name.clone(),
+        target: target.name.clone(),
+        source_etag: source.etag.clone(),
+    };
+    let merged = admin
+        .merge_customers(merge.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    // The source's etag is stale and it is merged already: only the request id makes this safe.
+    assert_eq!(
+        admin
+            .merge_customers(merge.clone())
+            .await
+            .unwrap()
+            .into_inner(),
+        merged
+    );
+    let mut without_id = merge.clone();
+    without_id.request_id.clear();
+    assert!(admin.merge_customers(without_id).await.is_err());
+    let unmerge = pb::UnmergeCustomerRequest {
+        request_id: "unmerge-bea".into(),
+        name: source.name.clone(),
+    };
+    let restored = admin
+        .unmerge_customer(unmerge.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(restored.merged_into.is_empty());
+    // After the unmerge, the merge's retry still answers what the merge answered, and merges
+    // nothing again.
+    assert_eq!(
+        admin
+            .merge_customers(merge.clone())
+            .await
+            .unwrap()
+            .into_inner(),
+        merged
+    );
+    assert_eq!(
+        admin.unmerge_customer(unmerge).await.unwrap().into_inner(),
+        restored
+    );
+    let now = admin
+        .get_customer(pb::GetCustomerRequest {
+            name: source.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(now, restored);
+    let mut reused = merge;
+    reused.target = source.name.clone();
+    reused.source = target.name.clone();
+    assert_status(
+        admin.merge_customers(reused).await,
+        Code::AlreadyExists,
+        &[],
+    );
 }

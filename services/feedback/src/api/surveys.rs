@@ -50,20 +50,27 @@ pub(super) async fn respond(
             format!("must be at most {MAX_COMMENT_CHARS} characters"),
         );
     }
+    let (sees_tokens, now) = (sees_tokens(&principal), api.ops.ctx.now());
+    let replay = validate::replay(
+        &principal,
+        &body.request_id,
+        "SubmitSurveyResponse",
+        body,
+        move |survey| convert::survey(survey, sees_tokens, now),
+        &mut v,
+    );
     v.into_result()?;
     let answer = NewAnswer {
         token: token.to_owned(),
         score: response.score.unwrap_or_default(),
         reason_codes,
         comment,
-        request: None,
     };
-    let survey = api.ops.submit_response(&actor(&principal), answer).await?;
-    Ok(Response::new(convert::survey(
-        &survey,
-        sees_tokens(&principal),
-        api.ops.ctx.now(),
-    )))
+    let survey = api
+        .ops
+        .submit_response(&actor(&principal), answer, &replay)
+        .await?;
+    Ok(Response::new(survey))
 }
 
 pub(super) async fn get(

@@ -1,6 +1,6 @@
 //! Surveys: a customer's answer, and reading surveys back.
 
-use kefu_db::idempotency::RequestKey;
+use kefu_db::idempotency::Replay;
 use kefu_proto::feedback::v1 as pb;
 use kefu_server::{ServiceError, Violations};
 
@@ -22,19 +22,22 @@ pub struct NewAnswer {
     pub reason_codes: Vec<String>,
     /// Comment.
     pub comment: String,
-    /// The request id, if the caller sent one.
-    pub request: Option<RequestKey>,
 }
 
 impl Feedback {
     /// Answers the survey holding the token: once, before it expires, within its kind's range.
     /// A low score queues a follow-up ticket in the same transaction.
-    pub async fn submit_response(
+    pub async fn submit_response<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         answer: NewAnswer,
-    ) -> Result<SurveyRecord, ServiceError> {
+        replay: &Replay<SurveyRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        // The token, not the survey's name, is what the caller knows before the lookup.
+        if let Some(answer) = replay.earlier(&mut tx, "surveys", self.ctx.now()).await? {
+            return Ok(answer);
+        }
         let now = self.ctx.now();
         let survey = store::survey_by_token(&mut tx, &answer.token)
             .await?
@@ -46,14 +49,6 @@ impl Feedback {
             return Err(v.into());
         }
         let name = format!("surveys/{}", survey.id);
-        if let Some(request) = &answer.request
-            && request.claim(&mut tx, &name, now).await?.is_some()
-        {
-            // The same answer again: the survey as it now stands.
-            return store::get_survey(&mut tx, &survey.id)
-                .await?
-                .ok_or(ServiceError::NotFound(name));
-        }
         if let Some(reason) = refuse_answer(&survey, now) {
             return Err(ServiceError::FailedPrecondition(reason));
         }
@@ -94,11 +89,12 @@ impl Feedback {
         let updated = store::get_survey(&mut tx, &survey.id)
             .await?
             .ok_or(ServiceError::NotFound(name))?;
+        let answer = replay.answer(&mut tx, &updated).await?;
         tx.commit().await?;
         if follow_up.is_some() {
             self.follow_up_queued.notify_one();
         }
-        Ok(updated)
+        Ok(answer)
     }
 
     /// A survey the actor may see.

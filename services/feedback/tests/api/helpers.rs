@@ -237,6 +237,7 @@ impl App {
         let mut admin = self.tickets_admin();
         let group = admin
             .create_group(tpb::CreateGroupRequest {
+                request_id: String::new(),
                 group: Some(tpb::Group {
                     display_name: group.into(),
                     ..Default::default()
@@ -247,6 +248,7 @@ impl App {
             .into_inner();
         let agent = admin
             .create_agent(tpb::CreateAgentRequest {
+                request_id: String::new(),
                 agent: Some(tpb::Agent {
                     display_name: agent.into(),
                     email: format!("{agent}@example.com"),
@@ -295,6 +297,7 @@ impl App {
             .into_inner();
         admin
             .assign_ticket(tpb::AssignTicketRequest {
+                request_id: String::new(),
                 name: ticket.name.clone(),
                 assignee: team.1.clone(),
                 group: team.0.clone(),
@@ -308,6 +311,7 @@ impl App {
     pub async fn solve(&self, ticket: &str) -> tpb::Ticket {
         self.tickets_admin()
             .solve_ticket(tpb::SolveTicketRequest {
+                request_id: String::new(),
                 name: ticket.into(),
                 etag: String::new(),
             })
@@ -319,6 +323,7 @@ impl App {
     pub async fn reopen(&self, ticket: &str) -> tpb::Ticket {
         self.tickets_admin()
             .reopen_ticket(tpb::ReopenTicketRequest {
+                request_id: String::new(),
                 name: ticket.into(),
                 etag: String::new(),
             })
@@ -463,6 +468,7 @@ pub async fn answer(
 ) -> Result<pb::Survey, tonic::Status> {
     client
         .submit_survey_response(pb::SubmitSurveyResponseRequest {
+            request_id: String::new(),
             token: token.into(),
             response: Some(pb::SurveyResponse {
                 score: Some(score),

@@ -94,6 +94,7 @@ async fn a_complaint_opens_a_complaint_ticket_and_shows_its_resolution(backend: 
     let mut admin = app.tickets_admin();
     admin
         .assign_ticket(tpb::AssignTicketRequest {
+            request_id: String::new(),
             name: ticket_name.clone(),
             assignee: team.1.clone(),
             group: team.0.clone(),
@@ -419,6 +420,7 @@ async fn a_complaint_ticket_solved_before_it_was_recorded_still_resolves_the_ent
     // The team works it while the feedback service is down.
     app.tickets_admin()
         .assign_ticket(tpb::AssignTicketRequest {
+            request_id: String::new(),
             name: opened.name.clone(),
             assignee: team.1.clone(),
             group: team.0.clone(),

@@ -11,6 +11,7 @@ use crate::helpers::*;
 backend_tests!(
     every_solve_gets_one_csat_survey_with_the_ticket_as_it_was,
     a_survey_takes_one_answer_in_range,
+    a_retried_answer_gets_the_first_answer_back,
     expired_surveys_take_no_answer,
     a_low_csat_opens_one_follow_up_ticket_in_the_original_group,
     follow_up_tickets_can_be_complaints,
@@ -95,6 +96,7 @@ async fn a_survey_takes_one_answer_in_range(backend: Backend) {
     assert_status(
         client
             .submit_survey_response(pb::SubmitSurveyResponseRequest {
+                request_id: String::new(),
                 token: survey.token.clone(),
                 response: Some(pb::SurveyResponse::default()),
             })
@@ -320,4 +322,63 @@ async fn follow_up_tickets_can_be_complaints(backend: Backend) {
         .await
         .unwrap();
     assert!(answered.follow_up.is_none());
+}
+
+async fn a_retried_answer_gets_the_first_answer_back(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer = app.customer_record("Di", common::Tier::Standard).await;
+    let team = app.team("Support", "agent-1").await;
+    let ticket = app
+        .open_ticket(
+            &customer,
+            common::Channel::Email,
+            tpb::TicketType::Question,
+            &team,
+        )
+        .await;
+    app.solve(&ticket.name).await;
+    let survey = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+    let mut client = app.customer(&customer);
+    let submit = pb::SubmitSurveyResponseRequest {
+        request_id: "csat-answer-1".into(),
+        token: survey.token.clone(),
+        response: Some(pb::SurveyResponse {
+            score: Some(2),
+            comment: "Slow".into(),
+            ..Default::default()
+        }),
+    };
+    let first = client
+        .submit_survey_response(submit.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(first.follow_up.is_some(), "a low score queues a follow-up");
+    // Without the request id the same answer is refused; with it, the first answer comes back.
+    let mut without_id = submit.clone();
+    without_id.request_id.clear();
+    assert_status(
+        client.submit_survey_response(without_id).await,
+        Code::FailedPrecondition,
+        &[],
+    );
+    let retry = client
+        .submit_survey_response(submit.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retry, first);
+    let mut changed = submit;
+    changed.response.as_mut().unwrap().score = Some(5);
+    assert_status(
+        client.submit_survey_response(changed).await,
+        Code::AlreadyExists,
+        &[],
+    );
+    let kept = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+    assert_eq!(kept.response.unwrap().score, Some(2));
+    // One follow-up, whether or not its ticket is open yet.
+    assert!(kept.follow_up.is_some());
 }

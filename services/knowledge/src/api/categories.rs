@@ -16,8 +16,17 @@ pub(super) async fn create(
 ) -> Rpc<pb::Category> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Write)?;
+    let body = request.get_ref();
     let mut v = Violations::new();
-    let fields = match &request.get_ref().category {
+    let replay = validate::replay(
+        &principal,
+        &body.request_id,
+        "CreateCategory",
+        body,
+        convert::category,
+        &mut v,
+    );
+    let fields = match &body.category {
         Some(input) => convert::category_fields(input, UPDATABLE_FIELDS, &mut v),
         None => {
             v.add("category", "is required");
@@ -25,8 +34,11 @@ pub(super) async fn create(
         }
     };
     v.into_result()?;
-    let record = api.ops.create_category(&principal.id, fields).await?;
-    Ok(Response::new(convert::category(&record)))
+    let category = api
+        .ops
+        .create_category(&principal.id, fields, &replay)
+        .await?;
+    Ok(Response::new(category))
 }
 
 pub(super) async fn get(

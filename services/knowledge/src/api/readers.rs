@@ -15,17 +15,26 @@ pub(super) async fn vote(
 ) -> Rpc<pb::Article> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Feedback)?;
-    let id = validate::required_id(&request.get_ref().name, "articles", "name")?;
-    let view = api
+    let r = request.get_ref();
+    let id = validate::required_id(&r.name, "articles", "name")?;
+    let replay = validate::replay_alone(
+        &principal,
+        &r.request_id,
+        "VoteArticle",
+        r,
+        convert::article,
+    )?;
+    let article = api
         .ops
         .vote(
             Scope::of(&principal),
             &principal.id,
             &id,
-            request.get_ref().helpful,
+            r.helpful,
+            &replay,
         )
         .await?;
-    Ok(Response::new(convert::article(&view)))
+    Ok(Response::new(article))
 }
 
 pub(super) async fn record_view(
@@ -34,9 +43,17 @@ pub(super) async fn record_view(
 ) -> Rpc<pb::RecordArticleViewResponse> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Feedback)?;
-    let id = validate::required_id(&request.get_ref().name, "articles", "name")?;
-    let view_count = api.ops.record_view(Scope::of(&principal), &id).await?;
-    Ok(Response::new(pb::RecordArticleViewResponse { view_count }))
+    let r = request.get_ref();
+    let id = validate::required_id(&r.name, "articles", "name")?;
+    let replay =
+        validate::replay_alone(&principal, &r.request_id, "RecordArticleView", r, |count| {
+            pb::RecordArticleViewResponse { view_count: *count }
+        })?;
+    let answer = api
+        .ops
+        .record_view(Scope::of(&principal), &id, &replay)
+        .await?;
+    Ok(Response::new(answer))
 }
 
 pub(super) async fn popular(

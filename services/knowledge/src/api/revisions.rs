@@ -29,11 +29,18 @@ pub(super) async fn publish(
         }
         Some(revision_id)
     };
-    let view = api
+    let replay = validate::replay_alone(
+        &principal,
+        &r.request_id,
+        "PublishArticle",
+        r,
+        convert::article,
+    )?;
+    let article = api
         .ops
-        .publish(&principal.id, &id, revision.as_deref(), &r.etag)
+        .publish(&principal.id, &id, revision.as_deref(), &r.etag, &replay)
         .await?;
-    Ok(Response::new(convert::article(&view)))
+    Ok(Response::new(article))
 }
 
 pub(super) async fn archive(
@@ -42,12 +49,20 @@ pub(super) async fn archive(
 ) -> Rpc<pb::Article> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Write)?;
-    let id = validate::required_id(&request.get_ref().name, "articles", "name")?;
-    let view = api
+    let r = request.get_ref();
+    let id = validate::required_id(&r.name, "articles", "name")?;
+    let replay = validate::replay_alone(
+        &principal,
+        &r.request_id,
+        "ArchiveArticle",
+        r,
+        convert::article,
+    )?;
+    let article = api
         .ops
-        .archive(&principal.id, &id, &request.get_ref().etag)
+        .archive(&principal.id, &id, &r.etag, &replay)
         .await?;
-    Ok(Response::new(convert::article(&view)))
+    Ok(Response::new(article))
 }
 
 pub(super) async fn list(
@@ -90,15 +105,18 @@ pub(super) async fn restore(
 ) -> Rpc<pb::Article> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Write)?;
-    let (article_id, revision_id) = revision_ids(&request.get_ref().name, "name")?;
-    let view = api
+    let r = request.get_ref();
+    let (article_id, revision_id) = revision_ids(&r.name, "name")?;
+    let replay = validate::replay_alone(
+        &principal,
+        &r.request_id,
+        "RestoreArticleRevision",
+        r,
+        convert::article,
+    )?;
+    let article = api
         .ops
-        .restore(
-            &principal.id,
-            &article_id,
-            &revision_id,
-            &request.get_ref().etag,
-        )
+        .restore(&principal.id, &article_id, &revision_id, &r.etag, &replay)
         .await?;
-    Ok(Response::new(convert::article(&view)))
+    Ok(Response::new(article))
 }

@@ -126,17 +126,7 @@ impl Knowledge {
         latest: bool,
     ) -> Result<ArticleView, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        let article = load::<ArticleRecord>(&mut conn, id).await?;
-        if !scope.sees(article.state, article.settings.visibility) {
-            return Err(not_found::<ArticleRecord>(id));
-        }
-        let revision_id = if latest {
-            article.latest_revision_id.clone()
-        } else {
-            article.searchable_revision_id().to_owned()
-        };
-        let revision = load_revision(&mut conn, id, &revision_id).await?;
-        Ok(ArticleView { article, revision })
+        view_in(&mut conn, scope, id, latest).await
     }
 
     pub(super) async fn with_revisions(
@@ -278,4 +268,24 @@ impl Knowledge {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// An article as `scope` sees it, read on `conn` (a writing transaction reads its own change).
+pub(super) async fn view_in(
+    conn: &mut AnyConnection,
+    scope: Scope,
+    id: &str,
+    latest: bool,
+) -> Result<ArticleView, ServiceError> {
+    let article = load::<ArticleRecord>(conn, id).await?;
+    if !scope.sees(article.state, article.settings.visibility) {
+        return Err(not_found::<ArticleRecord>(id));
+    }
+    let revision_id = if latest {
+        article.latest_revision_id.clone()
+    } else {
+        article.searchable_revision_id().to_owned()
+    };
+    let revision = load_revision(conn, id, &revision_id).await?;
+    Ok(ArticleView { article, revision })
 }

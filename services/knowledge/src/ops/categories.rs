@@ -1,5 +1,6 @@
 //! The category tree: create, read, list, move and rename, delete when empty.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::records::{self, Target, load};
@@ -41,12 +42,19 @@ impl Knowledge {
     }
 
     /// Creates a category.
-    pub async fn create_category(
+    pub async fn create_category<A: prost::Message + Default>(
         &self,
         actor: &str,
         fields: CategoryFields,
-    ) -> Result<CategoryRecord, ServiceError> {
+        replay: &Replay<CategoryRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, "categories", self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let id = new_id();
         self.check_tree(&mut tx, &id, fields.parent_id.as_deref())
             .await?;
@@ -68,8 +76,9 @@ impl Knowledge {
         }
         .emit(&mut tx, actor, now)
         .await?;
+        let answer = replay.answer(&mut tx, &record).await?;
         tx.commit().await?;
-        Ok(record)
+        Ok(answer)
     }
 
     /// One category.

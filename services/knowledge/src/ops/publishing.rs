@@ -1,9 +1,11 @@
 //! Publishing: which revision readers see, archiving, the revision history and restoring from it.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::records::load;
 
+use super::articles::view_in;
 use super::{
     ArticleView, EventDraft, Knowledge, check_etag, load_revision, new_id, precondition, reindex,
 };
@@ -15,14 +17,21 @@ use crate::store;
 
 impl Knowledge {
     /// Publishes a revision (the latest when `revision_id` is none).
-    pub async fn publish(
+    pub async fn publish<A: prost::Message + Default>(
         &self,
         actor: &str,
         id: &str,
         revision_id: Option<&str>,
         etag: &str,
-    ) -> Result<ArticleView, ServiceError> {
+        replay: &Replay<ArticleView, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("articles/{id}"), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let current = load::<ArticleRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let revision_id = revision_id
@@ -49,21 +58,30 @@ impl Knowledge {
         }
         .emit(&mut tx, actor, now)
         .await?;
-        tx.commit().await?;
-        Ok(ArticleView {
+        let view = ArticleView {
             article: next,
             revision,
-        })
+        };
+        let answer = replay.answer(&mut tx, &view).await?;
+        tx.commit().await?;
+        Ok(answer)
     }
 
     /// Withdraws an article from readers.
-    pub async fn archive(
+    pub async fn archive<A: prost::Message + Default>(
         &self,
         actor: &str,
         id: &str,
         etag: &str,
-    ) -> Result<ArticleView, ServiceError> {
+        replay: &Replay<ArticleView, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("articles/{id}"), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let current = load::<ArticleRecord>(&mut tx, id).await?;
         check_etag(&current.name(), current.version, etag)?;
         article::check_archive(&current).map_err(precondition)?;
@@ -83,8 +101,10 @@ impl Knowledge {
         }
         .emit(&mut tx, actor, now)
         .await?;
+        let view = view_in(&mut tx, Scope::Staff, id, false).await?;
+        let answer = replay.answer(&mut tx, &view).await?;
         tx.commit().await?;
-        self.get_article(Scope::Staff, id, false).await
+        Ok(answer)
     }
 
     /// A page of revisions, newest first.
@@ -111,14 +131,21 @@ impl Knowledge {
     }
 
     /// Writes a new revision copying an old one.
-    pub async fn restore(
+    pub async fn restore<A: prost::Message + Default>(
         &self,
         actor: &str,
         article_id: &str,
         revision_id: &str,
         etag: &str,
-    ) -> Result<ArticleView, ServiceError> {
+        replay: &Replay<ArticleView, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("articles/{article_id}"), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let current = load::<ArticleRecord>(&mut tx, article_id).await?;
         check_etag(&current.name(), current.version, etag)?;
         let old = load_revision(&mut tx, article_id, revision_id).await?;
@@ -152,7 +179,9 @@ impl Knowledge {
         }
         .emit(&mut tx, actor, now)
         .await?;
+        let view = view_in(&mut tx, Scope::Staff, article_id, false).await?;
+        let answer = replay.answer(&mut tx, &view).await?;
         tx.commit().await?;
-        self.get_article(Scope::Staff, article_id, false).await
+        Ok(answer)
     }
 }

@@ -1,10 +1,12 @@
 //! What readers do: vote, view, and the FAQ page of popular articles.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::records::{load, not_found};
 use sqlx::AnyConnection;
 
+use super::articles::view_in;
 use super::{ArticleView, EventDraft, Knowledge};
 use crate::domain::access::Scope;
 use crate::domain::article::ArticleRecord;
@@ -32,14 +34,21 @@ impl Knowledge {
     }
 
     /// Records `voter`'s vote.
-    pub async fn vote(
+    pub async fn vote<A: prost::Message + Default>(
         &self,
         scope: Scope,
         voter: &str,
         id: &str,
         helpful: bool,
-    ) -> Result<ArticleView, ServiceError> {
+        replay: &Replay<ArticleView, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("articles/{id}"), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let article = self.published_for(&mut tx, scope, id).await?;
         let now = self.ctx.now();
         store::record_vote(&mut tx, id, voter, helpful, now).await?;
@@ -55,17 +64,31 @@ impl Knowledge {
         }
         .emit(&mut tx, voter, now)
         .await?;
+        let view = view_in(&mut tx, scope, id, false).await?;
+        let answer = replay.answer(&mut tx, &view).await?;
         tx.commit().await?;
-        self.get_article(scope, id, false).await
+        Ok(answer)
     }
 
     /// Counts a view; returns the new count.
-    pub async fn record_view(&self, scope: Scope, id: &str) -> Result<i64, ServiceError> {
+    pub async fn record_view<A: prost::Message + Default>(
+        &self,
+        scope: Scope,
+        id: &str,
+        replay: &Replay<i64, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("articles/{id}"), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         self.published_for(&mut tx, scope, id).await?;
         let count = store::add_view(&mut tx, id).await?;
+        let answer = replay.answer(&mut tx, &count).await?;
         tx.commit().await?;
-        Ok(count)
+        Ok(answer)
     }
 
     /// The FAQ page.

@@ -172,6 +172,7 @@ async fn revisions_list_get_restore_and_publish_a_chosen_one(backend: Backend) {
     // Publish an older revision on purpose.
     let live = agent
         .publish_article(pb::PublishArticleRequest {
+            request_id: String::new(),
             name: a.name.clone(),
             revision: first.name.clone(),
             etag: String::new(),
@@ -183,6 +184,7 @@ async fn revisions_list_get_restore_and_publish_a_chosen_one(backend: Backend) {
     assert_eq!(live.published_revision, first.name);
     let restored = agent
         .restore_article_revision(pb::RestoreArticleRevisionRequest {
+            request_id: String::new(),
             name: first_page.revisions[1].name.clone(),
             etag: String::new(),
         })
@@ -209,6 +211,7 @@ async fn revisions_list_get_restore_and_publish_a_chosen_one(backend: Backend) {
     assert_status(
         agent
             .publish_article(pb::PublishArticleRequest {
+                request_id: String::new(),
                 name: a.name.clone(),
                 revision: missing.clone(),
                 etag: String::new(),
@@ -237,6 +240,7 @@ async fn revisions_list_get_restore_and_publish_a_chosen_one(backend: Backend) {
     assert_status(
         agent
             .publish_article(pb::PublishArticleRequest {
+                request_id: String::new(),
                 name: other.name,
                 revision: first.name,
                 etag: String::new(),
@@ -276,6 +280,7 @@ async fn life_cycle_rules_and_etags(backend: Backend) {
     assert_status(
         agent
             .archive_article(pb::ArchiveArticleRequest {
+                request_id: String::new(),
                 name: a.name.clone(),
                 etag: "\"stale\"".into(),
             })
@@ -285,6 +290,7 @@ async fn life_cycle_rules_and_etags(backend: Backend) {
     );
     let archived = agent
         .archive_article(pb::ArchiveArticleRequest {
+            request_id: String::new(),
             name: a.name.clone(),
             etag: a.etag.clone(),
         })
@@ -295,6 +301,7 @@ async fn life_cycle_rules_and_etags(backend: Backend) {
     assert_status(
         agent
             .archive_article(pb::ArchiveArticleRequest {
+                request_id: String::new(),
                 name: a.name.clone(),
                 etag: String::new(),
             })
@@ -320,6 +327,7 @@ async fn life_cycle_rules_and_etags(backend: Backend) {
     assert_eq!(back.state, pb::ArticleState::Published as i32);
     agent
         .archive_article(pb::ArchiveArticleRequest {
+            request_id: String::new(),
             name: a.name.clone(),
             etag: String::new(),
         })
@@ -684,6 +692,7 @@ async fn events_follow_the_article_life(backend: Backend) {
     publish(&mut agent, &a.name).await;
     app.customer("c1")
         .vote_article(pb::VoteArticleRequest {
+            request_id: String::new(),
             name: a.name.clone(),
             helpful: true,
         })
@@ -691,6 +700,7 @@ async fn events_follow_the_article_life(backend: Backend) {
         .unwrap();
     agent
         .archive_article(pb::ArchiveArticleRequest {
+            request_id: String::new(),
             name: a.name.clone(),
             etag: String::new(),
         })

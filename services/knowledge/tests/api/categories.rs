@@ -12,6 +12,7 @@ backend_tests!(
 async fn category(client: &mut Client, name: &str, parent: &str, position: i32) -> pb::Category {
     client
         .create_category(pb::CreateCategoryRequest {
+            request_id: String::new(),
             category: Some(pb::Category {
                 display_name: name.into(),
                 parent: parent.into(),
@@ -181,6 +182,7 @@ async fn category_cycles_and_bad_input_are_refused(backend: Backend) {
         );
     }
     let bad = pb::CreateCategoryRequest {
+        request_id: String::new(),
         category: Some(pb::Category {
             display_name: String::new(),
             position: -1,
@@ -202,6 +204,7 @@ async fn category_cycles_and_bad_input_are_refused(backend: Backend) {
         ],
     );
     let orphan = pb::CreateCategoryRequest {
+        request_id: String::new(),
         category: Some(pb::Category {
             display_name: "X".into(),
             parent: "categories/missing".into(),
@@ -222,6 +225,7 @@ async fn category_cycles_and_bad_input_are_refused(backend: Backend) {
     let as_customer = app
         .customer("c1")
         .create_category(pb::CreateCategoryRequest {
+            request_id: String::new(),
             category: Some(pb::Category {
                 display_name: "X".into(),
                 ..Default::default()

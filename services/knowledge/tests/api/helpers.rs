@@ -63,6 +63,7 @@ pub async fn create(client: &mut Client, article: pb::Article) -> pb::Article {
 pub async fn publish(client: &mut Client, name: &str) -> pb::Article {
     client
         .publish_article(pb::PublishArticleRequest {
+            request_id: String::new(),
             name: name.into(),
             revision: String::new(),
             etag: String::new(),

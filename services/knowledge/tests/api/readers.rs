@@ -7,6 +7,7 @@ use crate::helpers::*;
 backend_tests!(
     each_role_sees_what_the_contract_says,
     votes_are_one_per_reader_and_views_count,
+    retried_views_votes_and_publishing_count_once,
     the_faq_page_puts_promoted_articles_first,
     suggestions_answer_a_ticket_in_english_and_chinese,
 );
@@ -104,6 +105,7 @@ async fn each_role_sees_what_the_contract_says(backend: Backend) {
         assert_status(
             reader
                 .publish_article(pb::PublishArticleRequest {
+                    request_id: String::new(),
                     name: unpublished.name.clone(),
                     revision: String::new(),
                     etag: String::new(),
@@ -135,7 +137,11 @@ async fn votes_are_one_per_reader_and_views_count(backend: Backend) {
         let name = a.name.clone();
         async move {
             client
-                .vote_article(pb::VoteArticleRequest { name, helpful })
+                .vote_article(pb::VoteArticleRequest {
+                    request_id: String::new(),
+                    name,
+                    helpful,
+                })
                 .await
                 .unwrap()
                 .into_inner()
@@ -155,6 +161,7 @@ async fn votes_are_one_per_reader_and_views_count(backend: Backend) {
     for expected in 1..=3 {
         let count = customer
             .record_article_view(pb::RecordArticleViewRequest {
+                request_id: String::new(),
                 name: a.name.clone(),
             })
             .await
@@ -167,6 +174,7 @@ async fn votes_are_one_per_reader_and_views_count(backend: Backend) {
     assert_status(
         customer
             .vote_article(pb::VoteArticleRequest {
+                request_id: String::new(),
                 name: unpublished.name.clone(),
                 helpful: true,
             })
@@ -177,6 +185,7 @@ async fn votes_are_one_per_reader_and_views_count(backend: Backend) {
     assert_status(
         agent
             .vote_article(pb::VoteArticleRequest {
+                request_id: String::new(),
                 name: unpublished.name.clone(),
                 helpful: true,
             })
@@ -187,6 +196,7 @@ async fn votes_are_one_per_reader_and_views_count(backend: Backend) {
     assert_status(
         customer
             .record_article_view(pb::RecordArticleViewRequest {
+                request_id: String::new(),
                 name: "articles/none".into(),
             })
             .await,
@@ -222,6 +232,7 @@ async fn the_faq_page_puts_promoted_articles_first(backend: Backend) {
     for _ in 0..3 {
         customer
             .record_article_view(pb::RecordArticleViewRequest {
+                request_id: String::new(),
                 name: busy.name.clone(),
             })
             .await
@@ -230,6 +241,7 @@ async fn the_faq_page_puts_promoted_articles_first(backend: Backend) {
     for voter in ["c1", "c2"] {
         app.customer(voter)
             .vote_article(pb::VoteArticleRequest {
+                request_id: String::new(),
                 name: loved.name.clone(),
                 helpful: true,
             })
@@ -354,4 +366,82 @@ async fn suggestions_answer_a_ticket_in_english_and_chinese(backend: Backend) {
         Code::InvalidArgument,
         &["limit"],
     );
+}
+
+async fn retried_views_votes_and_publishing_count_once(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let mut agent = app.agent();
+    let article = create(&mut agent, draft("Returns", "how to return an order")).await;
+    let publish = pb::PublishArticleRequest {
+        name: article.name.clone(),
+        etag: article.etag.clone(),
+        request_id: "publish-1".into(),
+        ..Default::default()
+    };
+    let first = agent
+        .publish_article(publish.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    // The etag is stale now: only the request id lets the retry succeed.
+    assert_eq!(
+        agent.publish_article(publish).await.unwrap().into_inner(),
+        first
+    );
+
+    let mut reader = app.customer("c1");
+    let view = pb::RecordArticleViewRequest {
+        name: article.name.clone(),
+        request_id: "view-1".into(),
+    };
+    let counted = reader
+        .record_article_view(view.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(counted.view_count, 1);
+    assert_eq!(
+        reader.record_article_view(view).await.unwrap().into_inner(),
+        counted
+    );
+    let another = reader
+        .record_article_view(pb::RecordArticleViewRequest {
+            name: article.name.clone(),
+            request_id: "view-2".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(another.view_count, 2);
+
+    let vote = pb::VoteArticleRequest {
+        name: article.name.clone(),
+        helpful: true,
+        request_id: "vote-1".into(),
+    };
+    let voted = reader
+        .vote_article(vote.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reader.vote_article(vote).await.unwrap().into_inner(), voted);
+    assert_eq!((voted.helpful_count, voted.view_count), (1, 2));
+
+    let archive = pb::ArchiveArticleRequest {
+        name: article.name.clone(),
+        etag: voted.etag.clone(),
+        request_id: "archive-1".into(),
+    };
+    let archived = agent
+        .archive_article(archive.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        agent.archive_article(archive).await.unwrap().into_inner(),
+        archived
+    );
+    assert_eq!(archived.state, pb::ArticleState::Archived as i32);
 }

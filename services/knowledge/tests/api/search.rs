@@ -231,6 +231,7 @@ async fn filters_and_pages_of_results(backend: Backend) {
     let mut agent = app.agent();
     let category = agent
         .create_category(pb::CreateCategoryRequest {
+            request_id: String::new(),
             category: Some(pb::Category {
                 display_name: "Billing".into(),
                 ..Default::default()

@@ -24,6 +24,14 @@ pub(super) async fn create(
     let body = ticket::text(&input.body, true, "comment.body", &mut v);
     let channel = convert::channel(input.channel, Some(Channel::Api), "comment.channel", &mut v);
     let attachments = convert::attachments(&input.attachments, "comment.attachments", &mut v);
+    let replay = validate::replay(
+        &principal,
+        &r.request_id,
+        "CreateComment",
+        r,
+        |(comment, _)| convert::comment(comment),
+        &mut v,
+    );
     if own_customer(&principal).is_some() && !input.public {
         v.add("comment.public", "customers can only write public replies");
     }
@@ -36,8 +44,8 @@ pub(super) async fn create(
         attachments,
     };
     let actor = Actor::of(&principal, "CreateComment");
-    let (comment, _) = api.ops.add_comment(&actor, new).await?;
-    Ok(Response::new(convert::comment(&comment)))
+    let comment = api.ops.add_comment(&actor, new, &replay).await?;
+    Ok(Response::new(comment))
 }
 
 pub(super) async fn list(

@@ -32,8 +32,17 @@ pub(super) async fn link(
 ) -> Rpc<pb::TicketLink> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::WorkTickets)?;
-    let link = request.get_ref().link.clone().unwrap_or_default();
+    let body = request.get_ref();
+    let link = body.link.clone().unwrap_or_default();
     let mut v = Violations::new();
+    let replay = validate::replay(
+        &principal,
+        &body.request_id,
+        "LinkTickets",
+        body,
+        convert::link,
+        &mut v,
+    );
     let (ticket, other) = pair(
         (&link.ticket, &link.other),
         ("link.ticket", "link.other"),
@@ -48,8 +57,8 @@ pub(super) async fn link(
         return Err(Violations::required("link.kind").into());
     };
     let actor = Actor::of(&principal, "LinkTickets");
-    let record = api.ops.link(&actor, &ticket, &other, kind).await?;
-    Ok(Response::new(convert::link(&record)))
+    let link = api.ops.link(&actor, &ticket, &other, kind, &replay).await?;
+    Ok(Response::new(link))
 }
 
 pub(super) async fn unlink(

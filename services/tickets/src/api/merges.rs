@@ -24,10 +24,21 @@ pub(super) async fn merge(
             "must differ from name: a ticket cannot be merged into itself",
         );
     }
+    let replay = validate::replay(
+        &principal,
+        &r.request_id,
+        "MergeTicket",
+        r,
+        convert::ticket,
+        &mut v,
+    );
     v.into_result()?;
     let actor = Actor::of(&principal, "MergeTicket");
-    let record = api.ops.merge(&actor, &source, &target, &r.etag).await?;
-    Ok(Response::new(convert::ticket(&record)))
+    let target = api
+        .ops
+        .merge(&actor, &source, &target, &r.etag, &replay)
+        .await?;
+    Ok(Response::new(target))
 }
 
 pub(super) async fn unmerge(
@@ -36,8 +47,19 @@ pub(super) async fn unmerge(
 ) -> Rpc<pb::Ticket> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::WorkTickets)?;
-    let id = validate::required_id(&request.get_ref().name, "tickets", "name")?;
+    let r = request.get_ref();
+    let mut v = Violations::new();
+    let id = validate::resource_id(&r.name, "tickets", "name", &mut v);
+    let replay = validate::replay(
+        &principal,
+        &r.request_id,
+        "UnmergeTicket",
+        r,
+        convert::ticket,
+        &mut v,
+    );
+    v.into_result()?;
     let actor = Actor::of(&principal, "UnmergeTicket");
-    let record = api.ops.unmerge(&actor, &id).await?;
-    Ok(Response::new(convert::ticket(&record)))
+    let ticket = api.ops.unmerge(&actor, &id, &replay).await?;
+    Ok(Response::new(ticket))
 }

@@ -17,12 +17,17 @@ pub(super) async fn create_schedule(
 ) -> Rpc<pb::BusinessSchedule> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Configure)?;
-    let input = request
-        .get_ref()
-        .business_schedule
-        .clone()
-        .unwrap_or_default();
+    let body = request.get_ref();
+    let input = body.business_schedule.clone().unwrap_or_default();
     let mut v = Violations::new();
+    let replay = validate::replay(
+        &principal,
+        &body.request_id,
+        "CreateBusinessSchedule",
+        body,
+        convert::schedule,
+        &mut v,
+    );
     let display_name = validate::display_name(
         &input.display_name,
         "business_schedule.display_name",
@@ -49,8 +54,8 @@ pub(super) async fn create_schedule(
         }
     }
     v.into_result()?;
-    let schedule = api.ops.create_schedule(record).await?;
-    Ok(Response::new(convert::schedule(&schedule)))
+    let schedule = api.ops.create_schedule(record, &replay).await?;
+    Ok(Response::new(schedule))
 }
 
 pub(super) async fn list_schedules(
@@ -80,8 +85,17 @@ pub(super) async fn create_policy(
 ) -> Rpc<pb::SlaPolicy> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Configure)?;
-    let input = request.get_ref().sla_policy.clone().unwrap_or_default();
+    let body = request.get_ref();
+    let input = body.sla_policy.clone().unwrap_or_default();
     let mut v = Violations::new();
+    let replay = validate::replay(
+        &principal,
+        &body.request_id,
+        "CreateSlaPolicy",
+        body,
+        convert::policy,
+        &mut v,
+    );
     let f = |name: &str| format!("sla_policy.{name}");
     let display_name = validate::display_name(&input.display_name, &f("display_name"), &mut v);
     policy::check_policy_numbers(
@@ -140,8 +154,8 @@ pub(super) async fn create_policy(
         schedule_id,
         create_time: 0,
     };
-    let policy = api.ops.create_policy(record).await?;
-    Ok(Response::new(convert::policy(&policy)))
+    let policy = api.ops.create_policy(record, &replay).await?;
+    Ok(Response::new(policy))
 }
 
 pub(super) async fn list_policies(

@@ -20,8 +20,17 @@ pub(super) async fn create_group(
 ) -> Rpc<pb::Group> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::Configure)?;
-    let input = request.get_ref().group.clone().unwrap_or_default();
+    let body = request.get_ref();
+    let input = body.group.clone().unwrap_or_default();
     let mut v = Violations::new();
+    let replay = validate::replay(
+        &principal,
+        &body.request_id,
+        "CreateGroup",
+        body,
+        convert::group,
+        &mut v,
+    );
     let display_name = validate::display_name(&input.display_name, "group.display_name", &mut v);
     let description = ticket::text(&input.description, false, "group.description", &mut v);
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -31,8 +40,11 @@ pub(super) async fn create_group(
         );
     }
     v.into_result()?;
-    let group = api.ops.create_group(display_name, description).await?;
-    Ok(Response::new(convert::group(&group)))
+    let group = api
+        .ops
+        .create_group(display_name, description, &replay)
+        .await?;
+    Ok(Response::new(group))
 }
 
 pub(super) async fn list_groups(
@@ -65,6 +77,14 @@ pub(super) async fn create_agent(
     let r = request.get_ref();
     let input = r.agent.clone().unwrap_or_default();
     let mut v = Violations::new();
+    let replay = validate::replay(
+        &principal,
+        &r.request_id,
+        "CreateAgent",
+        r,
+        convert::agent,
+        &mut v,
+    );
     let record = AgentRecord {
         id: team::agent_id(&r.agent_id, "agent_id", &mut v),
         display_name: validate::display_name(&input.display_name, "agent.display_name", &mut v),
@@ -77,8 +97,8 @@ pub(super) async fn create_agent(
         version: 1,
     };
     v.into_result()?;
-    let agent = api.ops.create_agent(record).await?;
-    Ok(Response::new(convert::agent(&agent)))
+    let agent = api.ops.create_agent(record, &replay).await?;
+    Ok(Response::new(agent))
 }
 
 pub(super) async fn get_agent(

@@ -198,12 +198,21 @@ pub(super) async fn update(
 ) -> Rpc<pb::Ticket> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::WorkTickets)?;
+    let r = request.get_ref();
     let mut v = Violations::new();
-    let update = field_update(request.get_ref(), "", &mut v);
+    let update = field_update(r, "", &mut v);
+    let replay = validate::replay(
+        &principal,
+        &r.request_id,
+        "UpdateTicket",
+        r,
+        convert::ticket,
+        &mut v,
+    );
     v.into_result()?;
     let actor = Actor::of(&principal, "UpdateTicket");
-    let record = api.ops.update_ticket(&actor, &update).await?;
-    Ok(Response::new(convert::ticket(&record)))
+    let ticket = api.ops.update_ticket(&actor, &update, &replay).await?;
+    Ok(Response::new(ticket))
 }
 
 pub(super) async fn batch_update(
@@ -212,14 +221,31 @@ pub(super) async fn batch_update(
 ) -> Rpc<pb::BatchUpdateTicketsResponse> {
     let principal = principal_of(&request)?;
     allow(&principal, Action::WorkTickets)?;
-    let requests = &request.get_ref().requests;
+    let body = request.get_ref();
+    let requests = &body.requests;
     let mut v = Violations::new();
+    let replay = validate::replay(
+        &principal,
+        &body.request_id,
+        "BatchUpdateTickets",
+        body,
+        |tickets: &Vec<_>| pb::BatchUpdateTicketsResponse {
+            tickets: tickets.iter().map(convert::ticket).collect(),
+        },
+        &mut v,
+    );
     if requests.is_empty() || requests.len() > MAX_BATCH {
         v.add("requests", format!("must hold 1 to {MAX_BATCH} updates"));
     }
     let mut updates: Vec<FieldUpdate> = Vec::with_capacity(requests.len());
     for (i, r) in requests.iter().enumerate() {
         let update = field_update(r, &format!("requests[{i}]."), &mut v);
+        if !r.request_id.is_empty() {
+            v.add(
+                format!("requests[{i}].request_id"),
+                "must be empty: a batch is retried as a whole, by the batch's request_id",
+            );
+        }
         if !update.id.is_empty() && updates.iter().any(|u| u.id == update.id) {
             v.add(
                 format!("requests[{i}].ticket.name"),
@@ -230,8 +256,6 @@ pub(super) async fn batch_update(
     }
     v.into_result()?;
     let actor = Actor::of(&principal, "BatchUpdateTickets");
-    let records = api.ops.batch_update(&actor, &updates).await?;
-    Ok(Response::new(pb::BatchUpdateTicketsResponse {
-        tickets: records.iter().map(convert::ticket).collect(),
-    }))
+    let answer = api.ops.batch_update(&actor, &updates, &replay).await?;
+    Ok(Response::new(answer))
 }

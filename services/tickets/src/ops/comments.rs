@@ -1,5 +1,6 @@
 //! Replies and internal notes on a ticket.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::common::Channel;
@@ -26,12 +27,23 @@ pub struct NewComment {
 
 impl Tickets {
     /// Adds a comment, with the status and SLA effects of a reply.
-    pub async fn add_comment(
+    pub async fn add_comment<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         new: NewComment,
-    ) -> Result<(CommentRecord, TicketRecord), ServiceError> {
+        replay: &Replay<(CommentRecord, TicketRecord), A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(
+                &mut tx,
+                &crate::domain::ticket::ticket_name(&new.ticket_id),
+                self.ctx.now(),
+            )
+            .await?
+        {
+            return Ok(answer);
+        }
         let now = self.ctx.now();
         tx.lock_in_order("tickets", [new.ticket_id.as_str()])
             .await?;
@@ -84,8 +96,9 @@ impl Tickets {
         draft.emit(&mut tx, actor, now).await?;
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
+        let answer = replay.answer(&mut tx, &(comment, after)).await?;
         tx.commit().await?;
-        Ok((comment, after))
+        Ok(answer)
     }
 
     /// A page of comments (customers: public ones on their own tickets).

@@ -1,6 +1,7 @@
 //! A ticket's life: assignment and the lifecycle moves (pending, on hold, solved, reopened,
 //! closed), each with its SLA effects.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 
@@ -13,15 +14,22 @@ use crate::store;
 
 impl Tickets {
     /// Assigns an agent and/or a group.
-    pub async fn assign(
+    pub async fn assign<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         id: &str,
         assignee: Option<String>,
         group: Option<String>,
         etag: &str,
-    ) -> Result<TicketRecord, ServiceError> {
+        replay: &Replay<TicketRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &ticket_name(id), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let now = self.ctx.now();
         let before = load_for_write(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
@@ -66,19 +74,27 @@ impl Tickets {
             .await?;
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
+        let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(answer)
     }
 
     /// SetPending, SetOnHold, Solve, Reopen, Close.
-    pub async fn transition(
+    pub async fn transition<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         id: &str,
         action: Move,
         etag: &str,
-    ) -> Result<TicketRecord, ServiceError> {
+        replay: &Replay<TicketRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &ticket_name(id), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let now = self.ctx.now();
         let before = load_for_write(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
@@ -90,7 +106,8 @@ impl Tickets {
         self.save(&mut tx, actor, &before, &mut after, now).await?;
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
+        let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(answer)
     }
 }

@@ -1,5 +1,6 @@
 //! Links between tickets: related tickets, and parent/child trees.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 use sqlx::AnyConnection;
@@ -13,14 +14,21 @@ use crate::store;
 
 impl Tickets {
     /// Links two tickets, recorded on both.
-    pub async fn link(
+    pub async fn link<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         ticket_id: &str,
         other_id: &str,
         kind: LinkKind,
-    ) -> Result<store::LinkRecord, ServiceError> {
+        replay: &Replay<store::LinkRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &ticket_name(ticket_id), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         tx.lock_in_order("tickets", [ticket_id, other_id]).await?;
         let now = self.ctx.now();
         let ticket = load(&mut tx, ticket_id).await?;
@@ -67,8 +75,9 @@ impl Tickets {
             draft.changed_fields = vec!["links".to_owned()];
             draft.emit(&mut tx, actor, now).await?;
         }
+        let answer = replay.answer(&mut tx, &forward).await?;
         tx.commit().await?;
-        Ok(forward)
+        Ok(answer)
     }
 
     /// Removes the link between two tickets.

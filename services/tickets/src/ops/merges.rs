@@ -1,5 +1,6 @@
 //! Merging a duplicate ticket into another, and taking it back out.
 
+use kefu_db::idempotency::Replay;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::common::Channel;
@@ -46,14 +47,21 @@ impl Tickets {
 
     /// Merges `source_id` into `target_id`: the source's comments move to the target, the source
     /// closes; returns the target.
-    pub async fn merge(
+    pub async fn merge<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         source_id: &str,
         target_id: &str,
         etag: &str,
-    ) -> Result<TicketRecord, ServiceError> {
+        replay: &Replay<TicketRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &ticket_name(source_id), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         tx.lock_in_order("tickets", [source_id, target_id]).await?;
         let now = self.ctx.now();
         let source = load(&mut tx, source_id).await?;
@@ -94,17 +102,25 @@ impl Tickets {
         let target_after = self
             .note(&mut tx, actor, &target, body, change, now)
             .await?;
+        let answer = replay.answer(&mut tx, &target_after).await?;
         tx.commit().await?;
-        Ok(target_after)
+        Ok(answer)
     }
 
     /// Takes a merged ticket back out, its comments back with it; returns it.
-    pub async fn unmerge(
+    pub async fn unmerge<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         source_id: &str,
-    ) -> Result<TicketRecord, ServiceError> {
+        replay: &Replay<TicketRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &ticket_name(source_id), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         let now = self.ctx.now();
         let source = load(&mut tx, source_id).await?;
         let source_name = ticket_name(source_id);
@@ -147,7 +163,8 @@ impl Tickets {
         let body = format!("Unmerged {source_name} from this ticket");
         self.note(&mut tx, actor, &target, body, change, now)
             .await?;
+        let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(answer)
     }
 }

@@ -1,5 +1,6 @@
 //! SLA configuration: business schedules and the policies tried in order.
 
+use kefu_db::idempotency::Replay;
 use kefu_server::ServiceError;
 
 use super::{Tickets, new_id};
@@ -9,16 +10,24 @@ use crate::store;
 
 impl Tickets {
     /// Creates a business schedule (already checked), with a new id.
-    pub async fn create_schedule(
+    pub async fn create_schedule<A: prost::Message + Default>(
         &self,
         mut schedule: ScheduleRecord,
-    ) -> Result<ScheduleRecord, ServiceError> {
+        replay: &Replay<ScheduleRecord, A>,
+    ) -> Result<A, ServiceError> {
         schedule.id = new_id();
         schedule.create_time = self.ctx.now();
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, "businessSchedules", self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         store::insert_schedule(&mut tx, &schedule).await?;
+        let answer = replay.answer(&mut tx, &schedule).await?;
         tx.commit().await?;
-        Ok(schedule)
+        Ok(answer)
     }
 
     /// A page of schedules.
@@ -33,13 +42,20 @@ impl Tickets {
     }
 
     /// Creates an SLA policy whose schedule and groups exist, with a new id.
-    pub async fn create_policy(
+    pub async fn create_policy<A: prost::Message + Default>(
         &self,
         mut policy: PolicyRecord,
-    ) -> Result<PolicyRecord, ServiceError> {
+        replay: &Replay<PolicyRecord, A>,
+    ) -> Result<A, ServiceError> {
         policy.id = new_id();
         policy.create_time = self.ctx.now();
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, "slaPolicies", self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         if let Some(schedule_id) = &policy.schedule_id
             && store::find::<ScheduleRecord>(&mut tx, schedule_id)
                 .await?
@@ -58,8 +74,9 @@ impl Tickets {
             }
         }
         store::insert_policy(&mut tx, &policy).await?;
+        let answer = replay.answer(&mut tx, &policy).await?;
         tx.commit().await?;
-        Ok(policy)
+        Ok(answer)
     }
 
     /// A page of policies in the order they are tried.

@@ -1,5 +1,6 @@
 //! The support team: groups, agents and who belongs where.
 
+use kefu_db::idempotency::Replay;
 use kefu_server::ServiceError;
 
 use super::{Tickets, check_etag, new_id};
@@ -50,12 +51,16 @@ fn email_taken() -> ServiceError {
 
 impl Tickets {
     /// Creates a group with a unique name.
-    pub async fn create_group(
+    pub async fn create_group<A: prost::Message + Default>(
         &self,
         display_name: String,
         description: String,
-    ) -> Result<GroupRecord, ServiceError> {
+        replay: &Replay<GroupRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay.earlier(&mut tx, "groups", self.ctx.now()).await? {
+            return Ok(answer);
+        }
         if store::group_name_taken(&mut tx, &display_name).await? {
             return Err(ServiceError::AlreadyExists {
                 reason: "GROUP_NAME_TAKEN",
@@ -70,8 +75,9 @@ impl Tickets {
             version: 1,
         };
         store::insert_group(&mut tx, &group).await?;
+        let answer = replay.answer(&mut tx, &group).await?;
         tx.commit().await?;
-        Ok(group)
+        Ok(answer)
     }
 
     /// A page of groups by name.
@@ -86,8 +92,18 @@ impl Tickets {
     }
 
     /// Creates an agent (its id is the agent's principal id) in no group yet.
-    pub async fn create_agent(&self, mut agent: AgentRecord) -> Result<AgentRecord, ServiceError> {
+    pub async fn create_agent<A: prost::Message + Default>(
+        &self,
+        mut agent: AgentRecord,
+        replay: &Replay<AgentRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &format!("agents/{}", agent.id), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         if store::get_agent(&mut tx, &agent.id).await?.is_some() {
             return Err(ServiceError::AlreadyExists {
                 reason: "AGENT_EXISTS",
@@ -104,8 +120,9 @@ impl Tickets {
         agent.create_time = self.ctx.now();
         agent.version = 1;
         store::insert_agent(&mut tx, &agent).await?;
+        let answer = replay.answer(&mut tx, &agent).await?;
         tx.commit().await?;
-        Ok(agent)
+        Ok(answer)
     }
 
     /// One agent.

@@ -1,5 +1,6 @@
 //! Creating, reading, listing and updating tickets.
 
+use kefu_db::idempotency::Replay;
 use kefu_db::idempotency::RequestKey;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::common::Channel;
@@ -215,28 +216,40 @@ impl Tickets {
     }
 
     /// Updates the fields a mask names.
-    pub async fn update_ticket(
+    pub async fn update_ticket<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         update: &FieldUpdate,
-    ) -> Result<TicketRecord, ServiceError> {
+        replay: &Replay<TicketRecord, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay
+            .earlier(&mut tx, &ticket_name(&update.id), self.ctx.now())
+            .await?
+        {
+            return Ok(answer);
+        }
         tx.lock_in_order("tickets", [update.id.as_str()]).await?;
         let after = self
             .update_in(&mut tx, actor, update, self.ctx.now())
             .await?;
+        let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(answer)
     }
 
     /// Applies every update in one transaction: all are written or none. A failure names the
     /// position of the update that failed.
-    pub async fn batch_update(
+    pub async fn batch_update<A: prost::Message + Default>(
         &self,
         actor: &Actor,
         updates: &[FieldUpdate],
-    ) -> Result<Vec<TicketRecord>, ServiceError> {
+        replay: &Replay<Vec<TicketRecord>, A>,
+    ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        if let Some(answer) = replay.earlier(&mut tx, "tickets", self.ctx.now()).await? {
+            return Ok(answer);
+        }
         tx.lock_in_order("tickets", updates.iter().map(|u| u.id.as_str()))
             .await?;
         let now = self.ctx.now();
@@ -248,8 +261,9 @@ impl Tickets {
                 .map_err(|error| in_batch(i, error))?;
             out.push(after);
         }
+        let answer = replay.answer(&mut tx, &out).await?;
         tx.commit().await?;
-        Ok(out)
+        Ok(answer)
     }
 }
 

@@ -81,6 +81,7 @@ async fn customers_see_and_touch_only_their_own_tickets(backend: Backend) {
     assert_status(
         as_ada
             .solve_ticket(pb::SolveTicketRequest {
+                request_id: String::new(),
                 name: ada_ticket.name.clone(),
                 etag: String::new(),
             })
@@ -121,6 +122,7 @@ async fn configuration_is_for_admins(backend: Backend) {
         assert_status(
             client
                 .create_group(pb::CreateGroupRequest {
+                    request_id: String::new(),
                     group: Some(pb::Group {
                         display_name: "Nope".into(),
                         ..Default::default()
@@ -133,6 +135,7 @@ async fn configuration_is_for_admins(backend: Backend) {
         assert_status(
             client
                 .create_sla_policy(pb::CreateSlaPolicyRequest {
+                    request_id: String::new(),
                     sla_policy: Some(pb::SlaPolicy {
                         display_name: "Nope".into(),
                         first_response_minutes: 10,
@@ -213,6 +216,7 @@ async fn integrations_create_and_update_tickets_for_any_requester(backend: Backe
     );
     let updated = integration
         .update_ticket(pb::UpdateTicketRequest {
+            request_id: String::new(),
             ticket: Some(pb::Ticket {
                 name: ticket.name.clone(),
                 category: "shipping/damage".into(),

@@ -143,6 +143,7 @@ pub async fn create(client: &mut Client, ticket: pb::Ticket) -> pb::Ticket {
 pub async fn group(client: &mut Client, name: &str) -> pb::Group {
     client
         .create_group(pb::CreateGroupRequest {
+            request_id: String::new(),
             group: Some(pb::Group {
                 display_name: name.into(),
                 ..Default::default()
@@ -157,6 +158,7 @@ pub async fn group(client: &mut Client, name: &str) -> pb::Group {
 pub async fn agent(client: &mut Client, id: &str, groups: &[&pb::Group]) -> pb::Agent {
     let mut agent = client
         .create_agent(pb::CreateAgentRequest {
+            request_id: String::new(),
             agent: Some(pb::Agent {
                 display_name: id.into(),
                 email: format!("{id}@example.com"),
@@ -189,6 +191,7 @@ pub async fn assign(
 ) -> Result<pb::Ticket, Status> {
     client
         .assign_ticket(pb::AssignTicketRequest {
+            request_id: String::new(),
             name: ticket.into(),
             assignee: agent.into(),
             group: group.into(),
@@ -206,6 +209,7 @@ pub async fn comment(
 ) -> Result<pb::Comment, Status> {
     client
         .create_comment(pb::CreateCommentRequest {
+            request_id: String::new(),
             parent: ticket.into(),
             comment: Some(pb::Comment {
                 body: body.into(),

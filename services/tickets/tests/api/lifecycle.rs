@@ -68,6 +68,7 @@ async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
     assert_eq!(metrics.agent_replies, 1);
     let pending = agent_client
         .set_ticket_pending(pb::SetTicketPendingRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: ticket.etag.clone(),
         })
@@ -96,6 +97,7 @@ async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
     .unwrap();
     let solved = agent_client
         .solve_ticket(pb::SolveTicketRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -116,6 +118,7 @@ async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
 
     agent_client
         .solve_ticket(pb::SolveTicketRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -123,6 +126,7 @@ async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
         .unwrap();
     let closed = agent_client
         .close_ticket(pb::CloseTicketRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -146,6 +150,7 @@ async fn a_ticket_lives_from_new_to_closed(backend: Backend) {
     assert_status(
         agent_client
             .reopen_ticket(pb::ReopenTicketRequest {
+                request_id: String::new(),
                 name: ticket.name.clone(),
                 etag: String::new(),
             })
@@ -191,6 +196,7 @@ async fn illegal_moves_name_the_current_status(backend: Backend) {
     let no_assignee = assert_status(
         admin
             .solve_ticket(pb::SolveTicketRequest {
+                request_id: String::new(),
                 name: ticket.name.clone(),
                 etag: String::new(),
             })
@@ -207,12 +213,14 @@ async fn illegal_moves_name_the_current_status(backend: Backend) {
     for result in [
         admin
             .reopen_ticket(pb::ReopenTicketRequest {
+                request_id: String::new(),
                 name: ticket.name.clone(),
                 etag: String::new(),
             })
             .await,
         admin
             .close_ticket(pb::CloseTicketRequest {
+                request_id: String::new(),
                 name: ticket.name.clone(),
                 etag: String::new(),
             })
@@ -224,6 +232,7 @@ async fn illegal_moves_name_the_current_status(backend: Backend) {
     // PENDING cannot be set pending again.
     admin
         .set_ticket_pending(pb::SetTicketPendingRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -232,6 +241,7 @@ async fn illegal_moves_name_the_current_status(backend: Backend) {
     let twice = assert_status(
         admin
             .set_ticket_pending(pb::SetTicketPendingRequest {
+                request_id: String::new(),
                 name: ticket.name.clone(),
                 etag: String::new(),
             })
@@ -248,6 +258,7 @@ async fn illegal_moves_name_the_current_status(backend: Backend) {
     assert_status(
         admin
             .solve_ticket(pb::SolveTicketRequest {
+                request_id: String::new(),
                 name: "tickets/does-not-exist".into(),
                 etag: String::new(),
             })
@@ -341,6 +352,7 @@ async fn stale_etags_are_refused_and_nothing_changes(backend: Backend) {
     let ticket = create(&mut admin, new_ticket(&customer_id, "Broken")).await;
     let updated = admin
         .update_ticket(pb::UpdateTicketRequest {
+            request_id: String::new(),
             ticket: Some(pb::Ticket {
                 name: ticket.name.clone(),
                 priority: pb::TicketPriority::High as i32,
@@ -364,6 +376,7 @@ async fn stale_etags_are_refused_and_nothing_changes(backend: Backend) {
     assert_status(
         admin
             .update_ticket(pb::UpdateTicketRequest {
+                request_id: String::new(),
                 ticket: Some(pb::Ticket {
                     name: ticket.name.clone(),
                     subject: "Changed".into(),
@@ -379,6 +392,7 @@ async fn stale_etags_are_refused_and_nothing_changes(backend: Backend) {
     assert_status(
         admin
             .set_ticket_on_hold(pb::SetTicketOnHoldRequest {
+                request_id: String::new(),
                 name: ticket.name.clone(),
                 etag: ticket.etag.clone(),
             })
@@ -393,6 +407,7 @@ async fn stale_etags_are_refused_and_nothing_changes(backend: Backend) {
     assert_status(
         admin
             .update_ticket(pb::UpdateTicketRequest {
+                request_id: String::new(),
                 ticket: Some(pb::Ticket {
                     name: ticket.name.clone(),
                     status: pb::TicketStatus::Solved as i32,
@@ -427,6 +442,7 @@ async fn every_change_is_one_audit_entry(backend: Backend) {
     .unwrap();
     agent_client
         .update_ticket(pb::UpdateTicketRequest {
+            request_id: String::new(),
             ticket: Some(pb::Ticket {
                 name: ticket.name.clone(),
                 priority: pb::TicketPriority::Urgent as i32,
@@ -527,6 +543,7 @@ async fn events_follow_the_life_of_a_ticket(backend: Backend) {
         .unwrap();
     admin
         .solve_ticket(pb::SolveTicketRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -612,6 +629,7 @@ fn priority_update(
     etag: &str,
 ) -> pb::UpdateTicketRequest {
     pb::UpdateTicketRequest {
+        request_id: String::new(),
         ticket: Some(pb::Ticket {
             name: name.into(),
             priority: priority as i32,
@@ -637,6 +655,7 @@ async fn batch_updates_are_all_or_nothing(backend: Backend) {
     let stale = assert_status(
         agent_client
             .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                request_id: String::new(),
                 requests: vec![
                     priority_update(&a.name, urgent, &a.etag),
                     priority_update(&b.name, urgent, ""),
@@ -667,6 +686,7 @@ async fn batch_updates_are_all_or_nothing(backend: Backend) {
     assert_status(
         agent_client
             .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                request_id: String::new(),
                 requests: vec![
                     priority_update(&a.name, urgent, ""),
                     bad,
@@ -684,6 +704,7 @@ async fn batch_updates_are_all_or_nothing(backend: Backend) {
     assert_status(
         agent_client
             .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                request_id: String::new(),
                 requests: vec![priority_update(&a.name, urgent, ""), after_sales],
             })
             .await,
@@ -697,6 +718,7 @@ async fn batch_updates_are_all_or_nothing(backend: Backend) {
     // All good: all written, in order.
     let done = agent_client
         .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+            request_id: String::new(),
             requests: vec![
                 priority_update(&c.name, urgent, &c.etag),
                 priority_update(&a.name, pb::TicketPriority::Low, ""),
@@ -728,7 +750,10 @@ async fn batch_updates_are_all_or_nothing(backend: Backend) {
     assert_eq!(audits.last().unwrap().via, "BatchUpdateTickets");
     assert_status(
         agent_client
-            .batch_update_tickets(pb::BatchUpdateTicketsRequest { requests: vec![] })
+            .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                request_id: String::new(),
+                requests: vec![],
+            })
             .await,
         Code::InvalidArgument,
         &["requests"],
@@ -768,6 +793,7 @@ async fn concurrent_edits_of_the_same_tickets_never_deadlock(backend: Backend) {
                 // Two batches in opposite orders.
                 0 | 1 => client
                     .batch_update_tickets(pb::BatchUpdateTicketsRequest {
+                        request_id: String::new(),
                         requests: order
                             .iter()
                             .map(|n| priority_update(n, priority, ""))

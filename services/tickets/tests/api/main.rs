@@ -15,5 +15,6 @@ mod lifecycle;
 mod merges;
 mod queries;
 mod requesters;
+mod retries;
 mod sla;
 mod stats;

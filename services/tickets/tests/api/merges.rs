@@ -48,6 +48,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
         .unwrap();
     admin
         .set_ticket_pending(pb::SetTicketPendingRequest {
+            request_id: String::new(),
             name: source.name.clone(),
             etag: String::new(),
         })
@@ -56,6 +57,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
 
     let merged_target = admin
         .merge_ticket(pb::MergeTicketRequest {
+            request_id: String::new(),
             name: source.name.clone(),
             target: target.name.clone(),
             etag: String::new(),
@@ -79,6 +81,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
     assert_status(
         admin
             .merge_ticket(pb::MergeTicketRequest {
+                request_id: String::new(),
                 name: source.name.clone(),
                 target: target.name.clone(),
                 etag: String::new(),
@@ -90,6 +93,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
 
     let restored = admin
         .unmerge_ticket(pb::UnmergeTicketRequest {
+            request_id: String::new(),
             name: source.name.clone(),
         })
         .await
@@ -115,6 +119,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
     assert_status(
         admin
             .unmerge_ticket(pb::UnmergeTicketRequest {
+                request_id: String::new(),
                 name: source.name.clone(),
             })
             .await,
@@ -126,6 +131,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
     assert_status(
         admin
             .merge_ticket(pb::MergeTicketRequest {
+                request_id: String::new(),
                 name: foreign.name.clone(),
                 target: target.name.clone(),
                 etag: String::new(),
@@ -138,6 +144,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
     assert_status(
         admin
             .merge_ticket(pb::MergeTicketRequest {
+                request_id: String::new(),
                 name: target.name.clone(),
                 target: target.name.clone(),
                 etag: String::new(),
@@ -150,6 +157,7 @@ async fn merging_moves_comments_and_unmerging_puts_them_back(backend: Backend) {
     assert_status(
         as_customer
             .merge_ticket(pb::MergeTicketRequest {
+                request_id: String::new(),
                 name: source.name.clone(),
                 target: target.name.clone(),
                 etag: String::new(),
@@ -188,6 +196,7 @@ async fn links_are_two_sided_and_keep_the_tree_sound(backend: Backend) {
     let grandchild = create(&mut admin, new_ticket(&customer, "Part of the part")).await;
     let related = create(&mut admin, new_ticket(&stranger, "Same symptom elsewhere")).await;
     let link = |ticket: &str, other: &str, kind: pb::LinkKind| pb::LinkTicketsRequest {
+        request_id: String::new(),
         link: Some(pb::TicketLink {
             ticket: ticket.into(),
             other: other.into(),

@@ -18,6 +18,7 @@ const MINUTE: i64 = 60 * 1_000_000;
 async fn policy(admin: &mut Client, policy: pb::SlaPolicy) -> pb::SlaPolicy {
     admin
         .create_sla_policy(pb::CreateSlaPolicyRequest {
+            request_id: String::new(),
             sla_policy: Some(policy),
         })
         .await
@@ -175,6 +176,7 @@ async fn waiting_pauses_the_clock_and_priority_changes_recompute(backend: Backen
     let created = micros(ticket.create_time.as_ref());
     let urgent = admin
         .update_ticket(pb::UpdateTicketRequest {
+            request_id: String::new(),
             ticket: Some(pb::Ticket {
                 name: ticket.name.clone(),
                 priority: pb::TicketPriority::Urgent as i32,
@@ -194,6 +196,7 @@ async fn waiting_pauses_the_clock_and_priority_changes_recompute(backend: Backen
     );
     let on_hold = admin
         .set_ticket_on_hold(pb::SetTicketOnHoldRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -210,6 +213,7 @@ async fn waiting_pauses_the_clock_and_priority_changes_recompute(backend: Backen
     app.clock.advance(std::time::Duration::from_secs(3600));
     let resumed = admin
         .reopen_ticket(pb::ReopenTicketRequest {
+            request_id: String::new(),
             name: ticket.name.clone(),
             etag: String::new(),
         })
@@ -293,6 +297,7 @@ async fn the_sweeper_marks_breaches_once_and_auto_close_closes(backend: Backend)
         .unwrap();
     admin
         .solve_ticket(pb::SolveTicketRequest {
+            request_id: String::new(),
             name: late.name.clone(),
             etag: String::new(),
         })
@@ -348,6 +353,7 @@ async fn business_schedules_and_policies_are_validated(backend: Backend) {
     assert_status(
         admin
             .create_business_schedule(pb::CreateBusinessScheduleRequest {
+                request_id: String::new(),
                 business_schedule: Some(bad),
             })
             .await,
@@ -367,6 +373,7 @@ async fn business_schedules_and_policies_are_validated(backend: Backend) {
     assert_status(
         admin
             .create_business_schedule(pb::CreateBusinessScheduleRequest {
+                request_id: String::new(),
                 business_schedule: Some(overlapping),
             })
             .await,
@@ -383,6 +390,7 @@ async fn business_schedules_and_policies_are_validated(backend: Backend) {
     assert_status(
         admin
             .create_business_schedule(pb::CreateBusinessScheduleRequest {
+                request_id: String::new(),
                 business_schedule: Some(bad_holiday),
             })
             .await,
@@ -392,6 +400,7 @@ async fn business_schedules_and_policies_are_validated(backend: Backend) {
     // A good one: Mon–Fri 09:00–18:00 in Shanghai, and a policy counting in it.
     let schedule = admin
         .create_business_schedule(pb::CreateBusinessScheduleRequest {
+            request_id: String::new(),
             business_schedule: Some(pb::BusinessSchedule {
                 display_name: "Shanghai office".into(),
                 time_zone: "Asia/Shanghai".into(),
@@ -406,6 +415,7 @@ async fn business_schedules_and_policies_are_validated(backend: Backend) {
     assert_status(
         admin
             .create_sla_policy(pb::CreateSlaPolicyRequest {
+                request_id: String::new(),
                 sla_policy: Some(pb::SlaPolicy {
                     display_name: "No targets".into(),
                     priorities: vec![99],
@@ -425,6 +435,7 @@ async fn business_schedules_and_policies_are_validated(backend: Backend) {
     assert_status(
         admin
             .create_sla_policy(pb::CreateSlaPolicyRequest {
+                request_id: String::new(),
                 sla_policy: Some(pb::SlaPolicy {
                     display_name: "Unknown schedule".into(),
                     first_response_minutes: 60,

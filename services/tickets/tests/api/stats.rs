@@ -290,6 +290,7 @@ async fn stats_follow_the_real_flow_and_check_their_input(backend: Backend) {
         .await
         .unwrap();
     let solve = pb::SolveTicketRequest {
+        request_id: String::new(),
         name: ticket.name.clone(),
         etag: String::new(),
     };
