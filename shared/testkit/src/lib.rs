@@ -361,6 +361,36 @@ impl Interceptor for CallAs {
     }
 }
 
+/// Sends `request` through `client.method` twice, as a client that lost the first answer would;
+/// the retry must succeed with exactly the first answer, which it returns.
+#[macro_export]
+macro_rules! sent_twice {
+    ($client:expr, $method:ident, $request:expr) => {{
+        let request = $request;
+        let first = $client
+            .$method(request.clone())
+            .await
+            .expect(concat!(stringify!($method), " should succeed"))
+            .into_inner();
+        let retry = $client
+            .$method(request)
+            .await
+            .expect(concat!(
+                "the retry of ",
+                stringify!($method),
+                " should succeed"
+            ))
+            .into_inner();
+        assert_eq!(
+            retry,
+            first,
+            "the retry of {} answered differently",
+            stringify!($method)
+        );
+        first
+    }};
+}
+
 /// Generates one `#[tokio::test]` per backend for each listed test function, in modules named
 /// `sqlite` and `postgres`. Each function is `async fn(Backend)`.
 #[macro_export]

@@ -308,6 +308,23 @@ impl App {
             .into_inner()
     }
 
+    /// A new customer's email ticket, solved, and the CSAT survey the solve sent them.
+    pub async fn solved_ticket_survey(&self, name: &str) -> (String, tpb::Ticket, pb::Survey) {
+        let customer = self.customer_record(name, common::Tier::Standard).await;
+        let team = self.team("Support", "agent-1").await;
+        let ticket = self
+            .open_ticket(
+                &customer,
+                common::Channel::Email,
+                tpb::TicketType::Question,
+                &team,
+            )
+            .await;
+        let solved = self.solve(&ticket.name).await;
+        let survey = self.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+        (customer, solved, survey)
+    }
+
     pub async fn solve(&self, ticket: &str) -> tpb::Ticket {
         self.tickets_admin()
             .solve_ticket(tpb::SolveTicketRequest {

@@ -70,18 +70,7 @@ async fn a_survey_takes_one_answer_in_range(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Bo", common::Tier::Standard).await;
-    let team = app.team("Support", "agent-1").await;
-    let ticket = app
-        .open_ticket(
-            &customer,
-            common::Channel::Email,
-            tpb::TicketType::Question,
-            &team,
-        )
-        .await;
-    app.solve(&ticket.name).await;
-    let survey = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+    let (customer, ticket, survey) = app.solved_ticket_survey("Bo").await;
     let mut client = app.customer(&customer);
 
     // Bad input: clear errors and nothing written.
@@ -328,18 +317,7 @@ async fn a_retried_answer_gets_the_first_answer_back(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Di", common::Tier::Standard).await;
-    let team = app.team("Support", "agent-1").await;
-    let ticket = app
-        .open_ticket(
-            &customer,
-            common::Channel::Email,
-            tpb::TicketType::Question,
-            &team,
-        )
-        .await;
-    app.solve(&ticket.name).await;
-    let survey = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+    let (customer, ticket, survey) = app.solved_ticket_survey("Di").await;
     let mut client = app.customer(&customer);
     let submit = pb::SubmitSurveyResponseRequest {
         request_id: "csat-answer-1".into(),

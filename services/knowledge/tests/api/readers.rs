@@ -1,5 +1,5 @@
 use kefu_proto::knowledge::v1 as pb;
-use kefu_testkit::{Backend, backend_tests};
+use kefu_testkit::{Backend, backend_tests, sent_twice};
 use tonic::Code;
 
 use crate::helpers::*;
@@ -421,12 +421,7 @@ async fn retried_views_votes_and_publishing_count_once(backend: Backend) {
         helpful: true,
         request_id: "vote-1".into(),
     };
-    let voted = reader
-        .vote_article(vote.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(reader.vote_article(vote).await.unwrap().into_inner(), voted);
+    let voted = sent_twice!(reader, vote_article, vote.clone());
     assert_eq!((voted.helpful_count, voted.view_count), (1, 2));
 
     let archive = pb::ArchiveArticleRequest {
@@ -434,14 +429,6 @@ async fn retried_views_votes_and_publishing_count_once(backend: Backend) {
         etag: voted.etag.clone(),
         request_id: "archive-1".into(),
     };
-    let archived = agent
-        .archive_article(archive.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        agent.archive_article(archive).await.unwrap().into_inner(),
-        archived
-    );
+    let archived = sent_twice!(agent, archive_article, archive.clone());
     assert_eq!(archived.state, pb::ArticleState::Archived as i32);
 }

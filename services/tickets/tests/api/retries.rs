@@ -3,7 +3,7 @@
 
 use kefu_proto::common::v1 as common;
 use kefu_proto::tickets::v1 as pb;
-use kefu_testkit::{Backend, backend_tests};
+use kefu_testkit::{Backend, backend_tests, sent_twice};
 use tonic::Code;
 
 use crate::helpers::*;
@@ -144,15 +144,8 @@ async fn retried_lifecycle_moves_answer_the_first_answer(backend: Backend) {
         etag: pending.etag.clone(),
         request_id: "update-1".into(),
     };
-    let updated = agent
-        .update_ticket(update.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        agent.update_ticket(update).await.unwrap().into_inner(),
-        updated
-    );
+    let updated = sent_twice!(agent, update_ticket, update.clone());
+    assert_eq!(updated.tags, ["refund"]);
 
     let nested = pb::BatchUpdateTicketsRequest {
         requests: vec![pb::UpdateTicketRequest {
@@ -175,19 +168,7 @@ async fn retried_lifecycle_moves_answer_the_first_answer(backend: Backend) {
     let mut batch = nested;
     batch.requests[0].request_id.clear();
     batch.request_id = "batch-1".into();
-    let first = agent
-        .batch_update_tickets(batch.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        agent
-            .batch_update_tickets(batch)
-            .await
-            .unwrap()
-            .into_inner(),
-        first
-    );
+    let first = sent_twice!(agent, batch_update_tickets, batch.clone());
     assert_eq!(get(&mut agent, &ticket.name).await, first.tickets[0]);
 }
 
@@ -228,11 +209,8 @@ async fn retried_comments_merges_and_links_happen_once(backend: Backend) {
         }),
         request_id: "link-1".into(),
     };
-    let linked = agent.link_tickets(link.clone()).await.unwrap().into_inner();
-    assert_eq!(
-        agent.link_tickets(link.clone()).await.unwrap().into_inner(),
-        linked
-    );
+    let linked = sent_twice!(agent, link_tickets, link.clone());
+    assert_eq!(linked.other, three.name);
     let mut without_id = link;
     without_id.request_id.clear();
     assert_status(
@@ -263,15 +241,7 @@ async fn retried_comments_merges_and_links_happen_once(backend: Backend) {
         name: two.name.clone(),
         request_id: "unmerge-1".into(),
     };
-    let restored = agent
-        .unmerge_ticket(unmerge.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        agent.unmerge_ticket(unmerge).await.unwrap().into_inner(),
-        restored
-    );
+    let restored = sent_twice!(agent, unmerge_ticket, unmerge.clone());
     assert!(restored.merged_into.is_empty());
 }
 
@@ -287,19 +257,8 @@ async fn retried_configuration_creates_once(backend: Backend) {
         }),
         request_id: "group-1".into(),
     };
-    let billing = admin
-        .create_group(new_group.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        admin
-            .create_group(new_group.clone())
-            .await
-            .unwrap()
-            .into_inner(),
-        billing
-    );
+    let billing = sent_twice!(admin, create_group, new_group.clone());
+    assert_eq!(billing.display_name, "Billing");
     let mut without_id = new_group;
     without_id.request_id.clear();
     assert_status(
@@ -318,15 +277,8 @@ async fn retried_configuration_creates_once(backend: Backend) {
         agent_id: "agent-cy".into(),
         request_id: "agent-1".into(),
     };
-    let cy = admin
-        .create_agent(new_agent.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        admin.create_agent(new_agent).await.unwrap().into_inner(),
-        cy
-    );
+    let cy = sent_twice!(admin, create_agent, new_agent.clone());
+    assert_eq!(cy.name, "agents/agent-cy");
 
     let new_schedule = pb::CreateBusinessScheduleRequest {
         business_schedule: Some(pb::BusinessSchedule {
@@ -341,19 +293,7 @@ async fn retried_configuration_creates_once(backend: Backend) {
         }),
         request_id: "schedule-1".into(),
     };
-    let office = admin
-        .create_business_schedule(new_schedule.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        admin
-            .create_business_schedule(new_schedule)
-            .await
-            .unwrap()
-            .into_inner(),
-        office
-    );
+    let office = sent_twice!(admin, create_business_schedule, new_schedule.clone());
     let schedules = admin
         .list_business_schedules(pb::ListBusinessSchedulesRequest::default())
         .await
@@ -371,19 +311,7 @@ async fn retried_configuration_creates_once(backend: Backend) {
         }),
         request_id: "policy-1".into(),
     };
-    let urgent = admin
-        .create_sla_policy(new_policy.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        admin
-            .create_sla_policy(new_policy)
-            .await
-            .unwrap()
-            .into_inner(),
-        urgent
-    );
+    let urgent = sent_twice!(admin, create_sla_policy, new_policy.clone());
     let policies = admin
         .list_sla_policies(pb::ListSlaPoliciesRequest::default())
         .await
