@@ -3,7 +3,6 @@ use std::time::Duration;
 use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::feedback::v1 as pb;
-use kefu_proto::tickets::v1 as tpb;
 use kefu_testkit::{Backend, backend_tests};
 
 use crate::helpers::*;
@@ -14,19 +13,8 @@ async fn erasure_removes_words_and_keeps_scores(backend: Backend) {
     let Some(mut app) = spawn(backend).await else {
         return;
     };
-    let customer = app.customer_record("Pia", common::Tier::Standard).await;
+    let (customer, _, survey) = app.solved_ticket_survey("Pia").await;
     let bystander = app.customer_record("Quin", common::Tier::Standard).await;
-    let team = app.team("Support", "agent-1").await;
-    let ticket = app
-        .open_ticket(
-            &customer,
-            common::Channel::Email,
-            tpb::TicketType::Question,
-            &team,
-        )
-        .await;
-    app.solve(&ticket.name).await;
-    let survey = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
     answer(
         &mut app.customer(&customer),
         &survey.token,

@@ -285,18 +285,7 @@ async fn follow_up_tickets_can_be_complaints(backend: Backend) {
     let Some(app) = spawn_with(backend, options).await else {
         return;
     };
-    let customer = app.customer_record("Fay", common::Tier::Standard).await;
-    let team = app.team("Support", "agent-1").await;
-    let ticket = app
-        .open_ticket(
-            &customer,
-            common::Channel::Email,
-            tpb::TicketType::Question,
-            &team,
-        )
-        .await;
-    app.solve(&ticket.name).await;
-    let survey = app.surveys_of_ticket(&ticket.name, 1).await.remove(0);
+    let (customer, ticket, survey) = app.solved_ticket_survey("Fay").await;
     answer(&mut app.customer(&customer), &survey.token, 1, &[], "")
         .await
         .unwrap();
