@@ -389,8 +389,10 @@ async fn ceiling_pool(backend: Backend) -> Result<(TestDatabase, sqlx::AnyPool),
             .clone(),
         Backend::Postgres => {
             sqlx::any::install_default_drivers();
+            // As pgbench: no health check before each statement.
             sqlx::any::AnyPoolOptions::new()
                 .max_connections(64)
+                .test_before_acquire(false)
                 .connect(&database.url)
                 .await?
         }
