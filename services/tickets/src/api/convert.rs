@@ -236,6 +236,7 @@ pub(super) fn group(g: &GroupRecord) -> pb::Group {
         display_name: g.display_name.clone(),
         description: g.description.clone(),
         create_time: Some(timestamp(g.create_time)),
+        routing: g.routing.number(),
     }
 }
 
@@ -252,6 +253,7 @@ pub(super) fn agent(a: &AgentRecord) -> pb::Agent {
         active: a.active,
         groups: a.groups.iter().map(|g| format!("groups/{g}")).collect(),
         create_time: Some(timestamp(a.create_time)),
+        availability: a.availability.number(),
     }
 }
 

@@ -7,6 +7,7 @@ mod lifecycle;
 mod links;
 mod merges;
 mod reports;
+mod routing;
 mod sla;
 mod team;
 mod tickets;
@@ -177,6 +178,17 @@ impl TicketService for TicketsApi {
 
     async fn update_agent(&self, r: Request<pb::UpdateAgentRequest>) -> Rpc<pb::Agent> {
         team::update_agent(self, r).await
+    }
+
+    async fn set_agent_availability(
+        &self,
+        r: Request<pb::SetAgentAvailabilityRequest>,
+    ) -> Rpc<pb::Agent> {
+        routing::set_availability(self, r).await
+    }
+
+    async fn update_group(&self, r: Request<pb::UpdateGroupRequest>) -> Rpc<pb::Group> {
+        routing::update_group(self, r).await
     }
 
     async fn list_agents(&self, r: Request<pb::ListAgentsRequest>) -> Rpc<pb::ListAgentsResponse> {

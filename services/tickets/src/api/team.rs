@@ -5,14 +5,15 @@ use kefu_server::paging::Page;
 use kefu_server::{Violations, mask, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{Rpc, TicketsApi, allow, convert};
+use super::{Rpc, TicketsApi, allow, convert, routing};
 use crate::domain::access::Action;
+use crate::domain::kinds::Availability;
 use crate::domain::team::{self, AgentRecord};
-use crate::domain::ticket::{self, MAX_TAGS};
+use crate::domain::ticket::MAX_TAGS;
 use crate::ops::AgentUpdate;
 
 /// Longest group description, in characters.
-const MAX_DESCRIPTION_CHARS: usize = 2000;
+pub(super) const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 pub(super) async fn create_group(
     api: &TicketsApi,
@@ -32,17 +33,12 @@ pub(super) async fn create_group(
         &mut v,
     );
     let display_name = validate::display_name(&input.display_name, "group.display_name", &mut v);
-    let description = ticket::text(&input.description, false, "group.description", &mut v);
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        v.add(
-            "group.description",
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        );
-    }
+    let description = routing::description(&input.description, "group.description", &mut v);
+    let routing = routing::routing(input.routing, "group.routing", &mut v);
     v.into_result()?;
     let group = api
         .ops
-        .create_group(display_name, description, &replay)
+        .create_group(display_name, description, routing, &replay)
         .await?;
     Ok(Response::new(group))
 }
@@ -92,6 +88,7 @@ pub(super) async fn create_agent(
         skills: validate::tags(&input.skills, MAX_TAGS, "agent.skills", &mut v),
         capacity: team::capacity(input.capacity, "agent.capacity", &mut v),
         active: input.active,
+        availability: Availability::Online,
         groups: Vec::new(),
         create_time: 0,
         version: 1,

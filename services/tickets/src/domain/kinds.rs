@@ -87,3 +87,27 @@ kefu_server::numbered_enum! {
         Parent = 3 "PARENT",
     }
 }
+
+kefu_server::numbered_enum! {
+    /// How a group hands out its new tickets.
+    pub enum RoutingMethod : "ROUTING_METHOD_" {
+        /// Someone assigns each ticket by hand, the default.
+        Manual = 1 "MANUAL",
+        /// To each agent in turn.
+        RoundRobin = 2 "ROUND_ROBIN",
+        /// To the agent with the fewest tickets in progress, in turn among equals.
+        LeastLoaded = 3 "LEAST_LOADED",
+    }
+}
+
+kefu_server::numbered_enum! {
+    /// Whether an agent takes routed tickets now.
+    pub enum Availability : "AGENT_AVAILABILITY_" {
+        /// Takes routed tickets, the default.
+        Online = 1 "ONLINE",
+        /// Keeps their tickets, takes no new ones.
+        Away = 2 "AWAY",
+        /// Keeps their tickets, takes no new ones.
+        Offline = 3 "OFFLINE",
+    }
+}

@@ -7,6 +7,7 @@ pub mod kinds;
 pub mod lifecycle;
 pub mod links;
 pub mod policy;
+pub mod routing;
 pub mod sla;
 pub mod team;
 pub mod ticket;

@@ -2,6 +2,8 @@
 
 use kefu_server::Violations;
 
+use crate::domain::kinds::{Availability, RoutingMethod};
+
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupRecord {
@@ -11,6 +13,8 @@ pub struct GroupRecord {
     pub display_name: String,
     /// Description.
     pub description: String,
+    /// How it hands out new tickets.
+    pub routing: RoutingMethod,
     /// Micros.
     pub create_time: i64,
     /// Version.
@@ -32,6 +36,8 @@ pub struct AgentRecord {
     pub capacity: i32,
     /// Assignable.
     pub active: bool,
+    /// Whether they take routed tickets now.
+    pub availability: Availability,
     /// Group ids.
     pub groups: Vec<String>,
     /// Micros.
@@ -114,6 +120,7 @@ mod tests {
             skills: Vec::new(),
             capacity: 0,
             active,
+            availability: Availability::Online,
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             create_time: 0,
             version: 1,

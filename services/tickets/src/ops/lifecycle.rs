@@ -74,6 +74,7 @@ impl Tickets {
             .await?;
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
+        self.hand_out_freed(&mut tx, &before, &after, now).await?;
         let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
         Ok(answer)
@@ -106,6 +107,7 @@ impl Tickets {
         self.save(&mut tx, actor, &before, &mut after, now).await?;
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
+        self.hand_out_freed(&mut tx, &before, &after, now).await?;
         let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
         Ok(answer)

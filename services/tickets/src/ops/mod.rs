@@ -9,11 +9,13 @@ mod lifecycle;
 mod links;
 mod merges;
 mod reports;
+mod routing;
 mod sla;
 mod team;
 mod tickets;
 
 pub use comments::NewComment;
+pub use routing::GroupUpdate;
 pub use team::AgentUpdate;
 pub use tickets::{FieldUpdate, NewTicket};
 

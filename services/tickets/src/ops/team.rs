@@ -4,6 +4,7 @@ use kefu_db::idempotency::Replay;
 use kefu_server::ServiceError;
 
 use super::{Tickets, check_etag, new_id};
+use crate::domain::kinds::RoutingMethod;
 use crate::domain::team::{AgentRecord, GroupRecord};
 use crate::store;
 
@@ -55,6 +56,7 @@ impl Tickets {
         &self,
         display_name: String,
         description: String,
+        routing: RoutingMethod,
         replay: &Replay<GroupRecord, A>,
     ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
@@ -71,6 +73,7 @@ impl Tickets {
             id: new_id(),
             display_name,
             description,
+            routing,
             create_time: self.ctx.now(),
             version: 1,
         };
@@ -141,6 +144,7 @@ impl Tickets {
         update: AgentUpdate,
     ) -> Result<AgentRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        let groups = self.lock_agent_for_routing(&mut tx, id).await?;
         let name = format!("agents/{id}");
         let before = store::get_agent(&mut tx, id)
             .await?
@@ -158,6 +162,11 @@ impl Tickets {
         }
         if !store::update_agent(&mut tx, &after, self.ctx.now()).await? {
             return Err(ServiceError::Conflict(name));
+        }
+        let more_room = (after.active && !before.active)
+            || (before.capacity != 0 && (after.capacity == 0 || after.capacity > before.capacity));
+        if more_room {
+            self.hand_out(&mut tx, &groups, self.ctx.now()).await?;
         }
         tx.commit().await?;
         Ok(after)
@@ -190,6 +199,9 @@ impl Tickets {
         member: bool,
     ) -> Result<AgentRecord, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
+        // In routing's lock order, before the membership's foreign keys lock the rows too.
+        tx.lock_in_order("team_groups", [group_id]).await?;
+        tx.lock_in_order("agents", [agent_id]).await?;
         if store::find::<GroupRecord>(&mut tx, group_id)
             .await?
             .is_none()
@@ -201,6 +213,8 @@ impl Tickets {
         }
         if member {
             store::add_member(&mut tx, group_id, agent_id).await?;
+            self.hand_out(&mut tx, &[group_id.to_owned()], self.ctx.now())
+                .await?;
         } else {
             store::remove_member(&mut tx, group_id, agent_id).await?;
         }

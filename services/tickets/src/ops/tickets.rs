@@ -123,11 +123,16 @@ impl Tickets {
             merged_into: None,
         };
         self.apply_policy(&mut tx, &mut t).await?;
+        let routed = self.route_new(&mut tx, &mut t, now).await?;
         store::insert_ticket(&mut tx, &t).await?;
         self.audit(&mut tx, actor, &id, diff(None, &t), now).await?;
         EventDraft::new(pb::EventType::TicketCreated, &t)
             .emit(&mut tx, actor, now)
             .await?;
+        if let Some(method) = routed {
+            self.record_routed(&mut tx, &t, method.name(), TicketStatus::New, now)
+                .await?;
+        }
         tx.commit().await?;
         Ok(t)
     }

@@ -1,12 +1,14 @@
 //! All SQL of the tickets service, one query text for SQLite and PostgreSQL; no rules here.
 
 mod links;
+mod routing;
 mod stats;
 mod team;
 mod tickets;
 mod trail;
 
 pub use links::*;
+pub use routing::*;
 pub use stats::*;
 pub use team::*;
 pub use tickets::*;

@@ -4,19 +4,20 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::domain::kinds::{Priority, TicketType};
+use crate::domain::kinds::{Availability, Priority, RoutingMethod, TicketType};
 use crate::domain::policy::{PolicyRecord, ScheduleRecord};
 use crate::domain::team::{AgentRecord, GroupRecord};
 
 /// Inserts a group.
 pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO team_groups (id, display_name, description, create_time, update_time, version) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO team_groups (id, display_name, description, routing, create_time, update_time, version) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
     .bind(&g.id)
     .bind(&g.display_name)
     .bind(&g.description)
+    .bind(i64::from(g.routing.number()))
     .bind(g.create_time)
     .bind(g.version)
     .execute(&mut *conn)
@@ -24,7 +25,7 @@ pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(
     Ok(())
 }
 
-const GROUP_COLUMNS: &str = "id, display_name, description, create_time, version";
+const GROUP_COLUMNS: &str = "id, display_name, description, routing, create_time, version";
 
 impl Stored for GroupRecord {
     const COLLECTION: &'static str = "groups";
@@ -36,10 +37,31 @@ impl Stored for GroupRecord {
             id: row.try_get("id")?,
             display_name: row.try_get("display_name")?,
             description: row.try_get("description")?,
+            routing: row::enumerated(row, "routing", RoutingMethod::from_number)?,
             create_time: row.try_get("create_time")?,
             version: row.try_get("version")?,
         })
     }
+}
+
+/// Writes a group's fields if the stored row is at `g.version - 1`.
+pub async fn update_group(
+    conn: &mut AnyConnection,
+    g: &GroupRecord,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let statement = sqlx::query(
+        "UPDATE team_groups SET display_name = $1, description = $2, routing = $3, \
+         update_time = $4, version = $5 WHERE id = $6 AND version = $7",
+    )
+    .bind(&g.display_name)
+    .bind(&g.description)
+    .bind(i64::from(g.routing.number()))
+    .bind(now)
+    .bind(g.version)
+    .bind(&g.id)
+    .bind(g.version - 1);
+    row::changed(conn, statement).await
 }
 
 /// Whether a group of this name exists.
@@ -77,8 +99,7 @@ pub async fn list_groups(
     .await
 }
 
-const AGENT_COLUMNS: &str =
-    "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.create_time, a.version";
+const AGENT_COLUMNS: &str = "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.availability, a.create_time, a.version";
 
 fn decode_agent(row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
     Ok(AgentRecord {
@@ -88,6 +109,7 @@ fn decode_agent(row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
         skills: json(row, "skills")?,
         capacity: int(row, "capacity")?,
         active: flag(row, "active")?,
+        availability: row::enumerated(row, "availability", Availability::from_number)?,
         groups: Vec::new(),
         create_time: row.try_get("create_time")?,
         version: row.try_get("version")?,
@@ -126,8 +148,8 @@ async fn agents_with_groups(
 /// Inserts an agent (without memberships).
 pub async fn insert_agent(conn: &mut AnyConnection, a: &AgentRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO agents (id, display_name, email, skills, capacity, active, create_time, update_time, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+        "INSERT INTO agents (id, display_name, email, skills, capacity, active, availability, create_time, update_time, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
     )
     .bind(&a.id)
     .bind(&a.display_name)
@@ -135,6 +157,7 @@ pub async fn insert_agent(conn: &mut AnyConnection, a: &AgentRecord) -> Result<(
     .bind(json_text(&a.skills)?)
     .bind(i64::from(a.capacity))
     .bind(i64::from(a.active))
+    .bind(i64::from(a.availability.number()))
     .bind(a.create_time)
     .bind(a.version)
     .execute(&mut *conn)
@@ -150,13 +173,14 @@ pub async fn update_agent(
 ) -> Result<bool, sqlx::Error> {
     let statement = sqlx::query(
         "UPDATE agents SET display_name = $1, email = $2, skills = $3, capacity = $4, active = $5, \
-         update_time = $6, version = $7 WHERE id = $8 AND version = $9",
+         availability = $6, update_time = $7, version = $8 WHERE id = $9 AND version = $10",
     )
     .bind(&a.display_name)
     .bind(&a.email)
     .bind(json_text(&a.skills)?)
     .bind(i64::from(a.capacity))
     .bind(i64::from(a.active))
+    .bind(i64::from(a.availability.number()))
     .bind(now)
     .bind(a.version)
     .bind(&a.id)

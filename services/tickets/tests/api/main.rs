@@ -16,5 +16,6 @@ mod merges;
 mod queries;
 mod requesters;
 mod retries;
+mod routing;
 mod sla;
 mod stats;

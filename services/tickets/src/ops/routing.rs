@@ -1,0 +1,298 @@
+//! Routing in the transaction that causes it: a new ticket of a routed group goes to an agent
+//! with room, or waits in the group's queue; whatever frees room (a ticket leaving NEW or OPEN,
+//! an agent coming ONLINE or taking more) hands the queue's next tickets out.
+//!
+//! Locks, always in this order: the group's row, then its members' rows in id order, then a
+//! queued ticket's row. Every routing decision for a group serializes on the group, and every
+//! decision about an agent on the agent, so no agent ever takes more than their capacity, even
+//! when they belong to several routed groups.
+
+use kefu_db::Write;
+use kefu_proto::tickets::v1 as pb;
+use kefu_server::ServiceError;
+
+use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
+use crate::domain::kinds::{Availability, RoutingMethod, TicketStatus};
+use crate::domain::lifecycle::{self, Move};
+use crate::domain::routing::{self, COUNTED, Candidate};
+use crate::domain::team::{AgentRecord, GroupRecord};
+use crate::domain::ticket::{Change, TicketRecord};
+use crate::store;
+
+/// UpdateGroup, validated: the fields the mask named, the others `None`.
+#[derive(Debug, Clone, Default)]
+pub struct GroupUpdate {
+    /// New unique name.
+    pub display_name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New routing.
+    pub routing: Option<RoutingMethod>,
+}
+
+/// Most queued tickets one change hands out, to keep its transaction short; the next change
+/// (or the sweeper) hands out the rest.
+const MAX_HANDED_OUT: usize = 50;
+
+/// A group's routing, locked for one decision.
+struct Routing {
+    group_id: String,
+    method: RoutingMethod,
+    candidates: Vec<Candidate>,
+    last: Option<String>,
+}
+
+impl Routing {
+    /// The agent the next ticket goes to, counted in as taking it.
+    fn take_turn(&mut self) -> Option<String> {
+        let chosen = routing::choose(self.method, &self.candidates, self.last.as_deref())?;
+        let id = chosen.id.clone();
+        if let Some(c) = self.candidates.iter_mut().find(|c| c.id == id) {
+            c.load += 1;
+        }
+        self.last = Some(id.clone());
+        Some(id)
+    }
+}
+
+impl Tickets {
+    /// Locks `group_id` and its members for routing; `None` when the group routes by hand.
+    async fn lock_routing(
+        &self,
+        tx: &mut Write,
+        group_id: &str,
+    ) -> Result<Option<Routing>, ServiceError> {
+        let Some(group) = store::find::<GroupRecord>(tx, group_id).await? else {
+            return Ok(None);
+        };
+        if group.routing == RoutingMethod::Manual {
+            return Ok(None);
+        }
+        tx.lock_in_order("team_groups", [group_id]).await?;
+        let members = store::candidates(tx, group_id).await?;
+        tx.lock_in_order("agents", members.iter().map(|c| c.id.as_str()))
+            .await?;
+        // Counted again under the agents' locks: what another group's routing did meanwhile.
+        let candidates = store::candidates(tx, group_id).await?;
+        let last = store::last_routed(tx, group_id).await?;
+        Ok(Some(Routing {
+            group_id: group_id.to_owned(),
+            method: group.routing,
+            candidates,
+            last,
+        }))
+    }
+
+    /// Gives a new, unassigned ticket of a routed group to an agent with room, before it is
+    /// first written; leaves it NEW and queued when nobody has room. Returns the method when it
+    /// was routed: the caller records the decision after the creation.
+    pub(super) async fn route_new(
+        &self,
+        tx: &mut Write,
+        t: &mut TicketRecord,
+        now: i64,
+    ) -> Result<Option<RoutingMethod>, ServiceError> {
+        let Some(group_id) = t.group_id.clone() else {
+            return Ok(None);
+        };
+        if t.assignee_id.is_some() {
+            return Ok(None);
+        }
+        let Some(mut routing) = self.lock_routing(tx, &group_id).await? else {
+            return Ok(None);
+        };
+        let Some(agent_id) = routing.take_turn() else {
+            return Ok(None);
+        };
+        store::set_last_routed(tx, &group_id, &agent_id).await?;
+        t.assignee_id = Some(agent_id);
+        let next = lifecycle::apply(t.status, Move::Assign, true).map_err(illegal)?;
+        let clock = self.ticket_clock(tx, t).await?;
+        lifecycle::move_to(t, next, now, &clock);
+        Ok(Some(routing.method))
+    }
+
+    /// The events and audit entry of a routing decision already written on `t`.
+    pub(super) async fn record_routed(
+        &self,
+        tx: &mut Write,
+        t: &TicketRecord,
+        method: &str,
+        old_status: TicketStatus,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let actor = Actor::service("Routing");
+        let change = Change {
+            field: "assignee".to_owned(),
+            old: String::new(),
+            new: format!(
+                "agents/{} (routed {method})",
+                t.assignee_id.as_deref().unwrap_or_default()
+            ),
+        };
+        self.audit(tx, &actor, &t.id, vec![change], now).await?;
+        EventDraft::new(pb::EventType::TicketAssigned, t)
+            .emit(tx, &actor, now)
+            .await?;
+        self.emit_status(tx, &actor, t, old_status, now).await
+    }
+
+    /// Whether a ticket going from `before` to `after` frees room for its assignee.
+    pub(super) fn frees_room(before: &TicketRecord, after: &TicketRecord) -> bool {
+        before.assignee_id.is_some()
+            && COUNTED.contains(&before.status)
+            && (!COUNTED.contains(&after.status) || after.assignee_id != before.assignee_id)
+    }
+
+    /// After `before` became `after` in this transaction: hands out the queues of the groups of
+    /// the agent it freed room for, if it did.
+    pub(super) async fn hand_out_freed(
+        &self,
+        tx: &mut Write,
+        before: &TicketRecord,
+        after: &TicketRecord,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        if !Self::frees_room(before, after) {
+            return Ok(());
+        }
+        let Some(agent_id) = &before.assignee_id else {
+            return Ok(());
+        };
+        let groups = store::groups_of(tx, agent_id).await?;
+        self.hand_out(tx, &groups, now).await
+    }
+
+    /// Hands the queue of each of `group_ids` out to agents with room, oldest SLA due first.
+    pub(super) async fn hand_out(
+        &self,
+        tx: &mut Write,
+        group_ids: &[String],
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        for group_id in group_ids {
+            let Some(mut routing) = self.lock_routing(tx, group_id).await? else {
+                continue;
+            };
+            let method = routing.method.name();
+            let queued = store::queue(tx, group_id, MAX_HANDED_OUT as i64).await?;
+            for ticket_id in queued {
+                tx.lock_in_order("tickets", [ticket_id.as_str()]).await?;
+                let before = load(tx, &ticket_id).await?;
+                // Assigned or moved on since the queue was read.
+                if before.assignee_id.is_some()
+                    || before.status != TicketStatus::New
+                    || before.group_id.as_deref() != Some(routing.group_id.as_str())
+                {
+                    continue;
+                }
+                let Some(agent_id) = routing.take_turn() else {
+                    break;
+                };
+                let mut after = before.clone();
+                after.assignee_id = Some(agent_id.clone());
+                let next = lifecycle::apply(after.status, Move::Assign, true).map_err(illegal)?;
+                let clock = self.ticket_clock(tx, &before).await?;
+                lifecycle::move_to(&mut after, next, now, &clock);
+                after.version = before.version + 1;
+                after.update_time = now;
+                if !store::update_ticket(tx, &after).await? {
+                    return Err(ServiceError::Conflict(format!("tickets/{ticket_id}")));
+                }
+                store::set_last_routed(tx, group_id, &agent_id).await?;
+                self.record_routed(tx, &after, method, before.status, now)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Locks the groups of `agent_id`, then the agent, in routing's order; returns the groups.
+    pub(super) async fn lock_agent_for_routing(
+        &self,
+        tx: &mut Write,
+        agent_id: &str,
+    ) -> Result<Vec<String>, ServiceError> {
+        let groups = store::groups_of(tx, agent_id).await?;
+        tx.lock_in_order("team_groups", groups.iter().map(String::as_str))
+            .await?;
+        tx.lock_in_order("agents", [agent_id]).await?;
+        Ok(groups)
+    }
+
+    /// Sets whether an agent takes routed tickets; coming ONLINE hands their groups' queues out.
+    pub async fn set_availability(
+        &self,
+        agent_id: &str,
+        availability: Availability,
+    ) -> Result<AgentRecord, ServiceError> {
+        let mut tx = self.ctx.db.begin_write().await?;
+        let groups = self.lock_agent_for_routing(&mut tx, agent_id).await?;
+        let name = format!("agents/{agent_id}");
+        let before = store::get_agent(&mut tx, agent_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
+        if before.availability == availability {
+            return Ok(before);
+        }
+        let mut after = before.clone();
+        after.availability = availability;
+        after.version = before.version + 1;
+        let now = self.ctx.now();
+        if !store::update_agent(&mut tx, &after, now).await? {
+            return Err(ServiceError::Conflict(name));
+        }
+        if availability == Availability::Online {
+            self.hand_out(&mut tx, &groups, now).await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Applies an update to a group; turning routing on hands its queue out.
+    pub async fn update_group(
+        &self,
+        group_id: &str,
+        etag: &str,
+        update: GroupUpdate,
+    ) -> Result<GroupRecord, ServiceError> {
+        let mut tx = self.ctx.db.begin_write().await?;
+        tx.lock_in_order("team_groups", [group_id]).await?;
+        let name = format!("groups/{group_id}");
+        let before = store::find::<GroupRecord>(&mut tx, group_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
+        check_etag(&name, before.version, etag)?;
+        let mut after = before.clone();
+        if let Some(display_name) = update.display_name {
+            after.display_name = display_name;
+        }
+        if let Some(description) = update.description {
+            after.description = description;
+        }
+        if let Some(routing) = update.routing {
+            after.routing = routing;
+        }
+        if after == before {
+            return Ok(before);
+        }
+        if after.display_name != before.display_name
+            && store::group_name_taken(&mut tx, &after.display_name).await?
+        {
+            return Err(ServiceError::AlreadyExists {
+                reason: "GROUP_NAME_TAKEN",
+                message: format!("a group named {:?} exists", after.display_name),
+            });
+        }
+        after.version = before.version + 1;
+        let now = self.ctx.now();
+        if !store::update_group(&mut tx, &after, now).await? {
+            return Err(ServiceError::Conflict(name));
+        }
+        if after.routing != before.routing {
+            self.hand_out(&mut tx, &[group_id.to_owned()], now).await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+}

@@ -1,0 +1,312 @@
+//! Routing: a routed group gives new tickets to its members in turn or by load, within their
+//! capacity and availability, queues what finds no room, and hands the queue out as room frees.
+
+use std::collections::BTreeMap;
+
+use kefu_proto::common::v1 as common;
+use kefu_proto::tickets::v1 as pb;
+use kefu_testkit::{Backend, backend_tests};
+use tonic::Code;
+
+use crate::helpers::*;
+
+backend_tests!(
+    round_robin_takes_turns_and_least_loaded_evens_out,
+    full_or_unavailable_agents_leave_tickets_queued_until_room_frees,
+    agents_set_their_own_availability_only,
+    concurrent_tickets_never_exceed_capacity
+);
+
+async fn routed_group(admin: &mut Client, name: &str, method: pb::RoutingMethod) -> pb::Group {
+    let created = group(admin, name).await;
+    admin
+        .update_group(pb::UpdateGroupRequest {
+            group: Some(pb::Group {
+                name: created.name.clone(),
+                routing: method as i32,
+                ..Default::default()
+            }),
+            update_mask: mask(&["routing"]),
+            etag: created.etag.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn set_capacity(admin: &mut Client, agent: &str, capacity: i32) {
+    admin
+        .update_agent(pb::UpdateAgentRequest {
+            agent: Some(pb::Agent {
+                name: format!("agents/{agent}"),
+                capacity,
+                ..Default::default()
+            }),
+            update_mask: mask(&["capacity"]),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+}
+
+async fn availability(
+    client: &mut Client,
+    agent: &str,
+    availability: pb::AgentAvailability,
+) -> Result<pb::Agent, tonic::Status> {
+    client
+        .set_agent_availability(pb::SetAgentAvailabilityRequest {
+            name: format!("agents/{agent}"),
+            availability: availability as i32,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn in_group(requester: &str, subject: &str, group: &pb::Group) -> pb::Ticket {
+    pb::Ticket {
+        group: group.name.clone(),
+        ..new_ticket(requester, subject)
+    }
+}
+
+async fn round_robin_takes_turns_and_least_loaded_evens_out(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer = app.customer_record("Ann", common::Tier::Standard).await;
+    let mut admin = app.admin();
+    let support = routed_group(&mut admin, "Support", pb::RoutingMethod::RoundRobin).await;
+    assert_eq!(support.routing, pb::RoutingMethod::RoundRobin as i32);
+    for id in ["a1", "a2", "a3"] {
+        agent(&mut admin, id, &[&support]).await;
+    }
+    let mut assignees = Vec::new();
+    for i in 0..6 {
+        let t = create(&mut admin, in_group(&customer, &format!("Q{i}"), &support)).await;
+        assert_eq!(
+            status(&t),
+            pb::TicketStatus::Open,
+            "a routed ticket is worked"
+        );
+        assignees.push(t.assignee);
+    }
+    assert_eq!(
+        assignees,
+        ["a1", "a2", "a3", "a1", "a2", "a3"].map(|a| format!("agents/{a}"))
+    );
+    let routed = create(&mut admin, in_group(&customer, "Audited", &support)).await;
+    let audits = admin
+        .list_ticket_audits(pb::ListTicketAuditsRequest {
+            parent: routed.name.clone(),
+            page_size: 100,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .audits;
+    assert!(
+        audits.iter().any(|a| a.via == "Routing"
+            && a.changes
+                .iter()
+                .any(|c| c.field == "assignee" && c.new_value.contains("ROUND_ROBIN"))),
+        "{audits:?}"
+    );
+
+    // Least loaded: a1 carries three tickets now, a2 and a3 two each.
+    let billing = routed_group(&mut admin, "Billing", pb::RoutingMethod::LeastLoaded).await;
+    for id in ["a1", "a2"] {
+        admin
+            .add_group_member(pb::AddGroupMemberRequest {
+                group: billing.name.clone(),
+                agent: format!("agents/{id}"),
+            })
+            .await
+            .unwrap();
+    }
+    let first = create(&mut admin, in_group(&customer, "Invoice", &billing)).await;
+    assert_eq!(first.assignee, "agents/a2", "a2 carries fewer");
+    let second = create(&mut admin, in_group(&customer, "Refund", &billing)).await;
+    // Both carry three now: the turn goes on after a2.
+    assert_eq!(second.assignee, "agents/a1");
+}
+
+async fn full_or_unavailable_agents_leave_tickets_queued_until_room_frees(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer = app.customer_record("Bo", common::Tier::Standard).await;
+    let mut admin = app.admin();
+    let support = routed_group(&mut admin, "Support", pb::RoutingMethod::RoundRobin).await;
+    agent(&mut admin, "a1", &[&support]).await;
+    agent(&mut admin, "a2", &[&support]).await;
+    set_capacity(&mut admin, "a1", 1).await;
+    set_capacity(&mut admin, "a2", 1).await;
+    let one = create(&mut admin, in_group(&customer, "One", &support)).await;
+    let two = create(&mut admin, in_group(&customer, "Two", &support)).await;
+    let three = create(&mut admin, in_group(&customer, "Three", &support)).await;
+    assert_eq!(one.assignee, "agents/a1");
+    assert_eq!(two.assignee, "agents/a2");
+    assert_eq!(three.assignee, "", "nobody has room: it waits");
+    assert_eq!(status(&three), pb::TicketStatus::New);
+
+    // Solving a1's ticket frees room: the queue's ticket goes to a1.
+    admin
+        .solve_ticket(pb::SolveTicketRequest {
+            name: one.name.clone(),
+            etag: one.etag.clone(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let three = get(&mut admin, &three.name).await;
+    assert_eq!(three.assignee, "agents/a1");
+    assert_eq!(status(&three), pb::TicketStatus::Open);
+
+    // An agent who is AWAY takes nothing, and gets the queue when back ONLINE.
+    availability(&mut admin, "a1", pb::AgentAvailability::Away)
+        .await
+        .unwrap();
+    set_capacity(&mut admin, "a1", 5).await;
+    let four = create(&mut admin, in_group(&customer, "Four", &support)).await;
+    assert_eq!(four.assignee, "", "a1 is away, a2 is full");
+    let back = availability(&mut admin, "a1", pb::AgentAvailability::Online)
+        .await
+        .unwrap();
+    assert_eq!(back.availability, pb::AgentAvailability::Online as i32);
+    assert_eq!(get(&mut admin, &four.name).await.assignee, "agents/a1");
+
+    // More capacity frees room too.
+    set_capacity(&mut admin, "a1", 2).await;
+    let five = create(&mut admin, in_group(&customer, "Five", &support)).await;
+    assert_eq!(five.assignee, "", "a1 carries two of two, a2 one of one");
+    set_capacity(&mut admin, "a2", 2).await;
+    assert_eq!(get(&mut admin, &five.name).await.assignee, "agents/a2");
+
+    // A group that routes by hand leaves tickets alone.
+    let manual = group(&mut admin, "Manual").await;
+    agent(&mut admin, "a3", &[&manual]).await;
+    let by_hand = create(&mut admin, in_group(&customer, "By hand", &manual)).await;
+    assert_eq!(by_hand.assignee, "");
+}
+
+async fn agents_set_their_own_availability_only(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let mut admin = app.admin();
+    let support = group(&mut admin, "Support").await;
+    agent(&mut admin, "a1", &[&support]).await;
+    agent(&mut admin, "a2", &[&support]).await;
+    let mut a1 = app.agent("a1");
+    let own = availability(&mut a1, "a1", pb::AgentAvailability::Offline)
+        .await
+        .unwrap();
+    assert_eq!(own.availability, pb::AgentAvailability::Offline as i32);
+    assert_status(
+        availability(&mut a1, "a2", pb::AgentAvailability::Offline).await,
+        Code::PermissionDenied,
+        &[],
+    );
+    assert_status(
+        availability(&mut app.customer("c1"), "a1", pb::AgentAvailability::Online).await,
+        Code::PermissionDenied,
+        &[],
+    );
+    assert_status(
+        availability(&mut admin, "a2", pb::AgentAvailability::Unspecified).await,
+        Code::InvalidArgument,
+        &["availability"],
+    );
+    assert_status(
+        availability(&mut admin, "nobody", pb::AgentAvailability::Online).await,
+        Code::NotFound,
+        &[],
+    );
+    let bad_routing = admin
+        .update_group(pb::UpdateGroupRequest {
+            group: Some(pb::Group {
+                name: support.name.clone(),
+                routing: 42,
+                ..Default::default()
+            }),
+            update_mask: mask(&["routing"]),
+            etag: String::new(),
+        })
+        .await;
+    assert_status(bad_routing, Code::InvalidArgument, &["group.routing"]);
+    let unchanged = admin
+        .list_groups(pb::ListGroupsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .groups;
+    assert_eq!(unchanged[0].routing, pb::RoutingMethod::Manual as i32);
+}
+
+async fn concurrent_tickets_never_exceed_capacity(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer = app.customer_record("Cy", common::Tier::Standard).await;
+    let mut admin = app.admin();
+    let support = routed_group(&mut admin, "Support", pb::RoutingMethod::RoundRobin).await;
+    for id in ["a1", "a2", "a3"] {
+        agent(&mut admin, id, &[&support]).await;
+        set_capacity(&mut admin, id, 4).await;
+    }
+    let creates = (0..30).map(|i| {
+        let mut client = app.admin();
+        let ticket = in_group(&customer, &format!("Burst {i}"), &support);
+        tokio::spawn(async move { create(&mut client, ticket).await })
+    });
+    let mut tickets = Vec::new();
+    for created in creates.collect::<Vec<_>>() {
+        tickets.push(created.await.unwrap());
+    }
+    let load = |tickets: &[pb::Ticket]| {
+        let mut load: BTreeMap<String, usize> = BTreeMap::new();
+        for t in tickets.iter().filter(|t| !t.assignee.is_empty()) {
+            if status(t) == pb::TicketStatus::Open {
+                *load.entry(t.assignee.clone()).or_default() += 1;
+            }
+        }
+        load
+    };
+    let first = load(&tickets);
+    // Round robin within capacity: each takes exactly four, nobody is skipped.
+    assert_eq!(first.values().copied().collect::<Vec<_>>(), [4, 4, 4]);
+    let queued: Vec<&pb::Ticket> = tickets.iter().filter(|t| t.assignee.is_empty()).collect();
+    assert_eq!(queued.len(), 18);
+
+    // Solving the assigned tickets concurrently hands the queue out, still within capacity.
+    let assigned: Vec<pb::Ticket> = tickets
+        .iter()
+        .filter(|t| !t.assignee.is_empty())
+        .cloned()
+        .collect();
+    let solves = assigned.into_iter().map(|t| {
+        let mut client = app.admin();
+        tokio::spawn(async move {
+            client
+                .solve_ticket(pb::SolveTicketRequest {
+                    name: t.name,
+                    etag: String::new(),
+                    request_id: String::new(),
+                })
+                .await
+        })
+    });
+    for solve in solves.collect::<Vec<_>>() {
+        solve.await.unwrap().unwrap();
+    }
+    let mut now = Vec::new();
+    for t in &tickets {
+        now.push(get(&mut admin, &t.name).await);
+    }
+    let second = load(&now);
+    assert_eq!(second.values().copied().collect::<Vec<_>>(), [4, 4, 4]);
+    let still_queued = now.iter().filter(|t| t.assignee.is_empty()).count();
+    assert_eq!(still_queued, 6);
+}
