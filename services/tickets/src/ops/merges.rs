@@ -85,6 +85,8 @@ impl Tickets {
         lifecycle::move_to(&mut after, TicketStatus::Closed, now, &clock);
         after.merged_into = Some(target_id.to_owned());
         self.save(&mut tx, actor, &source, &mut after, now).await?;
+        // The merged-away ticket closes: its assignee may have room for a queued one.
+        self.hand_out_freed(&mut tx, &source, &after, now).await?;
         let mut draft = EventDraft::new(pb::EventType::TicketMerged, &after);
         draft.related = Some(target_name.clone());
         draft.emit(&mut tx, actor, now).await?;

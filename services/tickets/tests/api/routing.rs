@@ -184,6 +184,20 @@ async fn full_or_unavailable_agents_leave_tickets_queued_until_room_frees(backen
     set_capacity(&mut admin, "a2", 2).await;
     assert_eq!(get(&mut admin, &five.name).await.assignee, "agents/a2");
 
+    // A merge closes the merged-away ticket, which frees its assignee's room as well.
+    let six = create(&mut admin, in_group(&customer, "Six", &support)).await;
+    assert_eq!(six.assignee, "", "both carry two of two");
+    admin
+        .merge_ticket(pb::MergeTicketRequest {
+            name: two.name.clone(),
+            target: five.name.clone(),
+            etag: String::new(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(get(&mut admin, &six.name).await.assignee, "agents/a2");
+
     // A group that routes by hand leaves tickets alone.
     let manual = group(&mut admin, "Manual").await;
     agent(&mut admin, "a3", &[&manual]).await;
