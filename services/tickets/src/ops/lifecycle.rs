@@ -5,7 +5,7 @@ use kefu_db::idempotency::Replay;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 
-use super::{Actor, EventDraft, Tickets, check_etag, illegal, load_for_write};
+use super::{Actor, EventDraft, Tickets, check_etag, illegal, load, load_for_write};
 use crate::domain::lifecycle::{self, Move};
 use crate::domain::team;
 use crate::domain::team::GroupRecord;
@@ -31,6 +31,12 @@ impl Tickets {
             return Ok(answer);
         }
         let now = self.ctx.now();
+        // A ticket sent to a routed group without an assignee is routed there: the group's
+        // lock comes before the ticket's, in routing's order.
+        let route_to = group.clone().filter(|_| assignee.is_none());
+        if let Some(group_id) = &route_to {
+            self.lock_for_routing(&mut tx, group_id).await?;
+        }
         let before = load_for_write(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();
@@ -75,6 +81,13 @@ impl Tickets {
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
         self.hand_out_freed(&mut tx, &before, &after, now).await?;
+        if let Some(group_id) = route_to
+            && after.group_id != before.group_id
+            && after.assignee_id.is_none()
+        {
+            self.hand_out(&mut tx, &[group_id], now).await?;
+            after = load(&mut tx, id).await?;
+        }
         let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
         Ok(answer)

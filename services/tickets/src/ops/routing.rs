@@ -1,5 +1,5 @@
 //! Routing in the transaction that causes it: a new ticket of a routed group goes to an agent
-//! with room, or waits in the group's queue; whatever frees room (a ticket leaving NEW or OPEN,
+//! with room, or waits in the group's queue (its unassigned NEW and OPEN tickets); whatever frees room (a ticket leaving NEW or OPEN,
 //! an agent coming ONLINE or taking more) hands the queue's next tickets out.
 //!
 //! Locks, always in this order: the group's row, then its members' rows in id order, then a
@@ -181,7 +181,7 @@ impl Tickets {
                 let before = load(tx, &ticket_id).await?;
                 // Assigned or moved on since the queue was read.
                 if before.assignee_id.is_some()
-                    || before.status != TicketStatus::New
+                    || !COUNTED.contains(&before.status)
                     || before.group_id.as_deref() != Some(routing.group_id.as_str())
                 {
                     continue;
@@ -205,6 +205,15 @@ impl Tickets {
             }
         }
         Ok(())
+    }
+
+    /// Locks `group_id` and its members, if it routes, before a use case locks tickets.
+    pub(super) async fn lock_for_routing(
+        &self,
+        tx: &mut Write,
+        group_id: &str,
+    ) -> Result<(), ServiceError> {
+        self.lock_routing(tx, group_id).await.map(drop)
     }
 
     /// Locks the groups of `agent_id`, then the agent, in routing's order; returns the groups.

@@ -4,7 +4,7 @@
 use kefu_db::row::{self, enumerated, int};
 use sqlx::{AnyConnection, Row};
 
-use crate::domain::kinds::{Availability, TicketStatus};
+use crate::domain::kinds::Availability;
 use crate::domain::routing::{COUNTED, Candidate};
 
 /// The active members of `group_id`, each with their load.
@@ -61,19 +61,21 @@ pub async fn set_last_routed(
     Ok(())
 }
 
-/// Up to `limit` ids of `group_id`'s waiting tickets (NEW, nobody assigned), soonest SLA due
-/// first, then oldest.
+/// Up to `limit` ids of `group_id`'s waiting tickets (nobody assigned, NEW or OPEN), soonest
+/// SLA due first, then oldest.
 pub async fn queue(
     conn: &mut AnyConnection,
     group_id: &str,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
+    let [first, second] = COUNTED.map(|s| i64::from(s.number()));
     let query = sqlx::query(
-        "SELECT id FROM tickets WHERE group_id = $1 AND assignee_id IS NULL AND status = $2 \
-         AND merged_into IS NULL ORDER BY due_order, create_time, id LIMIT $3",
+        "SELECT id FROM tickets WHERE group_id = $1 AND assignee_id IS NULL AND status IN ($2, $3) \
+         AND merged_into IS NULL ORDER BY due_order, create_time, id LIMIT $4",
     )
     .bind(group_id)
-    .bind(i64::from(TicketStatus::New.number()))
+    .bind(first)
+    .bind(second)
     .bind(limit);
     row::all(conn, query, |r| r.try_get("id")).await
 }

@@ -203,6 +203,29 @@ async fn full_or_unavailable_agents_leave_tickets_queued_until_room_frees(backen
     agent(&mut admin, "a3", &[&manual]).await;
     let by_hand = create(&mut admin, in_group(&customer, "By hand", &manual)).await;
     assert_eq!(by_hand.assignee, "");
+
+    // Sent on to a routed group without an assignee, it is routed there.
+    let tier2 = routed_group(&mut admin, "Tier 2", pb::RoutingMethod::RoundRobin).await;
+    admin
+        .add_group_member(pb::AddGroupMemberRequest {
+            group: tier2.name.clone(),
+            agent: "agents/a3".into(),
+        })
+        .await
+        .unwrap();
+    let moved = assign(&mut admin, &by_hand.name, "", &tier2.name)
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.group.as_str(), moved.assignee.as_str()),
+        (tier2.name.as_str(), "agents/a3")
+    );
+    assert_eq!(status(&moved), pb::TicketStatus::Open);
+    assert_eq!(
+        get(&mut admin, &by_hand.name).await,
+        moved,
+        "the answer is the ticket as stored"
+    );
 }
 
 async fn agents_set_their_own_availability_only(backend: Backend) {
