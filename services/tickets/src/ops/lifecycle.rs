@@ -31,12 +31,16 @@ impl Tickets {
             return Ok(answer);
         }
         let now = self.ctx.now();
-        // A ticket sent to a routed group without an assignee is routed there: the group's
-        // lock comes before the ticket's, in routing's order.
+        // A ticket sent to a routed group without an assignee is routed there, and a
+        // reassignment frees room in the old assignee's groups: those groups' locks come before
+        // the ticket's, all at once, in routing's order. (Read unlocked: should the assignee
+        // change meanwhile, the database's deadlock detection still answers ABORTED.)
         let route_to = group.clone().filter(|_| assignee.is_none());
-        if let Some(group_id) = &route_to {
-            self.lock_for_routing(&mut tx, group_id).await?;
+        let mut routing_groups: Vec<String> = route_to.iter().cloned().collect();
+        if let Some(current) = load(&mut tx, id).await?.assignee_id {
+            routing_groups.extend(store::groups_of(&mut tx, &current).await?);
         }
+        self.lock_for_routing(&mut tx, &routing_groups).await?;
         let before = load_for_write(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();

@@ -56,31 +56,68 @@ impl Routing {
 }
 
 impl Tickets {
+    /// Locks the routed ones among `group_ids`, all at once, then all their members, all at
+    /// once; returns them with their methods, in id order. Taking every group before any agent
+    /// is what keeps two transactions that route in overlapping groups from waiting on each
+    /// other in a circle.
+    async fn lock_groups(
+        &self,
+        tx: &mut Write,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, RoutingMethod)>, ServiceError> {
+        let mut routed = Vec::new();
+        for group_id in group_ids {
+            if let Some(group) = store::find::<GroupRecord>(tx, group_id).await?
+                && group.routing != RoutingMethod::Manual
+            {
+                routed.push((group.id, group.routing));
+            }
+        }
+        routed.sort();
+        routed.dedup();
+        tx.lock_in_order("team_groups", routed.iter().map(|(id, _)| id.as_str()))
+            .await?;
+        let mut members = Vec::new();
+        for (group_id, _) in &routed {
+            members.extend(
+                store::candidates(tx, group_id)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.id),
+            );
+        }
+        tx.lock_in_order("agents", members.iter().map(String::as_str))
+            .await?;
+        Ok(routed)
+    }
+
+    /// A locked group's routing, counted under the locks (after what another group's routing,
+    /// or this transaction, did meanwhile).
+    async fn routing_of(
+        &self,
+        tx: &mut Write,
+        group_id: &str,
+        method: RoutingMethod,
+    ) -> Result<Routing, ServiceError> {
+        Ok(Routing {
+            group_id: group_id.to_owned(),
+            method,
+            candidates: store::candidates(tx, group_id).await?,
+            last: store::last_routed(tx, group_id).await?,
+        })
+    }
+
     /// Locks `group_id` and its members for routing; `None` when the group routes by hand.
     async fn lock_routing(
         &self,
         tx: &mut Write,
         group_id: &str,
     ) -> Result<Option<Routing>, ServiceError> {
-        let Some(group) = store::find::<GroupRecord>(tx, group_id).await? else {
-            return Ok(None);
-        };
-        if group.routing == RoutingMethod::Manual {
-            return Ok(None);
+        let routed = self.lock_groups(tx, &[group_id.to_owned()]).await?;
+        match routed.first() {
+            Some((id, method)) => Ok(Some(self.routing_of(tx, id, *method).await?)),
+            None => Ok(None),
         }
-        tx.lock_in_order("team_groups", [group_id]).await?;
-        let members = store::candidates(tx, group_id).await?;
-        tx.lock_in_order("agents", members.iter().map(|c| c.id.as_str()))
-            .await?;
-        // Counted again under the agents' locks: what another group's routing did meanwhile.
-        let candidates = store::candidates(tx, group_id).await?;
-        let last = store::last_routed(tx, group_id).await?;
-        Ok(Some(Routing {
-            group_id: group_id.to_owned(),
-            method: group.routing,
-            candidates,
-            last,
-        }))
     }
 
     /// Gives a new, unassigned ticket of a routed group to an agent with room, before it is
@@ -170,11 +207,10 @@ impl Tickets {
         group_ids: &[String],
         now: i64,
     ) -> Result<(), ServiceError> {
-        for group_id in group_ids {
-            let Some(mut routing) = self.lock_routing(tx, group_id).await? else {
-                continue;
-            };
-            let method = routing.method.name();
+        for (group_id, method) in self.lock_groups(tx, group_ids).await? {
+            let mut routing = self.routing_of(tx, &group_id, method).await?;
+            let group_id = &group_id;
+            let method = method.name();
             let queued = store::queue(tx, group_id, MAX_HANDED_OUT as i64).await?;
             for ticket_id in queued {
                 tx.lock_in_order("tickets", [ticket_id.as_str()]).await?;
@@ -207,13 +243,14 @@ impl Tickets {
         Ok(())
     }
 
-    /// Locks `group_id` and its members, if it routes, before a use case locks tickets.
+    /// Locks the routed ones among `group_ids` and their members before a use case locks
+    /// tickets.
     pub(super) async fn lock_for_routing(
         &self,
         tx: &mut Write,
-        group_id: &str,
+        group_ids: &[String],
     ) -> Result<(), ServiceError> {
-        self.lock_routing(tx, group_id).await.map(drop)
+        self.lock_groups(tx, group_ids).await.map(drop)
     }
 
     /// Locks the groups of `agent_id`, then the agent, in routing's order; returns the groups.

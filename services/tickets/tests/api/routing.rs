@@ -14,7 +14,8 @@ backend_tests!(
     round_robin_takes_turns_and_least_loaded_evens_out,
     full_or_unavailable_agents_leave_tickets_queued_until_room_frees,
     agents_set_their_own_availability_only,
-    concurrent_tickets_never_exceed_capacity
+    concurrent_tickets_never_exceed_capacity,
+    overlapping_groups_route_concurrently_without_deadlock
 );
 
 async fn routed_group(admin: &mut Client, name: &str, method: pb::RoutingMethod) -> pb::Group {
@@ -346,4 +347,83 @@ async fn concurrent_tickets_never_exceed_capacity(backend: Backend) {
     assert_eq!(second.values().copied().collect::<Vec<_>>(), [4, 4, 4]);
     let still_queued = now.iter().filter(|t| t.assignee.is_empty()).count();
     assert_eq!(still_queued, 6);
+}
+
+async fn overlapping_groups_route_concurrently_without_deadlock(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let customer = app.customer_record("Di", common::Tier::Standard).await;
+    let mut admin = app.admin();
+    let sales = routed_group(&mut admin, "Sales", pb::RoutingMethod::LeastLoaded).await;
+    let support = routed_group(&mut admin, "Support", pb::RoutingMethod::RoundRobin).await;
+    for (id, groups) in [
+        ("a1", vec![&sales, &support]),
+        ("a2", vec![&support, &sales]),
+        ("a3", vec![&support]),
+    ] {
+        agent(&mut admin, id, &groups).await;
+        set_capacity(&mut admin, id, 3).await;
+    }
+    let creates = (0..24).map(|i| {
+        let mut client = app.admin();
+        let group = if i % 2 == 0 { &sales } else { &support };
+        let ticket = in_group(&customer, &format!("Mixed {i}"), group);
+        tokio::spawn(async move { create(&mut client, ticket).await })
+    });
+    let mut tickets = Vec::new();
+    for created in creates.collect::<Vec<_>>() {
+        tickets.push(created.await.unwrap());
+    }
+    // Solves (each handing out in both groups of its agent) racing new tickets in both groups.
+    let solves = tickets
+        .iter()
+        .filter(|t| !t.assignee.is_empty())
+        .cloned()
+        .map(|t| {
+            let mut client = app.admin();
+            tokio::spawn(async move {
+                client
+                    .solve_ticket(pb::SolveTicketRequest {
+                        name: t.name,
+                        etag: String::new(),
+                        request_id: String::new(),
+                    })
+                    .await
+                    .map(drop)
+            })
+        });
+    let more = (0..6).map(|i| {
+        let mut client = app.admin();
+        let group = if i % 2 == 0 { &support } else { &sales };
+        let ticket = in_group(&customer, &format!("Late {i}"), group);
+        tokio::spawn(async move { create(&mut client, ticket).await.name })
+    });
+    let (solves, more): (Vec<_>, Vec<_>) = (solves.collect(), more.collect());
+    for solve in solves {
+        solve.await.unwrap().unwrap();
+    }
+    for created in more {
+        created.await.unwrap();
+    }
+    let open = admin
+        .list_tickets(pb::ListTicketsRequest {
+            statuses: vec![pb::TicketStatus::Open as i32],
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tickets;
+    let mut load: BTreeMap<String, usize> = BTreeMap::new();
+    for t in open.iter().filter(|t| !t.assignee.is_empty()) {
+        *load.entry(t.assignee.clone()).or_default() += 1;
+    }
+    // 21 tickets are still worked or waiting: every agent is full again, none beyond capacity.
+    assert_eq!(
+        load.values().copied().collect::<Vec<_>>(),
+        [3, 3, 3],
+        "{load:?}"
+    );
 }
