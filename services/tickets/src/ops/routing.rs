@@ -60,7 +60,7 @@ impl Tickets {
     /// once; returns them with their methods, in id order. Taking every group before any agent
     /// is what keeps two transactions that route in overlapping groups from waiting on each
     /// other in a circle.
-    async fn lock_groups(
+    pub(super) async fn lock_groups(
         &self,
         tx: &mut Write,
         group_ids: &[String],
@@ -138,15 +138,28 @@ impl Tickets {
         let Some(mut routing) = self.lock_routing(tx, &group_id).await? else {
             return Ok(None);
         };
+        let routed = self.give_in_turn(tx, &mut routing, t, now).await?;
+        Ok(routed.then_some(routing.method))
+    }
+
+    /// Gives `t` to the agent whose turn it is, if anyone has room: sets the assignee, moves
+    /// the ticket as an assignment does and records the turn. Returns whether it was given.
+    async fn give_in_turn(
+        &self,
+        tx: &mut Write,
+        routing: &mut Routing,
+        t: &mut TicketRecord,
+        now: i64,
+    ) -> Result<bool, ServiceError> {
         let Some(agent_id) = routing.take_turn() else {
-            return Ok(None);
+            return Ok(false);
         };
-        store::set_last_routed(tx, &group_id, &agent_id).await?;
+        store::set_last_routed(tx, &routing.group_id, &agent_id).await?;
         t.assignee_id = Some(agent_id);
         let next = lifecycle::apply(t.status, Move::Assign, true).map_err(illegal)?;
         let clock = self.ticket_clock(tx, t).await?;
         lifecycle::move_to(t, next, now, &clock);
-        Ok(Some(routing.method))
+        Ok(true)
     }
 
     /// The events and audit entry of a routing decision already written on `t`.
@@ -209,9 +222,7 @@ impl Tickets {
     ) -> Result<(), ServiceError> {
         for (group_id, method) in self.lock_groups(tx, group_ids).await? {
             let mut routing = self.routing_of(tx, &group_id, method).await?;
-            let group_id = &group_id;
-            let method = method.name();
-            let queued = store::queue(tx, group_id, MAX_HANDED_OUT as i64).await?;
+            let queued = store::queue(tx, &group_id, MAX_HANDED_OUT as i64).await?;
             for ticket_id in queued {
                 tx.lock_in_order("tickets", [ticket_id.as_str()]).await?;
                 let before = load(tx, &ticket_id).await?;
@@ -222,35 +233,20 @@ impl Tickets {
                 {
                     continue;
                 }
-                let Some(agent_id) = routing.take_turn() else {
-                    break;
-                };
                 let mut after = before.clone();
-                after.assignee_id = Some(agent_id.clone());
-                let next = lifecycle::apply(after.status, Move::Assign, true).map_err(illegal)?;
-                let clock = self.ticket_clock(tx, &before).await?;
-                lifecycle::move_to(&mut after, next, now, &clock);
+                if !self.give_in_turn(tx, &mut routing, &mut after, now).await? {
+                    break;
+                }
                 after.version = before.version + 1;
                 after.update_time = now;
                 if !store::update_ticket(tx, &after).await? {
                     return Err(ServiceError::Conflict(format!("tickets/{ticket_id}")));
                 }
-                store::set_last_routed(tx, group_id, &agent_id).await?;
-                self.record_routed(tx, &after, method, before.status, now)
+                self.record_routed(tx, &after, method.name(), before.status, now)
                     .await?;
             }
         }
         Ok(())
-    }
-
-    /// Locks the routed ones among `group_ids` and their members before a use case locks
-    /// tickets.
-    pub(super) async fn lock_for_routing(
-        &self,
-        tx: &mut Write,
-        group_ids: &[String],
-    ) -> Result<(), ServiceError> {
-        self.lock_groups(tx, group_ids).await.map(drop)
     }
 
     /// Locks the groups of `agent_id`, then the agent, in routing's order; returns the groups.

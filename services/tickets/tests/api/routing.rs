@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use kefu_proto::common::v1 as common;
 use kefu_proto::tickets::v1 as pb;
 use kefu_testkit::{Backend, backend_tests};
+use tokio::task::JoinHandle;
 use tonic::Code;
 
 use crate::helpers::*;
@@ -13,7 +14,7 @@ use crate::helpers::*;
 backend_tests!(
     round_robin_takes_turns_and_least_loaded_evens_out,
     full_or_unavailable_agents_leave_tickets_queued_until_room_frees,
-    agents_set_their_own_availability_only,
+    availability_and_group_updates_check_who_and_what,
     concurrent_tickets_never_exceed_capacity,
     overlapping_groups_route_concurrently_without_deadlock
 );
@@ -62,6 +63,39 @@ async fn availability(
         })
         .await
         .map(tonic::Response::into_inner)
+}
+
+/// Starts creating every ticket at once, each through its own connection.
+fn creating(app: &App, tickets: Vec<pb::Ticket>) -> Vec<JoinHandle<pb::Ticket>> {
+    tickets
+        .into_iter()
+        .map(|ticket| {
+            let mut client = app.admin();
+            tokio::spawn(async move { create(&mut client, ticket).await })
+        })
+        .collect()
+}
+
+/// Starts solving every assigned one of `tickets` at once, each through its own connection.
+fn solving(app: &App, tickets: &[pb::Ticket]) -> Vec<JoinHandle<Result<(), tonic::Status>>> {
+    tickets
+        .iter()
+        .filter(|t| !t.assignee.is_empty())
+        .map(|t| {
+            let mut client = app.admin();
+            let name = t.name.clone();
+            tokio::spawn(async move {
+                client
+                    .solve_ticket(pb::SolveTicketRequest {
+                        name,
+                        etag: String::new(),
+                        request_id: String::new(),
+                    })
+                    .await
+                    .map(drop)
+            })
+        })
+        .collect()
 }
 
 fn in_group(requester: &str, subject: &str, group: &pb::Group) -> pb::Ticket {
@@ -229,7 +263,7 @@ async fn full_or_unavailable_agents_leave_tickets_queued_until_room_frees(backen
     );
 }
 
-async fn agents_set_their_own_availability_only(backend: Backend) {
+async fn availability_and_group_updates_check_who_and_what(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
     };
@@ -274,13 +308,56 @@ async fn agents_set_their_own_availability_only(backend: Backend) {
         })
         .await;
     assert_status(bad_routing, Code::InvalidArgument, &["group.routing"]);
+    let update =
+        |name: &str, display_name: &str, paths: &[&str], etag: &str| pb::UpdateGroupRequest {
+            group: Some(pb::Group {
+                name: name.into(),
+                display_name: display_name.into(),
+                ..Default::default()
+            }),
+            update_mask: mask(paths),
+            etag: etag.into(),
+        };
+    group(&mut admin, "Billing").await;
+    let cases: [(_, _, &[&str]); 5] = [
+        (
+            update("groups/nope", "X", &["display_name"], ""),
+            Code::NotFound,
+            &[],
+        ),
+        (
+            update(&support.name, "Billing", &["display_name"], ""),
+            Code::AlreadyExists,
+            &[],
+        ),
+        (
+            update(&support.name, "Y", &["display_name"], "\"stale\""),
+            Code::Aborted,
+            &[],
+        ),
+        (
+            update(&support.name, "Y", &["members"], ""),
+            Code::InvalidArgument,
+            &["update_mask"],
+        ),
+        (
+            update(&support.name, "", &["display_name"], ""),
+            Code::InvalidArgument,
+            &["group.display_name"],
+        ),
+    ];
+    for (request, code, fields) in cases {
+        assert_status(admin.update_group(request).await, code, fields);
+    }
     let unchanged = admin
         .list_groups(pb::ListGroupsRequest::default())
         .await
         .unwrap()
         .into_inner()
         .groups;
-    assert_eq!(unchanged[0].routing, pb::RoutingMethod::Manual as i32);
+    let support_now = unchanged.iter().find(|g| g.name == support.name).unwrap();
+    assert_eq!(support_now, &support, "refused updates change nothing");
+    assert_eq!(support_now.routing, pb::RoutingMethod::Manual as i32);
 }
 
 async fn concurrent_tickets_never_exceed_capacity(backend: Backend) {
@@ -294,13 +371,9 @@ async fn concurrent_tickets_never_exceed_capacity(backend: Backend) {
         agent(&mut admin, id, &[&support]).await;
         set_capacity(&mut admin, id, 4).await;
     }
-    let creates = (0..30).map(|i| {
-        let mut client = app.admin();
-        let ticket = in_group(&customer, &format!("Burst {i}"), &support);
-        tokio::spawn(async move { create(&mut client, ticket).await })
-    });
+    let burst = (0..30).map(|i| in_group(&customer, &format!("Burst {i}"), &support));
     let mut tickets = Vec::new();
-    for created in creates.collect::<Vec<_>>() {
+    for created in creating(&app, burst.collect()) {
         tickets.push(created.await.unwrap());
     }
     let load = |tickets: &[pb::Ticket]| {
@@ -319,24 +392,7 @@ async fn concurrent_tickets_never_exceed_capacity(backend: Backend) {
     assert_eq!(queued.len(), 18);
 
     // Solving the assigned tickets concurrently hands the queue out, still within capacity.
-    let assigned: Vec<pb::Ticket> = tickets
-        .iter()
-        .filter(|t| !t.assignee.is_empty())
-        .cloned()
-        .collect();
-    let solves = assigned.into_iter().map(|t| {
-        let mut client = app.admin();
-        tokio::spawn(async move {
-            client
-                .solve_ticket(pb::SolveTicketRequest {
-                    name: t.name,
-                    etag: String::new(),
-                    request_id: String::new(),
-                })
-                .await
-        })
-    });
-    for solve in solves.collect::<Vec<_>>() {
+    for solve in solving(&app, &tickets) {
         solve.await.unwrap().unwrap();
     }
     let mut now = Vec::new();
@@ -365,41 +421,21 @@ async fn overlapping_groups_route_concurrently_without_deadlock(backend: Backend
         agent(&mut admin, id, &groups).await;
         set_capacity(&mut admin, id, 3).await;
     }
-    let creates = (0..24).map(|i| {
-        let mut client = app.admin();
-        let group = if i % 2 == 0 { &sales } else { &support };
-        let ticket = in_group(&customer, &format!("Mixed {i}"), group);
-        tokio::spawn(async move { create(&mut client, ticket).await })
-    });
+    let in_turn = |i: usize, prefix: &str| {
+        let group = if i.is_multiple_of(2) {
+            &sales
+        } else {
+            &support
+        };
+        in_group(&customer, &format!("{prefix} {i}"), group)
+    };
     let mut tickets = Vec::new();
-    for created in creates.collect::<Vec<_>>() {
+    for created in creating(&app, (0..24).map(|i| in_turn(i, "Mixed")).collect()) {
         tickets.push(created.await.unwrap());
     }
     // Solves (each handing out in both groups of its agent) racing new tickets in both groups.
-    let solves = tickets
-        .iter()
-        .filter(|t| !t.assignee.is_empty())
-        .cloned()
-        .map(|t| {
-            let mut client = app.admin();
-            tokio::spawn(async move {
-                client
-                    .solve_ticket(pb::SolveTicketRequest {
-                        name: t.name,
-                        etag: String::new(),
-                        request_id: String::new(),
-                    })
-                    .await
-                    .map(drop)
-            })
-        });
-    let more = (0..6).map(|i| {
-        let mut client = app.admin();
-        let group = if i % 2 == 0 { &support } else { &sales };
-        let ticket = in_group(&customer, &format!("Late {i}"), group);
-        tokio::spawn(async move { create(&mut client, ticket).await.name })
-    });
-    let (solves, more): (Vec<_>, Vec<_>) = (solves.collect(), more.collect());
+    let solves = solving(&app, &tickets);
+    let more = creating(&app, (0..6).map(|i| in_turn(i + 1, "Late")).collect());
     for solve in solves {
         solve.await.unwrap().unwrap();
     }
