@@ -65,6 +65,14 @@ pub(crate) fn customer_fields(
             "time_zone" => {
                 fields.time_zone = validate::time_zone(&input.time_zone, &f("time_zone"), v)
             }
+            "account_owner" => {
+                fields.account_owner = validate::optional_resource_id(
+                    &input.account_owner,
+                    "agents",
+                    &f("account_owner"),
+                    v,
+                )
+            }
             other => v.add(format!("{prefix}.{other}"), "cannot be set"),
         }
     }
@@ -222,6 +230,11 @@ pub(crate) fn customer(record: &CustomerRecord) -> pb::Customer {
             .map(customer_name)
             .unwrap_or_default(),
         erase_time: record.erase_time.map(timestamp),
+        account_owner: f
+            .account_owner
+            .as_deref()
+            .map(|id| format!("agents/{id}"))
+            .unwrap_or_default(),
     }
 }
 

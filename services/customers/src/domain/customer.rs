@@ -17,6 +17,7 @@ pub const UPDATABLE_FIELDS: &[&str] = &[
     "attributes",
     "locale",
     "time_zone",
+    "account_owner",
 ];
 
 /// The fields a client sets, validated and normalized.
@@ -44,6 +45,8 @@ pub struct CustomerFields {
     pub locale: String,
     /// IANA zone or empty.
     pub time_zone: String,
+    /// Dedicated agent's id.
+    pub account_owner: Option<String>,
 }
 
 /// A stored customer.
@@ -120,6 +123,7 @@ pub fn changed_fields(before: &CustomerFields, after: &CustomerFields) -> Vec<St
     check("attributes", before.attributes != after.attributes);
     check("locale", before.locale != after.locale);
     check("time_zone", before.time_zone != after.time_zone);
+    check("account_owner", before.account_owner != after.account_owner);
     changed
 }
 
@@ -196,6 +200,7 @@ pub fn erase(record: &CustomerRecord, now: i64) -> CustomerRecord {
         attributes: BTreeMap::new(),
         locale: String::new(),
         time_zone: String::new(),
+        account_owner: record.fields.account_owner.clone(),
     };
     erased.erase_time = Some(now);
     erased
@@ -221,6 +226,7 @@ pub fn overlay(fields: &mut CustomerFields, input: &CustomerFields, paths: &[&st
             "attributes" => fields.attributes.clone_from(&input.attributes),
             "locale" => fields.locale.clone_from(&input.locale),
             "time_zone" => fields.time_zone.clone_from(&input.time_zone),
+            "account_owner" => fields.account_owner.clone_from(&input.account_owner),
             _ => {}
         }
     }

@@ -8,7 +8,7 @@ use super::like_pattern;
 use crate::domain::customer::{CustomerFields, CustomerRecord, search_text};
 
 const COLUMNS: &str = "id, display_name, emails, phones, organization_id, external_id, tier, lifecycle_stage, \
-                       tags, attributes, locale, time_zone, merged_into, erase_time, create_time, update_time, version";
+                       tags, attributes, locale, time_zone, account_owner, merged_into, erase_time, create_time, update_time, version";
 
 impl Stored for CustomerRecord {
     const COLLECTION: &'static str = "customers";
@@ -30,6 +30,7 @@ impl Stored for CustomerRecord {
                 attributes: json(row, "attributes")?,
                 locale: row.try_get("locale")?,
                 time_zone: row.try_get("time_zone")?,
+                account_owner: row.try_get("account_owner")?,
             },
             merged_into: row.try_get("merged_into")?,
             erase_time: opt_i64(row, "erase_time")?,
@@ -121,8 +122,8 @@ pub async fn insert_customer(
     let f = &record.fields;
     sqlx::query(
         "INSERT INTO customers (id, display_name, emails, phones, organization_id, external_id, tier, lifecycle_stage, \
-         tags, attributes, locale, time_zone, search_text, merged_into, erase_time, create_time, update_time, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         tags, attributes, locale, time_zone, search_text, merged_into, erase_time, create_time, update_time, version, account_owner) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(&record.id)
     .bind(&f.display_name)
@@ -142,6 +143,7 @@ pub async fn insert_customer(
     .bind(record.create_time)
     .bind(record.update_time)
     .bind(record.version)
+    .bind(f.account_owner.as_deref())
     .execute(&mut *conn)
     .await?;
     write_children(conn, record).await
@@ -157,7 +159,7 @@ pub async fn update_customer(
     let statement = sqlx::query(
         "UPDATE customers SET display_name = $1, emails = $2, phones = $3, organization_id = $4, external_id = $5, \
          tier = $6, lifecycle_stage = $7, tags = $8, attributes = $9, locale = $10, time_zone = $11, search_text = $12, \
-         merged_into = $13, erase_time = $14, update_time = $15, version = $16 WHERE id = $17 AND version = $18",
+         merged_into = $13, erase_time = $14, update_time = $15, version = $16, account_owner = $19 WHERE id = $17 AND version = $18",
     )
     .bind(&f.display_name)
     .bind(json_text(&f.emails)?)
@@ -176,7 +178,8 @@ pub async fn update_customer(
     .bind(record.update_time)
     .bind(record.version)
     .bind(&record.id)
-    .bind(expected_version);
+    .bind(expected_version)
+    .bind(f.account_owner.as_deref());
     let updated = row::changed(conn, statement).await?;
     if !updated {
         return Ok(false);

@@ -489,6 +489,23 @@ async fn a_customer_reads_and_edits_only_their_own_contact_fields(backend: Backe
         Code::InvalidArgument,
         &["update_mask"],
     );
+    // So is who their dedicated agent is.
+    let choose_owner = pb::Customer {
+        name: me.name.clone(),
+        account_owner: "agents/favourite".into(),
+        ..Default::default()
+    };
+    assert_status(
+        client
+            .update_customer(pb::UpdateCustomerRequest {
+                customer: Some(choose_owner),
+                update_mask: mask(&["account_owner"]),
+                etag: String::new(),
+            })
+            .await,
+        Code::InvalidArgument,
+        &["update_mask"],
+    );
     let export = client
         .export_customer(pb::ExportCustomerRequest {
             name: me.name.clone(),

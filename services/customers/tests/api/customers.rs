@@ -33,11 +33,13 @@ async fn create_and_get_normalizes_and_defaults(backend: Backend) {
             attributes: [("plan".to_owned(), "pro".to_owned())].into(),
             locale: "zh-CN".into(),
             time_zone: "Asia/Shanghai".into(),
+            account_owner: "agents/li-na".into(),
             ..Default::default()
         },
     )
     .await;
     assert!(created.name.starts_with("customers/"));
+    assert_eq!(created.account_owner, "agents/li-na");
     assert_eq!(created.display_name, "Wang Fang");
     assert_eq!(created.emails, vec!["wang.fang@example.cn"]);
     assert_eq!(created.phones, vec!["+8613800138000"]);
@@ -94,6 +96,7 @@ async fn create_rejects_every_bad_field_and_writes_nothing(backend: Backend) {
         tier: 42,
         lifecycle_stage: -1,
         organization: "teams/1".into(),
+        account_owner: "li-na".into(),
         ..Default::default()
     };
     let result = admin
@@ -116,6 +119,7 @@ async fn create_rejects_every_bad_field_and_writes_nothing(backend: Backend) {
             "customer.tier",
             "customer.lifecycle_stage",
             "customer.organization",
+            "customer.account_owner",
             "request_id",
         ],
     );
