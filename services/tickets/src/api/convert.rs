@@ -237,6 +237,7 @@ pub(super) fn group(g: &GroupRecord) -> pb::Group {
         description: g.description.clone(),
         create_time: Some(timestamp(g.create_time)),
         routing: g.routing.number(),
+        skill_rules: g.skill_rules.iter().map(super::routing::rule_out).collect(),
     }
 }
 

@@ -2,12 +2,15 @@
 
 use kefu_principal::Role;
 use kefu_proto::tickets::v1 as pb;
+use kefu_proto::tickets::v1::skill_rule::When;
+use kefu_server::common::Channel;
 use kefu_server::{Violations, mask, principal_of, validate};
 use tonic::{Request, Response};
 
 use super::{Rpc, TicketsApi, allow, convert, team::MAX_DESCRIPTION_CHARS};
 use crate::domain::access::Action;
-use crate::domain::kinds::{Availability, RoutingMethod};
+use crate::domain::kinds::{Availability, RoutingMethod, TicketType};
+use crate::domain::skills::{self, MAX_SKILL_RULES, SkillCondition, SkillRule};
 use crate::domain::ticket;
 use crate::ops::GroupUpdate;
 
@@ -15,6 +18,74 @@ use crate::ops::GroupUpdate;
 pub(super) fn routing(number: i32, field: &str, v: &mut Violations) -> RoutingMethod {
     validate::optional_enum(number, RoutingMethod::from_number, field, v)
         .unwrap_or(RoutingMethod::Manual)
+}
+
+/// A group's skill rules from the wire, each skill known or not (the ops check that).
+pub(super) fn skill_rules(
+    input: &[pb::SkillRule],
+    field: &str,
+    v: &mut Violations,
+) -> Vec<SkillRule> {
+    if input.len() > MAX_SKILL_RULES {
+        v.add(field, format!("at most {MAX_SKILL_RULES} rules"));
+    }
+    let mut rules = Vec::new();
+    for (i, rule) in input.iter().enumerate() {
+        let at = |name: &str| format!("{field}[{i}].{name}");
+        let when =
+            match &rule.when {
+                None => {
+                    v.add(
+                        format!("{field}[{i}]"),
+                        "needs one of ticket_type, category, channel, tag, locale",
+                    );
+                    None
+                }
+                Some(When::TicketType(n)) => {
+                    validate::required_enum(*n, TicketType::from_number, &at("ticket_type"), v)
+                        .map(SkillCondition::Type)
+                }
+                Some(When::Channel(n)) => {
+                    validate::required_enum(*n, Channel::from_number, &at("channel"), v)
+                        .map(SkillCondition::Channel)
+                }
+                Some(When::Category(value)) => Some(SkillCondition::Category(
+                    skills::condition_value("category", value, &at("category"), v),
+                )),
+                Some(When::Tag(value)) => Some(SkillCondition::Tag(skills::condition_value(
+                    "tag",
+                    value,
+                    &at("tag"),
+                    v,
+                ))),
+                Some(When::Locale(value)) => Some(SkillCondition::Locale(skills::condition_value(
+                    "locale",
+                    value,
+                    &at("locale"),
+                    v,
+                ))),
+            };
+        let skills = skills::rule_skills(&rule.skills, &at("skills"), v);
+        if let Some(when) = when {
+            rules.push(SkillRule { when, skills });
+        }
+    }
+    rules
+}
+
+/// A skill rule on the wire.
+pub(super) fn rule_out(rule: &SkillRule) -> pb::SkillRule {
+    let when = match &rule.when {
+        SkillCondition::Type(kind) => When::TicketType(kind.number()),
+        SkillCondition::Category(path) => When::Category(path.clone()),
+        SkillCondition::Channel(channel) => When::Channel(channel.number()),
+        SkillCondition::Tag(tag) => When::Tag(tag.clone()),
+        SkillCondition::Locale(tag) => When::Locale(tag.clone()),
+    };
+    pb::SkillRule {
+        when: Some(when),
+        skills: rule.skills.clone(),
+    }
 }
 
 /// A group description: up to 2,000 characters.
@@ -41,7 +112,7 @@ pub(super) async fn update_group(
     let mut v = Violations::new();
     let paths = mask::update_mask(
         r.update_mask.as_ref(),
-        &["display_name", "description", "routing"],
+        &["display_name", "description", "routing", "skill_rules"],
         &mut v,
     );
     let has = |path: &str| paths.contains(&path);
@@ -51,6 +122,8 @@ pub(super) async fn update_group(
         description: has("description")
             .then(|| description(&input.description, "group.description", &mut v)),
         routing: has("routing").then(|| routing(input.routing, "group.routing", &mut v)),
+        skill_rules: has("skill_rules")
+            .then(|| skill_rules(&input.skill_rules, "group.skill_rules", &mut v)),
     };
     v.into_result()?;
     let group = api.ops.update_group(&id, &r.etag, update).await?;

@@ -8,7 +8,7 @@ use tonic::{Request, Response};
 use super::{Rpc, TicketsApi, allow, convert, routing};
 use crate::domain::access::Action;
 use crate::domain::kinds::Availability;
-use crate::domain::team::{self, AgentRecord};
+use crate::domain::team::{self, AgentRecord, GroupRecord};
 use crate::domain::ticket::MAX_TAGS;
 use crate::ops::AgentUpdate;
 
@@ -35,11 +35,18 @@ pub(super) async fn create_group(
     let display_name = validate::display_name(&input.display_name, "group.display_name", &mut v);
     let description = routing::description(&input.description, "group.description", &mut v);
     let routing = routing::routing(input.routing, "group.routing", &mut v);
+    let skill_rules = routing::skill_rules(&input.skill_rules, "group.skill_rules", &mut v);
     v.into_result()?;
-    let group = api
-        .ops
-        .create_group(display_name, description, routing, &replay)
-        .await?;
+    let group = GroupRecord {
+        id: String::new(),
+        display_name,
+        description,
+        routing,
+        skill_rules,
+        create_time: 0,
+        version: 1,
+    };
+    let group = api.ops.create_group(group, &replay).await?;
     Ok(Response::new(group))
 }
 

@@ -97,6 +97,8 @@ kefu_server::numbered_enum! {
         RoundRobin = 2 "ROUND_ROBIN",
         /// To the agent with the fewest tickets in progress, in turn among equals.
         LeastLoaded = 3 "LEAST_LOADED",
+        /// To the least-loaded agent holding every skill the ticket needs, in turn among equals.
+        SkillsBased = 4 "SKILLS_BASED",
     }
 }
 

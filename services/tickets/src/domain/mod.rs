@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod policy;
 pub mod routing;
+pub mod skills;
 pub mod sla;
 pub mod team;
 pub mod ticket;

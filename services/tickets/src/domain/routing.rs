@@ -5,6 +5,7 @@
 //! Freshdesk's load-balanced routing.
 
 use crate::domain::kinds::{Availability, RoutingMethod, TicketStatus};
+use crate::domain::skills;
 
 /// The statuses that count towards an agent's load.
 pub const COUNTED: [TicketStatus; 2] = [TicketStatus::New, TicketStatus::Open];
@@ -20,6 +21,8 @@ pub struct Candidate {
     pub capacity: i32,
     /// Whether they take routed tickets now.
     pub availability: Availability,
+    /// Skills they hold.
+    pub skills: Vec<String>,
 }
 
 impl Candidate {
@@ -32,13 +35,22 @@ impl Candidate {
 
 /// The agent a ticket goes to under `method`, or `None` when it waits in the group's queue.
 /// `last` is the agent the group routed to last: turns go in agent-id order, starting after them,
-/// so no agent is skipped while another gets two.
+/// so no agent is skipped while another gets two. `required` are the ticket's skills, which only
+/// skills-based routing asks for.
 pub fn choose<'a>(
     method: RoutingMethod,
     candidates: &'a [Candidate],
     last: Option<&str>,
+    required: &[String],
 ) -> Option<&'a Candidate> {
-    let mut in_turn: Vec<&Candidate> = candidates.iter().filter(|c| c.has_room()).collect();
+    let skilled = |c: &&Candidate| {
+        method != RoutingMethod::SkillsBased || skills::holds_all(&c.skills, required)
+    };
+    let mut in_turn: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.has_room())
+        .filter(skilled)
+        .collect();
     in_turn.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(last) = last {
         // Those after the last one first, then from the start.
@@ -49,7 +61,9 @@ pub fn choose<'a>(
         RoutingMethod::Manual => None,
         RoutingMethod::RoundRobin => in_turn.first().copied(),
         // `min_by_key` keeps the first of equals, so ties go in turn.
-        RoutingMethod::LeastLoaded => in_turn.into_iter().min_by_key(|c| c.load),
+        RoutingMethod::LeastLoaded | RoutingMethod::SkillsBased => {
+            in_turn.into_iter().min_by_key(|c| c.load)
+        }
     }
 }
 
@@ -63,11 +77,12 @@ mod tests {
             load,
             capacity,
             availability: Availability::Online,
+            skills: Vec::new(),
         }
     }
 
     fn chosen(method: RoutingMethod, team: &[Candidate], last: Option<&str>) -> Option<String> {
-        choose(method, team, last).map(|c| c.id.clone())
+        choose(method, team, last, &[]).map(|c| c.id.clone())
     }
 
     #[test]
@@ -102,5 +117,28 @@ mod tests {
         assert_eq!(chosen(ll, &team, None).as_deref(), Some("b"));
         assert_eq!(chosen(ll, &team, Some("b")).as_deref(), Some("c"));
         assert_eq!(chosen(ll, &team, Some("c")).as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn skills_based_takes_only_agents_with_every_skill_least_loaded_first() {
+        let skilled = |id: &str, load: i64, skills: &[&str]| Candidate {
+            skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            ..agent(id, load, 0)
+        };
+        let team = [
+            skilled("a", 0, &["billing"]),
+            skilled("b", 2, &["billing", "chinese"]),
+            skilled("c", 1, &["billing", "chinese"]),
+        ];
+        let sb = RoutingMethod::SkillsBased;
+        let need = |skills: &[&str]| skills.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let pick = |required: &[String]| choose(sb, &team, None, required).map(|c| c.id.clone());
+        assert_eq!(pick(&need(&[])).as_deref(), Some("a"));
+        assert_eq!(pick(&need(&["chinese"])).as_deref(), Some("c"));
+        assert_eq!(pick(&need(&["billing", "chinese"])).as_deref(), Some("c"));
+        assert_eq!(pick(&need(&["vip"])), None);
+        // Other methods ignore skills.
+        let ll = choose(RoutingMethod::LeastLoaded, &team, None, &need(&["vip"]));
+        assert_eq!(ll.map(|c| c.id.as_str()), Some("a"));
     }
 }

@@ -3,6 +3,7 @@
 use kefu_server::Violations;
 
 use crate::domain::kinds::{Availability, RoutingMethod};
+use crate::domain::skills::SkillRule;
 
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +16,8 @@ pub struct GroupRecord {
     pub description: String,
     /// How it hands out new tickets.
     pub routing: RoutingMethod,
+    /// Which skills its tickets need, under skills-based routing.
+    pub skill_rules: Vec<SkillRule>,
     /// Micros.
     pub create_time: i64,
     /// Version.

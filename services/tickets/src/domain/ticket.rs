@@ -40,6 +40,10 @@ pub struct Requester {
     pub tier: Tier,
     /// Organization id.
     pub organization_id: Option<String>,
+    /// Preferred language, a BCP 47 tag or empty.
+    pub locale: String,
+    /// Their dedicated agent's id.
+    pub account_owner: Option<String>,
 }
 
 /// A ticket as stored.
@@ -55,6 +59,8 @@ pub struct TicketRecord {
     pub requester_name: String,
     /// Requester's tier at creation.
     pub requester_tier: Tier,
+    /// Requester's locale at creation, for skills-based routing.
+    pub requester_locale: String,
     /// Whether the requester was erased (and the snapshot anonymized).
     pub requester_erased: bool,
     /// Organization id at creation.
@@ -91,6 +97,57 @@ pub struct TicketRecord {
     pub follow_up_of: Option<String>,
     /// The ticket this one is merged into.
     pub merged_into: Option<String>,
+}
+
+impl TicketRecord {
+    /// A NEW ticket of `requester` created at `now`, before its SLA policy and routing.
+    pub fn new(
+        id: String,
+        fields: TicketFields,
+        requester: Requester,
+        channel: Channel,
+        now: i64,
+    ) -> Self {
+        TicketRecord {
+            id,
+            fields,
+            requester_id: requester.id,
+            requester_name: requester.display_name,
+            requester_tier: requester.tier,
+            requester_locale: requester.locale,
+            requester_erased: false,
+            organization_id: requester.organization_id,
+            assignee_id: None,
+            group_id: None,
+            status: TicketStatus::New,
+            channel,
+            sla: SlaRecord::default(),
+            first_response_seconds: None,
+            resolution_seconds: None,
+            reopen_count: 0,
+            agent_replies: 0,
+            create_time: now,
+            update_time: now,
+            solve_time: None,
+            close_time: None,
+            version: 1,
+            follow_up_of: None,
+            merged_into: None,
+        }
+    }
+}
+
+/// A requester for records made in tests.
+#[cfg(test)]
+pub fn requester(id: &str, tier: Tier) -> Requester {
+    Requester {
+        id: id.to_owned(),
+        display_name: id.to_uppercase(),
+        tier,
+        organization_id: None,
+        locale: String::new(),
+        account_owner: None,
+    }
 }
 
 /// The fields a client sets on create and changes with UpdateTicket.
@@ -425,36 +482,19 @@ mod tests {
     use super::*;
 
     fn record() -> TicketRecord {
-        TicketRecord {
-            id: "t1".into(),
-            fields: TicketFields {
-                subject: "Printer on fire".into(),
-                priority: Priority::Normal,
-                ticket_type: TicketType::Incident,
-                ..TicketFields::default()
-            },
-            requester_id: "c1".into(),
-            requester_name: "Ada".into(),
-            requester_tier: Tier::Vip,
-            requester_erased: false,
-            organization_id: None,
-            assignee_id: None,
-            group_id: None,
-            status: TicketStatus::New,
-            channel: Channel::Email,
-            sla: SlaRecord::default(),
-            first_response_seconds: None,
-            resolution_seconds: None,
-            reopen_count: 0,
-            agent_replies: 0,
-            create_time: 0,
-            update_time: 0,
-            solve_time: None,
-            close_time: None,
-            version: 1,
-            follow_up_of: None,
-            merged_into: None,
-        }
+        let fields = TicketFields {
+            subject: "Printer on fire".into(),
+            priority: Priority::Normal,
+            ticket_type: TicketType::Incident,
+            ..TicketFields::default()
+        };
+        TicketRecord::new(
+            "t1".into(),
+            fields,
+            requester("c1", Tier::Vip),
+            Channel::Email,
+            0,
+        )
     }
 
     #[test]

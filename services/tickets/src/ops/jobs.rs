@@ -123,6 +123,7 @@ impl ErasesCustomers for Tickets {
             }
             let mut after = before.clone();
             after.requester_name = String::new();
+            after.requester_locale = String::new();
             after.requester_erased = true;
             self.save(tx, &actor, &before, &mut after, now).await?;
             let draft = EventDraft::new(pb::EventType::RequesterAnonymized, &after);

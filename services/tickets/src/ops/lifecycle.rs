@@ -40,7 +40,7 @@ impl Tickets {
         if let Some(current) = load(&mut tx, id).await?.assignee_id {
             routing_groups.extend(store::groups_of(&mut tx, &current).await?);
         }
-        self.lock_groups(&mut tx, &routing_groups).await?;
+        self.lock_groups(&mut tx, &routing_groups, &[]).await?;
         let before = load_for_write(&mut tx, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();

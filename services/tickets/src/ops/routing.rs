@@ -9,12 +9,13 @@
 
 use kefu_db::Write;
 use kefu_proto::tickets::v1 as pb;
-use kefu_server::ServiceError;
+use kefu_server::{ServiceError, Violations};
 
 use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
 use crate::domain::kinds::{Availability, RoutingMethod, TicketStatus};
 use crate::domain::lifecycle::{self, Move};
 use crate::domain::routing::{self, COUNTED, Candidate};
+use crate::domain::skills::{self, SkillRule};
 use crate::domain::team::{AgentRecord, GroupRecord};
 use crate::domain::ticket::{Change, TicketRecord};
 use crate::store;
@@ -28,6 +29,8 @@ pub struct GroupUpdate {
     pub description: Option<String>,
     /// New routing.
     pub routing: Option<RoutingMethod>,
+    /// New skill rules.
+    pub skill_rules: Option<Vec<SkillRule>>,
 }
 
 /// Most queued tickets one change hands out, to keep its transaction short; the next change
@@ -38,14 +41,23 @@ const MAX_HANDED_OUT: usize = 50;
 struct Routing {
     group_id: String,
     method: RoutingMethod,
+    rules: Vec<SkillRule>,
     candidates: Vec<Candidate>,
     last: Option<String>,
 }
 
+/// How a routed ticket found its agent, for the audit trail.
+pub(super) struct Routed(String);
+
 impl Routing {
-    /// The agent the next ticket goes to, counted in as taking it.
-    fn take_turn(&mut self) -> Option<String> {
-        let chosen = routing::choose(self.method, &self.candidates, self.last.as_deref())?;
+    /// The agent the next ticket needing `required` goes to, counted in as taking it.
+    fn take_turn(&mut self, required: &[String]) -> Option<String> {
+        let chosen = routing::choose(
+            self.method,
+            &self.candidates,
+            self.last.as_deref(),
+            required,
+        )?;
         let id = chosen.id.clone();
         if let Some(c) = self.candidates.iter_mut().find(|c| c.id == id) {
             c.load += 1;
@@ -56,31 +68,32 @@ impl Routing {
 }
 
 impl Tickets {
-    /// Locks the routed ones among `group_ids`, all at once, then all their members, all at
-    /// once; returns them with their methods, in id order. Taking every group before any agent
-    /// is what keeps two transactions that route in overlapping groups from waiting on each
-    /// other in a circle.
+    /// Locks the routed ones among `group_ids`, all at once, then all their members and any
+    /// `extra_agents`, all at once; returns the routed groups in id order. Taking every group
+    /// before any agent is what keeps two transactions that route in overlapping groups from
+    /// waiting on each other in a circle.
     pub(super) async fn lock_groups(
         &self,
         tx: &mut Write,
         group_ids: &[String],
-    ) -> Result<Vec<(String, RoutingMethod)>, ServiceError> {
+        extra_agents: &[&str],
+    ) -> Result<Vec<GroupRecord>, ServiceError> {
         let mut routed = Vec::new();
         for group_id in group_ids {
             if let Some(group) = store::find::<GroupRecord>(tx, group_id).await?
                 && group.routing != RoutingMethod::Manual
+                && !routed.iter().any(|g: &GroupRecord| g.id == group.id)
             {
-                routed.push((group.id, group.routing));
+                routed.push(group);
             }
         }
-        routed.sort();
-        routed.dedup();
-        tx.lock_in_order("team_groups", routed.iter().map(|(id, _)| id.as_str()))
+        routed.sort_by(|a, b| a.id.cmp(&b.id));
+        tx.lock_in_order("team_groups", routed.iter().map(|g| g.id.as_str()))
             .await?;
-        let mut members = Vec::new();
-        for (group_id, _) in &routed {
+        let mut members: Vec<String> = extra_agents.iter().map(|a| (*a).to_owned()).collect();
+        for group in &routed {
             members.extend(
-                store::candidates(tx, group_id)
+                store::candidates(tx, &group.id)
                     .await?
                     .into_iter()
                     .map(|c| c.id),
@@ -96,70 +109,90 @@ impl Tickets {
     async fn routing_of(
         &self,
         tx: &mut Write,
-        group_id: &str,
-        method: RoutingMethod,
+        group: &GroupRecord,
     ) -> Result<Routing, ServiceError> {
         Ok(Routing {
-            group_id: group_id.to_owned(),
-            method,
-            candidates: store::candidates(tx, group_id).await?,
-            last: store::last_routed(tx, group_id).await?,
+            group_id: group.id.clone(),
+            method: group.routing,
+            rules: group.skill_rules.clone(),
+            candidates: store::candidates(tx, &group.id).await?,
+            last: store::last_routed(tx, &group.id).await?,
         })
     }
 
-    /// Locks `group_id` and its members for routing; `None` when the group routes by hand.
-    async fn lock_routing(
-        &self,
-        tx: &mut Write,
-        group_id: &str,
-    ) -> Result<Option<Routing>, ServiceError> {
-        let routed = self.lock_groups(tx, &[group_id.to_owned()]).await?;
-        match routed.first() {
-            Some((id, method)) => Ok(Some(self.routing_of(tx, id, *method).await?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Gives a new, unassigned ticket of a routed group to an agent with room, before it is
-    /// first written; leaves it NEW and queued when nobody has room. Returns the method when it
-    /// was routed: the caller records the decision after the creation.
+    /// Gives a new, unassigned ticket to the requester's account owner when they may take it
+    /// (active, ONLINE, below capacity, in the ticket's group), else, in a routed group, to an
+    /// agent with room; leaves it NEW and queued when nobody has room. Runs before the ticket is
+    /// first written; the caller records the decision after the creation.
     pub(super) async fn route_new(
         &self,
         tx: &mut Write,
         t: &mut TicketRecord,
+        account_owner: Option<&str>,
         now: i64,
-    ) -> Result<Option<RoutingMethod>, ServiceError> {
-        let Some(group_id) = t.group_id.clone() else {
-            return Ok(None);
-        };
+    ) -> Result<Option<Routed>, ServiceError> {
         if t.assignee_id.is_some() {
             return Ok(None);
         }
-        let Some(mut routing) = self.lock_routing(tx, &group_id).await? else {
+        let groups: Vec<String> = t.group_id.iter().cloned().collect();
+        let extra: Vec<&str> = account_owner.into_iter().collect();
+        let routed = self.lock_groups(tx, &groups, &extra).await?;
+        if let Some(owner) = account_owner
+            && let Some(candidate) = store::candidate(tx, owner).await?
+            && candidate.has_room()
+            && match &t.group_id {
+                Some(group) => store::groups_of(tx, owner).await?.contains(group),
+                None => true,
+            }
+        {
+            self.give(tx, t, owner, now).await?;
+            return Ok(Some(Routed("to the account owner".to_owned())));
+        }
+        let Some(group) = routed.first() else {
             return Ok(None);
         };
-        let routed = self.give_in_turn(tx, &mut routing, t, now).await?;
-        Ok(routed.then_some(routing.method))
+        let mut routing = self.routing_of(tx, group).await?;
+        self.give_in_turn(tx, &mut routing, t, now).await
     }
 
-    /// Gives `t` to the agent whose turn it is, if anyone has room: sets the assignee, moves
-    /// the ticket as an assignment does and records the turn. Returns whether it was given.
+    /// Sets `agent_id` as `t`'s assignee and moves the ticket as an assignment does.
+    async fn give(
+        &self,
+        tx: &mut Write,
+        t: &mut TicketRecord,
+        agent_id: &str,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        t.assignee_id = Some(agent_id.to_owned());
+        let next = lifecycle::apply(t.status, Move::Assign, true).map_err(illegal)?;
+        let clock = self.ticket_clock(tx, t).await?;
+        lifecycle::move_to(t, next, now, &clock);
+        Ok(())
+    }
+
+    /// Gives `t` to the agent whose turn it is, if anyone (with the skills it needs, under
+    /// skills-based routing) has room, and records the turn; `None` when it was not given.
     async fn give_in_turn(
         &self,
         tx: &mut Write,
         routing: &mut Routing,
         t: &mut TicketRecord,
         now: i64,
-    ) -> Result<bool, ServiceError> {
-        let Some(agent_id) = routing.take_turn() else {
-            return Ok(false);
+    ) -> Result<Option<Routed>, ServiceError> {
+        let mut how = routing.method.name().to_owned();
+        let mut required = Vec::new();
+        if routing.method == RoutingMethod::SkillsBased {
+            required = skills::required_skills(&routing.rules, t);
+            if !required.is_empty() {
+                how = format!("{how}, needs {}", required.join(", "));
+            }
+        }
+        let Some(agent_id) = routing.take_turn(&required) else {
+            return Ok(None);
         };
         store::set_last_routed(tx, &routing.group_id, &agent_id).await?;
-        t.assignee_id = Some(agent_id);
-        let next = lifecycle::apply(t.status, Move::Assign, true).map_err(illegal)?;
-        let clock = self.ticket_clock(tx, t).await?;
-        lifecycle::move_to(t, next, now, &clock);
-        Ok(true)
+        self.give(tx, t, &agent_id, now).await?;
+        Ok(Some(Routed(how)))
     }
 
     /// The events and audit entry of a routing decision already written on `t`.
@@ -167,7 +200,7 @@ impl Tickets {
         &self,
         tx: &mut Write,
         t: &TicketRecord,
-        method: &str,
+        how: &Routed,
         old_status: TicketStatus,
         now: i64,
     ) -> Result<(), ServiceError> {
@@ -176,8 +209,9 @@ impl Tickets {
             field: "assignee".to_owned(),
             old: String::new(),
             new: format!(
-                "agents/{} (routed {method})",
-                t.assignee_id.as_deref().unwrap_or_default()
+                "agents/{} (routed {})",
+                t.assignee_id.as_deref().unwrap_or_default(),
+                how.0
             ),
         };
         self.audit(tx, &actor, &t.id, vec![change], now).await?;
@@ -220,29 +254,34 @@ impl Tickets {
         group_ids: &[String],
         now: i64,
     ) -> Result<(), ServiceError> {
-        for (group_id, method) in self.lock_groups(tx, group_ids).await? {
-            let mut routing = self.routing_of(tx, &group_id, method).await?;
-            let queued = store::queue(tx, &group_id, MAX_HANDED_OUT as i64).await?;
+        for group in self.lock_groups(tx, group_ids, &[]).await? {
+            let mut routing = self.routing_of(tx, &group).await?;
+            let queued = store::queue(tx, &group.id, MAX_HANDED_OUT as i64).await?;
             for ticket_id in queued {
                 tx.lock_in_order("tickets", [ticket_id.as_str()]).await?;
                 let before = load(tx, &ticket_id).await?;
                 // Assigned or moved on since the queue was read.
                 if before.assignee_id.is_some()
                     || !COUNTED.contains(&before.status)
-                    || before.group_id.as_deref() != Some(routing.group_id.as_str())
+                    || before.group_id.as_deref() != Some(group.id.as_str())
                 {
                     continue;
                 }
                 let mut after = before.clone();
-                if !self.give_in_turn(tx, &mut routing, &mut after, now).await? {
+                let Some(how) = self.give_in_turn(tx, &mut routing, &mut after, now).await? else {
+                    // Under skills-based routing a later ticket may need skills someone with
+                    // room has; otherwise nobody has room.
+                    if group.routing == RoutingMethod::SkillsBased {
+                        continue;
+                    }
                     break;
-                }
+                };
                 after.version = before.version + 1;
                 after.update_time = now;
                 if !store::update_ticket(tx, &after).await? {
                     return Err(ServiceError::Conflict(format!("tickets/{ticket_id}")));
                 }
-                self.record_routed(tx, &after, method.name(), before.status, now)
+                self.record_routed(tx, &after, &how, before.status, now)
                     .await?;
             }
         }
@@ -315,6 +354,10 @@ impl Tickets {
         if let Some(routing) = update.routing {
             after.routing = routing;
         }
+        if let Some(rules) = update.skill_rules {
+            self.check_skills(&mut tx, &rules).await?;
+            after.skill_rules = rules;
+        }
         if after == before {
             return Ok(before);
         }
@@ -331,10 +374,24 @@ impl Tickets {
         if !store::update_group(&mut tx, &after, now).await? {
             return Err(ServiceError::Conflict(name));
         }
-        if after.routing != before.routing {
+        if after.routing != before.routing || after.skill_rules != before.skill_rules {
             self.hand_out(&mut tx, &[group_id.to_owned()], now).await?;
         }
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// INVALID_ARGUMENT naming each rule skill no active agent holds.
+    pub(super) async fn check_skills(
+        &self,
+        tx: &mut Write,
+        rules: &[SkillRule],
+    ) -> Result<(), ServiceError> {
+        let known = store::known_skills(tx).await?;
+        let mut v = Violations::new();
+        for (field, skill) in skills::unknown_skills(rules, &known, "group.skill_rules") {
+            v.add(field, format!("no active agent has skill {skill:?}"));
+        }
+        Ok(v.into_result()?)
     }
 }

@@ -4,7 +4,6 @@ use kefu_db::idempotency::Replay;
 use kefu_server::ServiceError;
 
 use super::{Tickets, check_etag, new_id};
-use crate::domain::kinds::RoutingMethod;
 use crate::domain::team::{AgentRecord, GroupRecord};
 use crate::store;
 
@@ -51,32 +50,27 @@ fn email_taken() -> ServiceError {
 }
 
 impl Tickets {
-    /// Creates a group with a unique name.
+    /// Creates `group` (its id and creation time given here) with a unique name and skill rules
+    /// naming skills agents hold.
     pub async fn create_group<A: prost::Message + Default>(
         &self,
-        display_name: String,
-        description: String,
-        routing: RoutingMethod,
+        mut group: GroupRecord,
         replay: &Replay<GroupRecord, A>,
     ) -> Result<A, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
         if let Some(answer) = replay.earlier(&mut tx, "groups", self.ctx.now()).await? {
             return Ok(answer);
         }
-        if store::group_name_taken(&mut tx, &display_name).await? {
+        if store::group_name_taken(&mut tx, &group.display_name).await? {
             return Err(ServiceError::AlreadyExists {
                 reason: "GROUP_NAME_TAKEN",
-                message: format!("a group named {display_name:?} exists"),
+                message: format!("a group named {:?} exists", group.display_name),
             });
         }
-        let group = GroupRecord {
-            id: new_id(),
-            display_name,
-            description,
-            routing,
-            create_time: self.ctx.now(),
-            version: 1,
-        };
+        self.check_skills(&mut tx, &group.skill_rules).await?;
+        group.id = new_id();
+        group.create_time = self.ctx.now();
+        group.version = 1;
         store::insert_group(&mut tx, &group).await?;
         let answer = replay.answer(&mut tx, &group).await?;
         tx.commit().await?;
@@ -163,7 +157,10 @@ impl Tickets {
         if !store::update_agent(&mut tx, &after, self.ctx.now()).await? {
             return Err(ServiceError::Conflict(name));
         }
+        // A new skill may fit a ticket waiting in a skills-based queue.
+        let new_skill = after.skills.iter().any(|s| !before.skills.contains(s));
         let more_room = (after.active && !before.active)
+            || new_skill
             || (before.capacity != 0 && (after.capacity == 0 || after.capacity > before.capacity));
         if more_room {
             self.hand_out(&mut tx, &groups, self.ctx.now()).await?;

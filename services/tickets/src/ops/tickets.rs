@@ -97,40 +97,22 @@ impl Tickets {
                 ticket_name(original)
             )));
         }
-        let mut t = TicketRecord {
-            id: id.clone(),
-            fields: command.fields,
-            requester_id: requester.id,
-            requester_name: requester.display_name,
-            requester_tier: requester.tier,
-            requester_erased: false,
-            organization_id: requester.organization_id,
-            assignee_id: None,
-            group_id: command.group_id,
-            status: TicketStatus::New,
-            channel: command.channel,
-            sla: SlaRecord::start(None, now, &Clock::Calendar),
-            first_response_seconds: None,
-            resolution_seconds: None,
-            reopen_count: 0,
-            agent_replies: 0,
-            create_time: now,
-            update_time: now,
-            solve_time: None,
-            close_time: None,
-            version: 1,
-            follow_up_of: command.follow_up_of,
-            merged_into: None,
-        };
+        let account_owner = requester.account_owner.clone();
+        let mut t = TicketRecord::new(id.clone(), command.fields, requester, command.channel, now);
+        t.group_id = command.group_id;
+        t.follow_up_of = command.follow_up_of;
+        t.sla = SlaRecord::start(None, now, &Clock::Calendar);
         self.apply_policy(&mut tx, &mut t).await?;
-        let routed = self.route_new(&mut tx, &mut t, now).await?;
+        let routed = self
+            .route_new(&mut tx, &mut t, account_owner.as_deref(), now)
+            .await?;
         store::insert_ticket(&mut tx, &t).await?;
         self.audit(&mut tx, actor, &id, diff(None, &t), now).await?;
         EventDraft::new(pb::EventType::TicketCreated, &t)
             .emit(&mut tx, actor, now)
             .await?;
-        if let Some(method) = routed {
-            self.record_routed(&mut tx, &t, method.name(), TicketStatus::New, now)
+        if let Some(how) = routed {
+            self.record_routed(&mut tx, &t, &how, TicketStatus::New, now)
                 .await?;
         }
         tx.commit().await?;

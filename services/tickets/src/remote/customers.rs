@@ -25,5 +25,10 @@ pub async fn requester(
             .organization
             .strip_prefix("organizations/")
             .map(str::to_owned),
+        locale: customer.locale,
+        account_owner: customer
+            .account_owner
+            .strip_prefix("agents/")
+            .map(str::to_owned),
     })
 }

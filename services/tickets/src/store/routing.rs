@@ -1,11 +1,26 @@
 //! What routing reads and writes: a group's active members with their load, whose turn is next,
 //! and the group's queue.
 
-use kefu_db::row::{self, enumerated, int};
+use kefu_db::row::{self, enumerated, int, json};
 use sqlx::{AnyConnection, Row};
 
 use crate::domain::kinds::Availability;
 use crate::domain::routing::{COUNTED, Candidate};
+
+/// A candidate's columns, with their load counted from `COUNTED`'s statuses bound as $1, $2.
+const CANDIDATE: &str = "SELECT a.id, a.capacity, a.availability, a.skills, \
+    (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = a.id AND t.status IN ($1, $2)) AS load \
+    FROM agents a";
+
+fn decode(r: &sqlx::any::AnyRow) -> Result<Candidate, sqlx::Error> {
+    Ok(Candidate {
+        id: r.try_get("id")?,
+        load: r.try_get("load")?,
+        capacity: int(r, "capacity")?,
+        availability: enumerated(r, "availability", Availability::from_number)?,
+        skills: json(r, "skills")?,
+    })
+}
 
 /// The active members of `group_id`, each with their load.
 pub async fn candidates(
@@ -13,24 +28,23 @@ pub async fn candidates(
     group_id: &str,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
     let [first, second] = COUNTED.map(|s| i64::from(s.number()));
-    let query = sqlx::query(
-        "SELECT a.id, a.capacity, a.availability, \
-         (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = a.id AND t.status IN ($1, $2)) AS load \
-         FROM agents a JOIN group_members m ON m.agent_id = a.id \
-         WHERE m.group_id = $3 AND a.active = 1 ORDER BY a.id",
-    )
-    .bind(first)
-    .bind(second)
-    .bind(group_id);
-    row::all(conn, query, |r| {
-        Ok(Candidate {
-            id: r.try_get("id")?,
-            load: r.try_get("load")?,
-            capacity: int(r, "capacity")?,
-            availability: enumerated(r, "availability", Availability::from_number)?,
-        })
-    })
-    .await
+    let sql = format!(
+        "{CANDIDATE} JOIN group_members m ON m.agent_id = a.id \
+         WHERE m.group_id = $3 AND a.active = 1 ORDER BY a.id"
+    );
+    let query = sqlx::query(&sql).bind(first).bind(second).bind(group_id);
+    row::all(conn, query, decode).await
+}
+
+/// `agent_id` with their load, if they are an active agent.
+pub async fn candidate(
+    conn: &mut AnyConnection,
+    agent_id: &str,
+) -> Result<Option<Candidate>, sqlx::Error> {
+    let [first, second] = COUNTED.map(|s| i64::from(s.number()));
+    let sql = format!("{CANDIDATE} WHERE a.id = $3 AND a.active = 1");
+    let query = sqlx::query(&sql).bind(first).bind(second).bind(agent_id);
+    Ok(row::all(conn, query, decode).await?.into_iter().next())
 }
 
 /// The agent `group_id` routed to last.

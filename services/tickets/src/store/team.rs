@@ -6,13 +6,74 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::kinds::{Availability, Priority, RoutingMethod, TicketType};
 use crate::domain::policy::{PolicyRecord, ScheduleRecord};
+use crate::domain::skills::{SkillCondition, SkillRule};
 use crate::domain::team::{AgentRecord, GroupRecord};
+
+/// A skill rule as its JSON column keeps it; enum values by label.
+#[derive(Serialize, Deserialize)]
+struct StoredRule {
+    field: String,
+    value: String,
+    skills: Vec<String>,
+}
+
+impl From<&SkillRule> for StoredRule {
+    fn from(rule: &SkillRule) -> Self {
+        let (field, value) = match &rule.when {
+            SkillCondition::Type(kind) => ("type", kind.label().to_owned()),
+            SkillCondition::Category(path) => ("category", path.clone()),
+            SkillCondition::Channel(channel) => ("channel", channel.label().to_owned()),
+            SkillCondition::Tag(tag) => ("tag", tag.clone()),
+            SkillCondition::Locale(tag) => ("locale", tag.clone()),
+        };
+        StoredRule {
+            field: field.to_owned(),
+            value,
+            skills: rule.skills.clone(),
+        }
+    }
+}
+
+impl TryFrom<StoredRule> for SkillRule {
+    type Error = sqlx::Error;
+
+    fn try_from(stored: StoredRule) -> Result<Self, Self::Error> {
+        let bad = || sqlx::Error::Decode(format!("bad skill rule {:?}", stored.field).into());
+        let when = match stored.field.as_str() {
+            "type" => SkillCondition::Type(TicketType::from_label(&stored.value).ok_or_else(bad)?),
+            "category" => SkillCondition::Category(stored.value.clone()),
+            "channel" => {
+                SkillCondition::Channel(Channel::from_label(&stored.value).ok_or_else(bad)?)
+            }
+            "tag" => SkillCondition::Tag(stored.value.clone()),
+            "locale" => SkillCondition::Locale(stored.value.clone()),
+            _ => return Err(bad()),
+        };
+        Ok(SkillRule {
+            when,
+            skills: stored.skills,
+        })
+    }
+}
+
+/// A group's skill rules as JSON text.
+fn rules_text(rules: &[SkillRule]) -> Result<String, sqlx::Error> {
+    json_text(&rules.iter().map(StoredRule::from).collect::<Vec<_>>())
+}
+
+/// A group's skill rules from its row.
+fn rules_of(row: &AnyRow) -> Result<Vec<SkillRule>, sqlx::Error> {
+    json::<Vec<StoredRule>>(row, "skill_rules")?
+        .into_iter()
+        .map(SkillRule::try_from)
+        .collect()
+}
 
 /// Inserts a group.
 pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO team_groups (id, display_name, description, routing, create_time, update_time, version) \
-         VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        "INSERT INTO team_groups (id, display_name, description, routing, create_time, update_time, version, skill_rules) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
     )
     .bind(&g.id)
     .bind(&g.display_name)
@@ -20,12 +81,14 @@ pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(
     .bind(i64::from(g.routing.number()))
     .bind(g.create_time)
     .bind(g.version)
+    .bind(rules_text(&g.skill_rules)?)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-const GROUP_COLUMNS: &str = "id, display_name, description, routing, create_time, version";
+const GROUP_COLUMNS: &str =
+    "id, display_name, description, routing, skill_rules, create_time, version";
 
 impl Stored for GroupRecord {
     const COLLECTION: &'static str = "groups";
@@ -38,6 +101,7 @@ impl Stored for GroupRecord {
             display_name: row.try_get("display_name")?,
             description: row.try_get("description")?,
             routing: row::enumerated(row, "routing", RoutingMethod::from_number)?,
+            skill_rules: rules_of(row)?,
             create_time: row.try_get("create_time")?,
             version: row.try_get("version")?,
         })
@@ -52,7 +116,7 @@ pub async fn update_group(
 ) -> Result<bool, sqlx::Error> {
     let statement = sqlx::query(
         "UPDATE team_groups SET display_name = $1, description = $2, routing = $3, \
-         update_time = $4, version = $5 WHERE id = $6 AND version = $7",
+         update_time = $4, version = $5, skill_rules = $8 WHERE id = $6 AND version = $7",
     )
     .bind(&g.display_name)
     .bind(&g.description)
@@ -60,8 +124,19 @@ pub async fn update_group(
     .bind(now)
     .bind(g.version)
     .bind(&g.id)
-    .bind(g.version - 1);
+    .bind(g.version - 1)
+    .bind(rules_text(&g.skill_rules)?);
     row::changed(conn, statement).await
+}
+
+/// Every skill an active agent holds, sorted.
+pub async fn known_skills(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    let query = sqlx::query("SELECT skills FROM agents WHERE active = 1");
+    let lists = row::all(conn, query, |r| json::<Vec<String>>(r, "skills")).await?;
+    let mut skills: Vec<String> = lists.into_iter().flatten().collect();
+    skills.sort();
+    skills.dedup();
+    Ok(skills)
 }
 
 /// Whether a group of this name exists.

@@ -102,14 +102,20 @@ impl App {
 
     /// Creates a customer and returns its id.
     pub async fn customer_record(&self, name: &str, tier: common::Tier) -> String {
+        self.customer_with(cpb::Customer {
+            display_name: name.into(),
+            tier: tier as i32,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Creates `customer` and returns its id.
+    pub async fn customer_with(&self, customer: cpb::Customer) -> String {
         let created = self
             .customers_admin()
             .create_customer(cpb::CreateCustomerRequest {
-                customer: Some(cpb::Customer {
-                    display_name: name.into(),
-                    tier: tier as i32,
-                    ..Default::default()
-                }),
+                customer: Some(customer),
                 request_id: String::new(),
             })
             .await
@@ -245,3 +251,82 @@ pub fn micros(t: Option<&prost_types::Timestamp>) -> i64 {
 }
 
 pub use kefu_testkit::assert_status;
+
+/// A new group routing by `method`.
+pub async fn routed_group(admin: &mut Client, name: &str, method: pb::RoutingMethod) -> pb::Group {
+    let created = group(admin, name).await;
+    admin
+        .update_group(pb::UpdateGroupRequest {
+            group: Some(pb::Group {
+                name: created.name.clone(),
+                routing: method as i32,
+                ..Default::default()
+            }),
+            update_mask: mask(&["routing"]),
+            etag: created.etag.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Sets an agent's capacity.
+pub async fn set_capacity(admin: &mut Client, agent: &str, capacity: i32) {
+    admin
+        .update_agent(pb::UpdateAgentRequest {
+            agent: Some(pb::Agent {
+                name: format!("agents/{agent}"),
+                capacity,
+                ..Default::default()
+            }),
+            update_mask: mask(&["capacity"]),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Sets an agent's availability as `client`.
+pub async fn availability(
+    client: &mut Client,
+    agent: &str,
+    availability: pb::AgentAvailability,
+) -> Result<pb::Agent, tonic::Status> {
+    client
+        .set_agent_availability(pb::SetAgentAvailabilityRequest {
+            name: format!("agents/{agent}"),
+            availability: availability as i32,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// How routing gave `ticket` its assignee, as the audit trail says; empty when it did not.
+pub async fn routed_how(client: &mut Client, ticket: &str) -> String {
+    let audits = client
+        .list_ticket_audits(pb::ListTicketAuditsRequest {
+            parent: ticket.to_owned(),
+            page_size: 100,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .audits;
+    audits
+        .iter()
+        .filter(|a| a.via == "Routing")
+        .flat_map(|a| &a.changes)
+        .filter(|c| c.field == "assignee")
+        .map(|c| c.new_value.clone())
+        .next_back()
+        .unwrap_or_default()
+}
+
+/// A new ticket for `group`.
+pub fn in_group(requester: &str, subject: &str, group: &pb::Group) -> pb::Ticket {
+    pb::Ticket {
+        group: group.name.clone(),
+        ..new_ticket(requester, subject)
+    }
+}

@@ -17,5 +17,6 @@ mod queries;
 mod requesters;
 mod retries;
 mod routing;
+mod skills;
 mod sla;
 mod stats;

@@ -49,6 +49,7 @@ fn record(row: &Row<'_>) -> TicketRecord {
         requester_id: "c1".into(),
         requester_name: "C".into(),
         requester_tier: kefu_server::common::Tier::Standard,
+        requester_locale: String::new(),
         requester_erased: false,
         organization_id: None,
         assignee_id: Some(row.agent.to_owned()),
