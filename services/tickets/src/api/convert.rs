@@ -238,6 +238,7 @@ pub(super) fn group(g: &GroupRecord) -> pb::Group {
         create_time: Some(timestamp(g.create_time)),
         routing: g.routing.number(),
         skill_rules: g.skill_rules.iter().map(super::routing::rule_out).collect(),
+        reassign_when_offline: g.reassign_offline,
     }
 }
 

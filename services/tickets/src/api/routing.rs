@@ -112,7 +112,13 @@ pub(super) async fn update_group(
     let mut v = Violations::new();
     let paths = mask::update_mask(
         r.update_mask.as_ref(),
-        &["display_name", "description", "routing", "skill_rules"],
+        &[
+            "display_name",
+            "description",
+            "routing",
+            "skill_rules",
+            "reassign_when_offline",
+        ],
         &mut v,
     );
     let has = |path: &str| paths.contains(&path);
@@ -122,6 +128,7 @@ pub(super) async fn update_group(
         description: has("description")
             .then(|| description(&input.description, "group.description", &mut v)),
         routing: has("routing").then(|| routing(input.routing, "group.routing", &mut v)),
+        reassign_offline: has("reassign_when_offline").then_some(input.reassign_when_offline),
         skill_rules: has("skill_rules")
             .then(|| skill_rules(&input.skill_rules, "group.skill_rules", &mut v)),
     };

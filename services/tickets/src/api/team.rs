@@ -43,6 +43,7 @@ pub(super) async fn create_group(
         description,
         routing,
         skill_rules,
+        reassign_offline: input.reassign_when_offline,
         create_time: 0,
         version: 1,
     };

@@ -18,6 +18,8 @@ pub struct GroupRecord {
     pub routing: RoutingMethod,
     /// Which skills its tickets need, under skills-based routing.
     pub skill_rules: Vec<SkillRule>,
+    /// Whether a member going OFFLINE gives their NEW and OPEN tickets back to routing.
+    pub reassign_offline: bool,
     /// Micros.
     pub create_time: i64,
     /// Version.

@@ -31,6 +31,8 @@ pub struct GroupUpdate {
     pub routing: Option<RoutingMethod>,
     /// New skill rules.
     pub skill_rules: Option<Vec<SkillRule>>,
+    /// Whether a member going OFFLINE gives their tickets back.
+    pub reassign_offline: Option<bool>,
 }
 
 /// Most queued tickets one change hands out, to keep its transaction short; the next change
@@ -301,7 +303,8 @@ impl Tickets {
         Ok(groups)
     }
 
-    /// Sets whether an agent takes routed tickets; coming ONLINE hands their groups' queues out.
+    /// Sets whether an agent takes routed tickets; coming ONLINE hands their groups' queues out,
+    /// going OFFLINE gives their tickets of groups that ask for it back to routing.
     pub async fn set_availability(
         &self,
         agent_id: &str,
@@ -323,8 +326,10 @@ impl Tickets {
         if !store::update_agent(&mut tx, &after, now).await? {
             return Err(ServiceError::Conflict(name));
         }
-        if availability == Availability::Online {
-            self.hand_out(&mut tx, &groups, now).await?;
+        match availability {
+            Availability::Online => self.hand_out(&mut tx, &groups, now).await?,
+            Availability::Offline => self.give_back(&mut tx, agent_id, &groups, now).await?,
+            Availability::Away => {}
         }
         tx.commit().await?;
         Ok(after)
@@ -354,6 +359,9 @@ impl Tickets {
         if let Some(routing) = update.routing {
             after.routing = routing;
         }
+        if let Some(reassign) = update.reassign_offline {
+            after.reassign_offline = reassign;
+        }
         if let Some(rules) = update.skill_rules {
             self.check_skills(&mut tx, &rules).await?;
             after.skill_rules = rules;
@@ -379,6 +387,43 @@ impl Tickets {
         }
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Unassigns `agent_id`'s NEW and OPEN tickets of those of `group_ids` (locked, with the
+    /// agent) that reassign when a member goes OFFLINE, and routes them again; a ticket nobody
+    /// has room for waits in the queue.
+    async fn give_back(
+        &self,
+        tx: &mut Write,
+        agent_id: &str,
+        group_ids: &[String],
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let actor = Actor::service("Routing");
+        let mut reassigning = Vec::new();
+        for group_id in group_ids {
+            let Some(group) = store::find::<GroupRecord>(tx, group_id).await? else {
+                continue;
+            };
+            if !group.reassign_offline || group.routing == RoutingMethod::Manual {
+                continue;
+            }
+            for ticket_id in store::in_progress(tx, agent_id, group_id).await? {
+                tx.lock_in_order("tickets", [ticket_id.as_str()]).await?;
+                let before = load(tx, &ticket_id).await?;
+                if before.assignee_id.as_deref() != Some(agent_id) {
+                    continue;
+                }
+                let mut after = before.clone();
+                after.assignee_id = None;
+                self.save(tx, &actor, &before, &mut after, now).await?;
+                EventDraft::new(pb::EventType::TicketAssigned, &after)
+                    .emit(tx, &actor, now)
+                    .await?;
+            }
+            reassigning.push(group.id);
+        }
+        self.hand_out(tx, &reassigning, now).await
     }
 
     /// INVALID_ARGUMENT naming each rule skill no active agent holds.

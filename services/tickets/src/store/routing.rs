@@ -104,3 +104,21 @@ pub async fn groups_of(
             .bind(agent_id);
     row::all(conn, query, |r| r.try_get("group_id")).await
 }
+
+/// Ids of `agent_id`'s tickets of `group_id` that count towards their load.
+pub async fn in_progress(
+    conn: &mut AnyConnection,
+    agent_id: &str,
+    group_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let [first, second] = COUNTED.map(|s| i64::from(s.number()));
+    let query = sqlx::query(
+        "SELECT id FROM tickets WHERE assignee_id = $1 AND group_id = $2 AND status IN ($3, $4) \
+         ORDER BY id",
+    )
+    .bind(agent_id)
+    .bind(group_id)
+    .bind(first)
+    .bind(second);
+    row::all(conn, query, |r| r.try_get("id")).await
+}

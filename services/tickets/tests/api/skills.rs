@@ -13,7 +13,8 @@ use crate::helpers::*;
 backend_tests!(
     skills_based_routing_gives_tickets_to_agents_with_every_skill,
     skill_rules_naming_unknown_skills_or_nothing_are_refused,
-    the_account_owner_takes_their_customers_tickets_first
+    the_account_owner_takes_their_customers_tickets_first,
+    going_offline_gives_tickets_back_where_the_group_asks
 );
 
 fn rule(when: When, skills: &[&str]) -> pb::SkillRule {
@@ -264,4 +265,68 @@ async fn the_account_owner_takes_their_customers_tickets_first(backend: Backend)
         .await;
     let t = create(&mut admin, in_group(&outsider_customer, "Hello", &support)).await;
     assert_ne!(t.assignee, "agents/outsider");
+}
+
+async fn going_offline_gives_tickets_back_where_the_group_asks(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let mut admin = app.admin();
+    let customer = app.customer_record("Ann", common::Tier::Standard).await;
+    let support = routed_group(&mut admin, "Support", pb::RoutingMethod::RoundRobin).await;
+    let support = admin
+        .update_group(pb::UpdateGroupRequest {
+            group: Some(pb::Group {
+                name: support.name.clone(),
+                reassign_when_offline: true,
+                ..Default::default()
+            }),
+            update_mask: mask(&["reassign_when_offline"]),
+            etag: support.etag.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(support.reassign_when_offline);
+    let keeps = routed_group(&mut admin, "Keeps", pb::RoutingMethod::RoundRobin).await;
+    agent(&mut admin, "a1", &[&support, &keeps]).await;
+    agent(&mut admin, "a2", &[&support]).await;
+    let first = create(&mut admin, in_group(&customer, "One", &support)).await;
+    let second = create(&mut admin, in_group(&customer, "Two", &support)).await;
+    let kept = create(&mut admin, in_group(&customer, "Kept", &keeps)).await;
+    assert_eq!(
+        [&first.assignee, &second.assignee, &kept.assignee],
+        ["agents/a1", "agents/a2", "agents/a1"]
+    );
+    // AWAY keeps everything.
+    let mut a1 = app.agent("a1");
+    availability(&mut a1, "a1", pb::AgentAvailability::Away)
+        .await
+        .unwrap();
+    assert_eq!(get(&mut admin, &first.name).await.assignee, "agents/a1");
+    // OFFLINE gives Support's ticket back, to a2; Keeps' stays.
+    availability(&mut a1, "a1", pb::AgentAvailability::Offline)
+        .await
+        .unwrap();
+    let first = get(&mut admin, &first.name).await;
+    assert_eq!(first.assignee, "agents/a2");
+    assert_eq!(status(&first), pb::TicketStatus::Open);
+    assert_eq!(get(&mut admin, &kept.name).await.assignee, "agents/a1");
+    let how = routed_how(&mut admin, &first.name).await;
+    assert!(how.starts_with("agents/a2"), "{how}");
+
+    // With nobody else free, a given-back ticket waits in the queue, then goes out.
+    availability(&mut a1, "a1", pb::AgentAvailability::Online)
+        .await
+        .unwrap();
+    set_capacity(&mut admin, "a2", 2).await;
+    let third = create(&mut admin, in_group(&customer, "Three", &support)).await;
+    assert_eq!(third.assignee, "agents/a1");
+    availability(&mut a1, "a1", pb::AgentAvailability::Offline)
+        .await
+        .unwrap();
+    let third = get(&mut admin, &third.name).await;
+    assert_eq!(third.assignee, "", "a2 is full: it waits");
+    set_capacity(&mut admin, "a2", 3).await;
+    assert_eq!(get(&mut admin, &third.name).await.assignee, "agents/a2");
 }
