@@ -7,7 +7,7 @@ use kefu_server::etag::etag;
 use kefu_server::time::timestamp;
 use kefu_server::{Violations, validate};
 
-use crate::domain::kinds::{AfterSalesKind, Priority, TicketType};
+use crate::domain::kinds::{AfterSalesKind, Level, Priority, PrioritySource, TicketType};
 use crate::domain::policy::{PolicyRecord, ScheduleRecord};
 use crate::domain::sla::Target;
 use crate::domain::team::{AgentRecord, GroupRecord};
@@ -33,13 +33,25 @@ pub(super) fn ticket_fields(
                 fields.description = ticket::text(&input.description, false, &f("description"), v)
             }
             "priority" => {
-                fields.priority = validate::optional_enum(
+                // Sent: by hand; unset: the matrix's or the default, settled later.
+                let given = validate::optional_enum(
                     input.priority,
                     Priority::from_number,
                     &f("priority"),
                     v,
-                )
-                .unwrap_or(Priority::Normal)
+                );
+                fields.priority = given.unwrap_or(Priority::Normal);
+                if given.is_some() {
+                    fields.priority_source = PrioritySource::Manual;
+                }
+            }
+            "urgency" => {
+                fields.urgency =
+                    validate::optional_enum(input.urgency, Level::from_number, &f("urgency"), v)
+            }
+            "impact" => {
+                fields.impact =
+                    validate::optional_enum(input.impact, Level::from_number, &f("impact"), v)
             }
             "type" => {
                 fields.ticket_type =
@@ -143,6 +155,9 @@ pub(super) fn ticket(t: &TicketRecord) -> pb::Ticket {
             .unwrap_or_default(),
         status: t.status.number(),
         priority: t.fields.priority.number(),
+        priority_source: t.fields.priority_source.number(),
+        urgency: t.fields.urgency.map_or(0, Level::number),
+        impact: t.fields.impact.map_or(0, Level::number),
         r#type: t.fields.ticket_type.number(),
         after_sales_kind: t.fields.after_sales_kind.map_or(0, AfterSalesKind::number),
         category: t.fields.category.clone(),
@@ -382,6 +397,14 @@ mod tests {
         assert_matches_contract(&numbered_pairs!(AuthorKind), name);
         let name = |n| pb::LinkKind::try_from(n).ok().map(|e| e.as_str_name());
         assert_matches_contract(&numbered_pairs!(LinkKind), name);
+        let name = |n| pb::Level::try_from(n).ok().map(|e| e.as_str_name());
+        assert_matches_contract(&numbered_pairs!(Level), name);
+        let name = |n| {
+            pb::PrioritySource::try_from(n)
+                .ok()
+                .map(|e| e.as_str_name())
+        };
+        assert_matches_contract(&numbered_pairs!(PrioritySource), name);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The gRPC surface, one file per resource: authorize, validate into domain values, call `ops`,
 //! convert back. This file routes each RPC to its handler.
 
+mod classify;
 mod comments;
 mod convert;
 mod lifecycle;
@@ -185,6 +186,20 @@ impl TicketService for TicketsApi {
         r: Request<pb::SetAgentAvailabilityRequest>,
     ) -> Rpc<pb::Agent> {
         routing::set_availability(self, r).await
+    }
+
+    async fn get_priority_matrix(
+        &self,
+        r: Request<pb::GetPriorityMatrixRequest>,
+    ) -> Rpc<pb::PriorityMatrix> {
+        classify::get_matrix(self, r).await
+    }
+
+    async fn update_priority_matrix(
+        &self,
+        r: Request<pb::UpdatePriorityMatrixRequest>,
+    ) -> Rpc<pb::PriorityMatrix> {
+        classify::update_matrix(self, r).await
     }
 
     async fn update_group(&self, r: Request<pb::UpdateGroupRequest>) -> Rpc<pb::Group> {

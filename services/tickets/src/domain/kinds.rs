@@ -113,3 +113,27 @@ kefu_server::numbered_enum! {
         Offline = 3 "OFFLINE",
     }
 }
+
+kefu_server::numbered_enum! {
+    /// A step of urgency or impact.
+    pub enum Level : "LEVEL_" {
+        /// Low.
+        Low = 1 "LOW",
+        /// Medium.
+        Medium = 2 "MEDIUM",
+        /// High.
+        High = 3 "HIGH",
+    }
+}
+
+kefu_server::numbered_enum! {
+    /// Where a ticket's priority came from.
+    pub enum PrioritySource : "PRIORITY_SOURCE_" {
+        /// Nobody said: NORMAL.
+        Default = 1 "DEFAULT",
+        /// Set by a client, overriding the matrix.
+        Manual = 2 "MANUAL",
+        /// The priority matrix, from urgency and impact.
+        Matrix = 3 "MATRIX",
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod classify;
 pub mod kinds;
 pub mod lifecycle;
 pub mod links;

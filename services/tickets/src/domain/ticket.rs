@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use kefu_server::Violations;
 use kefu_server::common::{Channel, Tier};
 
-use super::kinds::{AfterSalesKind, AuthorKind, Priority, TicketStatus, TicketType};
+use super::kinds::{
+    AfterSalesKind, AuthorKind, Level, Priority, PrioritySource, TicketStatus, TicketType,
+};
 use super::sla::SlaRecord;
 
 /// Longest subject, in characters.
@@ -157,8 +159,14 @@ pub struct TicketFields {
     pub subject: String,
     /// Description.
     pub description: String,
-    /// How urgent.
+    /// How soon it must be handled.
     pub priority: Priority,
+    /// Where the priority came from.
+    pub priority_source: PrioritySource,
+    /// How urgent the need is; `None`: not classified.
+    pub urgency: Option<Level>,
+    /// How wide and bad the effect is; `None`: not classified.
+    pub impact: Option<Level>,
     /// What kind of request.
     pub ticket_type: TicketType,
     /// What an AFTER_SALES ticket asks for; only those have one.
@@ -176,6 +184,8 @@ pub const UPDATABLE: &[&str] = &[
     "subject",
     "description",
     "priority",
+    "urgency",
+    "impact",
     "type",
     "after_sales_kind",
     "category",
@@ -189,6 +199,9 @@ impl Default for TicketFields {
             subject: String::new(),
             description: String::new(),
             priority: Priority::Normal,
+            priority_source: PrioritySource::Default,
+            urgency: None,
+            impact: None,
             ticket_type: TicketType::Question,
             after_sales_kind: None,
             category: String::new(),
@@ -205,7 +218,12 @@ impl TicketFields {
             match *path {
                 "subject" => self.subject.clone_from(&input.subject),
                 "description" => self.description.clone_from(&input.description),
-                "priority" => self.priority = input.priority,
+                "priority" => {
+                    self.priority = input.priority;
+                    self.priority_source = input.priority_source;
+                }
+                "urgency" => self.urgency = input.urgency,
+                "impact" => self.impact = input.impact,
                 "type" => self.ticket_type = input.ticket_type,
                 "after_sales_kind" => self.after_sales_kind = input.after_sales_kind,
                 "category" => self.category.clone_from(&input.category),
@@ -377,6 +395,11 @@ pub struct Change {
     pub new: String,
 }
 
+/// A level's name for the audit trail, or empty.
+fn level(value: Option<Level>) -> String {
+    value.map(|l| l.name().to_owned()).unwrap_or_default()
+}
+
 /// The audit lines between two versions of a ticket: every field whose rendering differs.
 pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> {
     let render = |t: &TicketRecord| -> Vec<(&'static str, String)> {
@@ -386,6 +409,12 @@ pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> 
             ("requester", format!("customers/{}", t.requester_id)),
             ("status", t.status.name().to_owned()),
             ("priority", t.fields.priority.name().to_owned()),
+            (
+                "priority_source",
+                t.fields.priority_source.name().to_owned(),
+            ),
+            ("urgency", level(t.fields.urgency)),
+            ("impact", level(t.fields.impact)),
             ("type", t.fields.ticket_type.name().to_owned()),
             (
                 "after_sales_kind",
@@ -508,6 +537,7 @@ mod tests {
                 "requester",
                 "status",
                 "priority",
+                "priority_source",
                 "type",
                 "channel"
             ]

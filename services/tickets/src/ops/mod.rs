@@ -3,6 +3,7 @@
 //! mints ids and reads the injected clock, and writes the change, its audit entry and its outbox
 //! events in one transaction: they commit together or not at all.
 
+mod classify;
 mod comments;
 mod jobs;
 mod lifecycle;

@@ -102,6 +102,7 @@ impl Tickets {
         t.group_id = command.group_id;
         t.follow_up_of = command.follow_up_of;
         t.sla = SlaRecord::start(None, now, &Clock::Calendar);
+        self.classify(&mut tx, &mut t.fields).await?;
         self.apply_policy(&mut tx, &mut t).await?;
         let routed = self
             .route_new(&mut tx, &mut t, account_owner.as_deref(), now)
@@ -185,6 +186,13 @@ impl Tickets {
         }
         let mut after = before.clone();
         after.fields.overlay(&update.fields, &update.paths);
+        if update
+            .paths
+            .iter()
+            .any(|p| matches!(*p, "priority" | "urgency" | "impact"))
+        {
+            self.classify(tx, &mut after.fields).await?;
+        }
         let mut v = Violations::new();
         after.fields.check_after_sales(&mut v);
         v.into_result()?;

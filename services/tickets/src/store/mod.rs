@@ -1,5 +1,6 @@
 //! All SQL of the tickets service, one query text for SQLite and PostgreSQL; no rules here.
 
+mod classify;
 mod links;
 mod routing;
 mod stats;
@@ -7,6 +8,7 @@ mod team;
 mod tickets;
 mod trail;
 
+pub use classify::*;
 pub use links::*;
 pub use routing::*;
 pub use stats::*;

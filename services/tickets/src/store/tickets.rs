@@ -5,14 +5,17 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{TicketFilter, TicketOrder};
-use crate::domain::kinds::{AfterSalesKind, Priority, TicketStatus, TicketType};
+use crate::domain::kinds::{
+    AfterSalesKind, Level, Priority, PrioritySource, TicketStatus, TicketType,
+};
 use crate::domain::ticket::{TicketFields, TicketRecord};
 
 const COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.requester_name, t.requester_tier, \
     t.requester_erased, t.organization_id, t.assignee_id, t.group_id, t.status, t.priority, t.ticket_type, \
     t.after_sales_kind, t.category, t.channel, t.tags, t.custom_fields, t.sla, t.first_response_seconds, \
     t.resolution_seconds, t.reopen_count, t.agent_replies, t.create_time, t.update_time, t.solve_time, \
-    t.close_time, t.version, t.follow_up_of, t.merged_into, t.requester_locale";
+    t.close_time, t.version, t.follow_up_of, t.merged_into, t.requester_locale, t.priority_source, \
+    t.urgency, t.impact";
 
 impl Stored for TicketRecord {
     const COLLECTION: &'static str = "tickets";
@@ -27,6 +30,9 @@ impl Stored for TicketRecord {
                 subject: row.try_get("subject")?,
                 description: row.try_get("description")?,
                 priority: enumerated(row, "priority", Priority::from_number)?,
+                priority_source: enumerated(row, "priority_source", PrioritySource::from_number)?,
+                urgency: optional_enumerated(row, "urgency", Level::from_number)?,
+                impact: optional_enumerated(row, "impact", Level::from_number)?,
                 ticket_type: enumerated(row, "ticket_type", TicketType::from_number)?,
                 after_sales_kind: optional_enumerated(
                     row,
@@ -110,9 +116,10 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
          requester_erased, organization_id, assignee_id, group_id, status, priority, ticket_type, after_sales_kind, \
          category, channel, tags, custom_fields, sla, sla_policy_id, sla_breached, next_due, due_order, \
          first_response_seconds, resolution_seconds, reopen_count, agent_replies, create_time, update_time, \
-         solve_time, close_time, version, follow_up_of, merged_into, requester_locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         solve_time, close_time, version, follow_up_of, merged_into, requester_locale, priority_source, urgency, \
+         impact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
-         $33, $34, $35, $36)",
+         $33, $34, $35, $36, $37, $38, $39)",
     )
     .bind(&t.id)
     .bind(&t.fields.subject)
@@ -150,6 +157,9 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
     .bind(&t.follow_up_of)
     .bind(&t.merged_into)
     .bind(&t.requester_locale)
+    .bind(i64::from(t.fields.priority_source.number()))
+    .bind(i64::from(t.fields.urgency.map_or(0, Level::number)))
+    .bind(i64::from(t.fields.impact.map_or(0, Level::number)))
     .execute(&mut *conn)
     .await?;
     write_tags(conn, t).await
@@ -167,7 +177,8 @@ pub async fn update_ticket(
          ticket_type = $11, after_sales_kind = $12, category = $13, tags = $14, custom_fields = $15, sla = $16, \
          sla_policy_id = $17, sla_breached = $18, next_due = $19, due_order = $20, first_response_seconds = $21, \
          resolution_seconds = $22, reopen_count = $23, agent_replies = $24, update_time = $25, solve_time = $26, \
-         close_time = $27, version = $28, merged_into = $29, requester_locale = $32 WHERE id = $30 AND version = $31",
+         close_time = $27, version = $28, merged_into = $29, requester_locale = $32, priority_source = $33, urgency = $34, impact = $35 \
+         WHERE id = $30 AND version = $31",
     )
     .bind(&t.fields.subject)
     .bind(&t.fields.description)
@@ -200,7 +211,10 @@ pub async fn update_ticket(
     .bind(&t.merged_into)
     .bind(&t.id)
     .bind(t.version - 1)
-    .bind(&t.requester_locale);
+    .bind(&t.requester_locale)
+    .bind(i64::from(t.fields.priority_source.number()))
+    .bind(i64::from(t.fields.urgency.map_or(0, Level::number)))
+    .bind(i64::from(t.fields.impact.map_or(0, Level::number)));
     let updated = row::changed(conn, statement).await?;
     if updated {
         write_tags(conn, t).await?;

@@ -11,6 +11,7 @@
 mod helpers;
 
 mod access;
+mod classify;
 mod lifecycle;
 mod merges;
 mod queries;
