@@ -11,6 +11,8 @@
 //!   settings on SQLite);
 //! - **create**: `CreateTicket` with a requester the tickets service looks up in kefu-customers
 //!   and an SLA policy that applies to it;
+//! - **routed create**: the same into a round-robin group of eight agents, so each ticket is
+//!   routed (the group and its agents locked, each agent's load counted) in its transaction;
 //! - **mixed**: CreateTicket 15 %, CreateComment 25 %, UpdateTicket 15 %, a lifecycle move
 //!   (assign, solve or reopen, by the ticket's state) 10 %, GetTicket 20 %, ListTickets 15 %;
 //! - **get**: GetTicket alone, the read path for comparison.
@@ -40,13 +42,15 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 enum Workload {
     Ceiling,
     Create,
+    RoutedCreate,
     Mixed,
     Get,
 }
 
-const WORKLOADS: [Workload; 4] = [
+const WORKLOADS: [Workload; 5] = [
     Workload::Ceiling,
     Workload::Create,
+    Workload::RoutedCreate,
     Workload::Mixed,
     Workload::Get,
 ];
@@ -56,6 +60,7 @@ impl Workload {
         match self {
             Workload::Ceiling => "ceiling (INSERT)",
             Workload::Create => "create",
+            Workload::RoutedCreate => "routed create",
             Workload::Mixed => "mixed",
             Workload::Get => "get",
         }
@@ -102,6 +107,8 @@ struct Context {
     /// Tickets to act on, and where each is in its life.
     open: Mutex<Vec<(String, Stage)>>,
     ceiling: sqlx::AnyPool,
+    /// The round-robin group routed creates go to.
+    routed_group: String,
 }
 
 impl Context {
@@ -120,6 +127,10 @@ impl Context {
     }
 
     async fn create_ticket(&self, rng: &mut StdRng) -> Result<String, tonic::Status> {
+        self.create_in(rng, String::new()).await
+    }
+
+    async fn create_in(&self, rng: &mut StdRng, group: String) -> Result<String, tonic::Status> {
         let requester = self.requesters[rng.random_range(0..self.requesters.len())].clone();
         let ticket = self
             .tickets
@@ -130,6 +141,7 @@ impl Context {
                     description:
                         "I ordered a kettle last week and the tracking has not moved.".into(),
                     requester,
+                    group,
                     priority: pb::TicketPriority::Normal as i32,
                     channel: kefu_proto::common::v1::Channel::Email as i32,
                     ..Default::default()
@@ -150,6 +162,10 @@ impl Context {
         match workload {
             Workload::Ceiling => ("INSERT", self.insert(rng).await),
             Workload::Create => ("CreateTicket", self.create_ticket(rng).await.map(drop)),
+            Workload::RoutedCreate => {
+                let created = self.create_in(rng, self.routed_group.clone()).await;
+                ("CreateTicket", created.map(drop))
+            }
             Workload::Get => ("GetTicket", self.get(rng).await),
             Workload::Mixed => {
                 let roll = rng.random_range(0..100);
@@ -409,6 +425,65 @@ async fn ceiling_pool(backend: Backend) -> Result<(TestDatabase, sqlx::AnyPool),
     Ok((database, pool))
 }
 
+/// A round-robin group of eight agents with no capacity limit; returns its name.
+async fn routed_group(
+    tickets: &mut Tickets,
+    authorization: &MetadataValue<tonic::metadata::Ascii>,
+) -> Result<String, BoxError> {
+    fn authorized<T>(
+        authorization: &MetadataValue<tonic::metadata::Ascii>,
+        message: T,
+    ) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert("authorization", authorization.clone());
+        request
+    }
+    let group = tickets
+        .create_group(authorized(
+            authorization,
+            pb::CreateGroupRequest {
+                request_id: String::new(),
+                group: Some(pb::Group {
+                    display_name: "Routed".into(),
+                    routing: pb::RoutingMethod::RoundRobin as i32,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await?
+        .into_inner();
+    for n in 0..8 {
+        let agent = tickets
+            .create_agent(authorized(
+                authorization,
+                pb::CreateAgentRequest {
+                    request_id: String::new(),
+                    agent: Some(pb::Agent {
+                        display_name: format!("Routed agent {n}"),
+                        email: format!("routed-{n}@example.com"),
+                        active: true,
+                        ..Default::default()
+                    }),
+                    agent_id: format!("routed-{n}"),
+                },
+            ))
+            .await?
+            .into_inner();
+        tickets
+            .add_group_member(authorized(
+                authorization,
+                pb::AddGroupMemberRequest {
+                    group: group.name.clone(),
+                    agent: agent.name,
+                },
+            ))
+            .await?;
+    }
+    Ok(group.name)
+}
+
 /// Runs the benchmark and prints its figures.
 pub(crate) async fn run(
     backend: Backend,
@@ -471,12 +546,15 @@ pub(crate) async fn run(
         );
     }
     let (_ceiling_database, ceiling) = ceiling_pool(backend).await?;
+    let mut tickets_client = Tickets::new(channel);
+    let routed_group = routed_group(&mut tickets_client, &authorization).await?;
     let context = Arc::new(Context {
-        tickets: Tickets::new(channel),
+        tickets: tickets_client.clone(),
         authorization,
         requesters,
         open: Mutex::new(Vec::new()),
         ceiling,
+        routed_group,
     });
     context
         .tickets
@@ -585,12 +663,17 @@ fn report(backend: Backend, seconds: u64, concurrency: usize, figures: &[Workloa
     }
     let ceiling = figures[0].per_second(figures[0].all());
     let create = figures[1].per_second(figures[1].all());
-    let mixed_writes = figures[2].per_second(figures[2].writes());
-    let mixed_all = figures[2].per_second(figures[2].all());
+    let routed = figures[2].per_second(figures[2].all());
+    let mixed_writes = figures[3].per_second(figures[3].writes());
+    let mixed_all = figures[3].per_second(figures[3].all());
     println!("ceiling: {ceiling:.0} single-row INSERTs/s");
     println!(
         "create: {create:.0} CreateTicket/s = {:.2}x the ceiling",
         create / ceiling.max(f64::EPSILON)
+    );
+    println!(
+        "routed create: {routed:.0} CreateTicket/s = {:.2}x create without routing",
+        routed / create.max(f64::EPSILON)
     );
     println!(
         "mixed: {mixed_all:.0} calls/s, of which {mixed_writes:.0} writes/s = {:.2}x the ceiling",
@@ -598,6 +681,6 @@ fn report(backend: Backend, seconds: u64, concurrency: usize, figures: &[Workloa
     );
     println!(
         "get: {:.0} GetTicket/s through the gateway",
-        figures[3].per_second(figures[3].all())
+        figures[4].per_second(figures[4].all())
     );
 }
