@@ -96,21 +96,10 @@ async fn urgency_and_impact_give_the_priority_unless_set_by_hand(backend: Backen
     let t = update(&mut admin, cleared, &["priority"]).await;
     assert_eq!(priority(&t), (P::Low as i32, MATRIX));
 
-    let audits = admin
-        .list_ticket_audits(pb::ListTicketAuditsRequest {
-            parent: t.name.clone(),
-            page_size: 100,
-            page_token: String::new(),
-        })
+    let sources: Vec<String> = audited(&mut admin, &t.name, "priority_source")
         .await
-        .unwrap()
-        .into_inner()
-        .audits;
-    let sources: Vec<&str> = audits
-        .iter()
-        .flat_map(|a| &a.changes)
-        .filter(|c| c.field == "priority_source")
-        .map(|c| c.new_value.as_str())
+        .into_iter()
+        .map(|(_, value)| value)
         .collect();
     assert_eq!(
         sources,

@@ -303,6 +303,17 @@ pub async fn availability(
 
 /// How routing gave `ticket` its assignee, as the audit trail says; empty when it did not.
 pub async fn routed_how(client: &mut Client, ticket: &str) -> String {
+    audited(client, ticket, "assignee")
+        .await
+        .into_iter()
+        .filter(|(via, _)| via == "Routing")
+        .map(|(_, value)| value)
+        .next_back()
+        .unwrap_or_default()
+}
+
+/// Every new value the audit trail of `ticket` records for `field`, oldest first, with who set it.
+pub async fn audited(client: &mut Client, ticket: &str, field: &str) -> Vec<(String, String)> {
     let audits = client
         .list_ticket_audits(pb::ListTicketAuditsRequest {
             parent: ticket.to_owned(),
@@ -315,12 +326,10 @@ pub async fn routed_how(client: &mut Client, ticket: &str) -> String {
         .audits;
     audits
         .iter()
-        .filter(|a| a.via == "Routing")
-        .flat_map(|a| &a.changes)
-        .filter(|c| c.field == "assignee")
-        .map(|c| c.new_value.clone())
-        .next_back()
-        .unwrap_or_default()
+        .flat_map(|a| a.changes.iter().map(move |c| (a, c)))
+        .filter(|(_, c)| c.field == field)
+        .map(|(a, c)| (a.via.clone(), c.new_value.clone()))
+        .collect()
 }
 
 /// A new ticket for `group`.
