@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod changes;
 pub mod classify;
 pub mod kinds;
 pub mod lifecycle;
