@@ -271,6 +271,7 @@ pub(super) fn agent(a: &AgentRecord) -> pb::Agent {
         groups: a.groups.iter().map(|g| format!("groups/{g}")).collect(),
         create_time: Some(timestamp(a.create_time)),
         availability: a.availability.number(),
+        ticket_scope: a.ticket_scope.number(),
     }
 }
 

@@ -7,6 +7,7 @@ use tonic::{Request, Response};
 
 use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::Action;
+use crate::ops::Actor;
 use crate::store::Dimension;
 
 pub(super) async fn audits(
@@ -22,7 +23,12 @@ pub(super) async fn audits(
     v.into_result()?;
     let rows = api
         .ops
-        .list_audits(&ticket_id, page.after.as_deref(), page.fetch())
+        .list_audits(
+            &Actor::of(&principal, "ListTicketAudits"),
+            &ticket_id,
+            page.after.as_deref(),
+            page.fetch(),
+        )
         .await?;
     let (records, next_page_token) = page.finish(rows, |a| a.id.clone());
     Ok(Response::new(pb::ListTicketAuditsResponse {
@@ -55,7 +61,15 @@ pub(super) async fn stats(
     v.into_result()?;
     // A missing period was reported as a violation above.
     let (start, end) = period.unwrap_or_default();
-    let figures = api.ops.stats(dimension, start, end).await?;
+    let figures = api
+        .ops
+        .stats(
+            &Actor::of(&principal, "GetTicketStats"),
+            dimension,
+            start,
+            end,
+        )
+        .await?;
     Ok(Response::new(pb::GetTicketStatsResponse {
         rows: figures
             .into_iter()

@@ -7,7 +7,7 @@ use tonic::{Request, Response};
 
 use super::{Rpc, TicketsApi, allow, convert, routing};
 use crate::domain::access::Action;
-use crate::domain::kinds::Availability;
+use crate::domain::kinds::{Availability, TicketScope};
 use crate::domain::team::{self, AgentRecord, GroupRecord};
 use crate::domain::ticket::MAX_TAGS;
 use crate::ops::AgentUpdate;
@@ -97,6 +97,7 @@ pub(super) async fn create_agent(
         capacity: team::capacity(input.capacity, "agent.capacity", &mut v),
         active: input.active,
         availability: Availability::Online,
+        ticket_scope: ticket_scope(input.ticket_scope, &mut v),
         groups: Vec::new(),
         create_time: 0,
         version: 1,
@@ -129,7 +130,14 @@ pub(super) async fn update_agent(
     let mut v = Violations::new();
     let paths = mask::update_mask(
         r.update_mask.as_ref(),
-        &["display_name", "email", "skills", "capacity", "active"],
+        &[
+            "display_name",
+            "email",
+            "skills",
+            "capacity",
+            "active",
+            "ticket_scope",
+        ],
         &mut v,
     );
     let has = |path: &str| paths.contains(&path);
@@ -141,6 +149,7 @@ pub(super) async fn update_agent(
             .then(|| validate::tags(&input.skills, MAX_TAGS, "agent.skills", &mut v)),
         capacity: has("capacity").then(|| team::capacity(input.capacity, "agent.capacity", &mut v)),
         active: has("active").then_some(input.active),
+        ticket_scope: has("ticket_scope").then(|| ticket_scope(input.ticket_scope, &mut v)),
     };
     v.into_result()?;
     let agent = api.ops.update_agent(&id, &r.etag, update).await?;
@@ -202,4 +211,10 @@ pub(super) async fn remove_member(
     let (group_id, agent_id) = membership(&request.get_ref().group, &request.get_ref().agent)?;
     let agent = api.ops.set_membership(&group_id, &agent_id, false).await?;
     Ok(Response::new(convert::agent(&agent)))
+}
+
+/// `agent.ticket_scope`: unset means ALL.
+fn ticket_scope(number: i32, v: &mut Violations) -> TicketScope {
+    validate::optional_enum(number, TicketScope::from_number, "agent.ticket_scope", v)
+        .unwrap_or(TicketScope::All)
 }

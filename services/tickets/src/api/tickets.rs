@@ -11,6 +11,7 @@ use tonic::{Request, Response};
 use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::{Action, own_customer};
 use crate::domain::kinds::{Priority, TicketStatus, TicketType};
+use crate::domain::scope::Visibility;
 use crate::domain::ticket::UPDATABLE;
 use crate::ops::{Actor, FieldUpdate, NewTicket};
 use crate::store::{TicketFilter, TicketOrder};
@@ -131,6 +132,7 @@ fn filter(r: &pb::ListTicketsRequest, v: &mut Violations) -> TicketFilter {
         update_from: optional_micros(r.update_time_from.as_ref(), "update_time_from", v),
         update_to: optional_micros(r.update_time_to.as_ref(), "update_time_to", v),
         text: validate::query(&r.text, "text", v),
+        visible: Visibility::Everything,
     };
     filter.statuses.sort_unstable();
     if !r.tag.is_empty() {

@@ -115,6 +115,18 @@ kefu_server::numbered_enum! {
 }
 
 kefu_server::numbered_enum! {
+    /// Which tickets an agent sees and works.
+    pub enum TicketScope : "TICKET_SCOPE_" {
+        /// Every ticket, the default.
+        All = 1 "ALL",
+        /// Their groups' tickets and those assigned to them.
+        Groups = 2 "GROUPS",
+        /// Only tickets assigned to them.
+        Assigned = 3 "ASSIGNED",
+    }
+}
+
+kefu_server::numbered_enum! {
     /// A step of urgency or impact.
     pub enum Level : "LEVEL_" {
         /// Low.

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod policy;
 pub mod routing;
+pub mod scope;
 pub mod skills;
 pub mod sla;
 pub mod team;

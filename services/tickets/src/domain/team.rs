@@ -2,7 +2,7 @@
 
 use kefu_server::Violations;
 
-use crate::domain::kinds::{Availability, RoutingMethod};
+use crate::domain::kinds::{Availability, RoutingMethod, TicketScope};
 use crate::domain::skills::SkillRule;
 
 /// A group as stored.
@@ -43,6 +43,8 @@ pub struct AgentRecord {
     pub active: bool,
     /// Whether they take routed tickets now.
     pub availability: Availability,
+    /// Which tickets they see and work.
+    pub ticket_scope: TicketScope,
     /// Group ids.
     pub groups: Vec<String>,
     /// Micros.
@@ -126,6 +128,7 @@ mod tests {
             capacity: 0,
             active,
             availability: Availability::Online,
+            ticket_scope: TicketScope::All,
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             create_time: 0,
             version: 1,

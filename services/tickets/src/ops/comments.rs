@@ -5,7 +5,7 @@ use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::common::Channel;
 
-use super::{Actor, EventDraft, Tickets, illegal, load_visible, new_id};
+use super::{Actor, EventDraft, Tickets, illegal, new_id};
 use crate::domain::lifecycle::{self, Replier};
 use crate::domain::ticket::{AttachmentRecord, Change, CommentRecord, TicketRecord, diff};
 use crate::store;
@@ -47,7 +47,7 @@ impl Tickets {
         let now = self.ctx.now();
         tx.lock_in_order("tickets", [new.ticket_id.as_str()])
             .await?;
-        let before = load_visible(&mut tx, actor, &new.ticket_id).await?;
+        let before = self.load_visible(&mut tx, actor, &new.ticket_id).await?;
         let replier = if actor.customer_id.is_some() {
             Replier::Requester
         } else {
@@ -110,7 +110,7 @@ impl Tickets {
         limit: usize,
     ) -> Result<Vec<CommentRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_visible(&mut conn, actor, ticket_id).await?;
+        self.load_visible(&mut conn, actor, ticket_id).await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let public_only = actor.customer_id.is_some();
         Ok(store::list_comments(&mut conn, ticket_id, public_only, after, limit).await?)

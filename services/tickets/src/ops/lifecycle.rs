@@ -5,7 +5,7 @@ use kefu_db::idempotency::Replay;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 
-use super::{Actor, EventDraft, Tickets, check_etag, illegal, load, load_for_write};
+use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
 use crate::domain::lifecycle::{self, Move};
 use crate::domain::team;
 use crate::domain::team::GroupRecord;
@@ -41,7 +41,7 @@ impl Tickets {
             routing_groups.extend(store::groups_of(&mut tx, &current).await?);
         }
         self.lock_groups(&mut tx, &routing_groups, &[]).await?;
-        let before = load_for_write(&mut tx, id).await?;
+        let before = self.load_for_write(&mut tx, actor, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();
         if let Some(group_id) = &group {
@@ -114,7 +114,7 @@ impl Tickets {
             return Ok(answer);
         }
         let now = self.ctx.now();
-        let before = load_for_write(&mut tx, id).await?;
+        let before = self.load_for_write(&mut tx, actor, id).await?;
         check_etag(&ticket_name(id), before.version, etag)?;
         let next = lifecycle::apply(before.status, action, before.assignee_id.is_some())
             .map_err(illegal)?;

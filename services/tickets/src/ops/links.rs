@@ -5,7 +5,7 @@ use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 use sqlx::AnyConnection;
 
-use super::{Actor, EventDraft, Tickets, load, load_visible};
+use super::{Actor, EventDraft, Tickets, load_seen};
 use crate::domain::kinds::LinkKind;
 use crate::domain::links::{self, LinkFacts};
 use crate::domain::ticket::TicketRecord;
@@ -31,8 +31,9 @@ impl Tickets {
         }
         tx.lock_in_order("tickets", [ticket_id, other_id]).await?;
         let now = self.ctx.now();
-        let ticket = load(&mut tx, ticket_id).await?;
-        let other = load(&mut tx, other_id).await?;
+        let seen = self.visibility(&mut tx, actor).await?;
+        let ticket = load_seen(&mut tx, &seen, ticket_id).await?;
+        let other = load_seen(&mut tx, &seen, other_id).await?;
         let ticket_links = store::list_links(&mut tx, ticket_id).await?;
         let other_links = store::list_links(&mut tx, other_id).await?;
         let ancestors = ancestors(&mut tx, ticket_id).await?;
@@ -90,8 +91,9 @@ impl Tickets {
         let mut tx = self.ctx.db.begin_write().await?;
         tx.lock_in_order("tickets", [ticket_id, other_id]).await?;
         let now = self.ctx.now();
-        let ticket = load(&mut tx, ticket_id).await?;
-        let other = load(&mut tx, other_id).await?;
+        let seen = self.visibility(&mut tx, actor).await?;
+        let ticket = load_seen(&mut tx, &seen, ticket_id).await?;
+        let other = load_seen(&mut tx, &seen, other_id).await?;
         if store::delete_link(&mut tx, ticket_id, other_id).await? == 0 {
             return Err(ServiceError::NotFound(format!(
                 "a link between {} and {}",
@@ -115,23 +117,24 @@ impl Tickets {
         Ok(())
     }
 
-    /// A ticket's links the actor may see (customers: links to their own tickets only).
+    /// A ticket's links to tickets the actor may see.
     pub async fn list_links(
         &self,
         actor: &Actor,
         ticket_id: &str,
     ) -> Result<Vec<store::LinkRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_visible(&mut conn, actor, ticket_id).await?;
+        let seen = self.visibility(&mut conn, actor).await?;
+        load_seen(&mut conn, &seen, ticket_id).await?;
         let all = store::list_links(&mut conn, ticket_id).await?;
-        let Some(own) = &actor.customer_id else {
+        if seen.is_everything() {
             return Ok(all);
-        };
+        }
         let others: Vec<String> = all.iter().map(|l| l.other_id.clone()).collect();
         let visible: Vec<String> = store::find_all::<TicketRecord>(&mut conn, &others)
             .await?
             .into_iter()
-            .filter(|t| t.requester_id == *own)
+            .filter(|t| seen.sees_ticket(t))
             .map(|t| t.id)
             .collect();
         Ok(all

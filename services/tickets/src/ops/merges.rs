@@ -5,7 +5,7 @@ use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::common::Channel;
 
-use super::{Actor, EventDraft, Tickets, check_etag, load, new_id};
+use super::{Actor, EventDraft, Tickets, check_etag, load_seen, new_id};
 use crate::domain::kinds::{AuthorKind, TicketStatus};
 use crate::domain::lifecycle;
 use crate::domain::links;
@@ -64,8 +64,9 @@ impl Tickets {
         }
         tx.lock_in_order("tickets", [source_id, target_id]).await?;
         let now = self.ctx.now();
-        let source = load(&mut tx, source_id).await?;
-        let target = load(&mut tx, target_id).await?;
+        let seen = self.visibility(&mut tx, actor).await?;
+        let source = load_seen(&mut tx, &seen, source_id).await?;
+        let target = load_seen(&mut tx, &seen, target_id).await?;
         let (source_name, target_name) = (ticket_name(source_id), ticket_name(target_id));
         check_etag(&source_name, source.version, etag)?;
         links::check_merge(&source, &target).map_err(ServiceError::FailedPrecondition)?;
@@ -124,14 +125,15 @@ impl Tickets {
             return Ok(answer);
         }
         let now = self.ctx.now();
-        let source = load(&mut tx, source_id).await?;
+        let seen = self.visibility(&mut tx, actor).await?;
+        let source = load_seen(&mut tx, &seen, source_id).await?;
         let source_name = ticket_name(source_id);
         let merge = store::get_merge(&mut tx, source_id).await?.ok_or_else(|| {
             ServiceError::FailedPrecondition(format!("{source_name} is not merged"))
         })?;
         tx.lock_in_order("tickets", [source_id, merge.target_id.as_str()])
             .await?;
-        let target = load(&mut tx, &merge.target_id).await?;
+        let target = load_seen(&mut tx, &seen, &merge.target_id).await?;
         let target_name = ticket_name(&merge.target_id);
         if target.status == TicketStatus::Closed {
             return Err(ServiceError::FailedPrecondition(format!(

@@ -21,7 +21,7 @@ pub use team::AgentUpdate;
 pub use tickets::{FieldUpdate, NewTicket};
 
 use kefu_db::Write;
-use kefu_principal::Principal;
+use kefu_principal::{Principal, Role};
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::events;
@@ -33,6 +33,7 @@ use crate::domain::calendar::Clock;
 use crate::domain::kinds::TicketStatus;
 use crate::domain::policy::ScheduleRecord;
 use crate::domain::policy::{Facts, PolicyRecord, select};
+use crate::domain::scope::Visibility;
 use crate::domain::ticket::{Change, TicketRecord, diff, ticket_name};
 use crate::store::{self, AuditRecord};
 use kefu_server::customers::Customers;
@@ -273,23 +274,61 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<TicketRecord, Servic
     kefu_server::records::load(conn, id).await
 }
 
-/// The ticket with `id`, its row locked until `tx` ends, so the read and the write that
-/// follows see no concurrent change (no version collision to retry).
-async fn load_for_write(tx: &mut Write, id: &str) -> Result<TicketRecord, ServiceError> {
-    tx.lock_in_order("tickets", [id]).await?;
-    load(tx, id).await
-}
-
-/// A ticket the actor may see: customers only their own (others are NOT_FOUND).
-async fn load_visible(
+/// The ticket with `id` if `seen` shows it; NOT_FOUND, as if it did not exist, if not.
+async fn load_seen(
     conn: &mut AnyConnection,
-    actor: &Actor,
+    seen: &Visibility,
     id: &str,
 ) -> Result<TicketRecord, ServiceError> {
     let t = load(conn, id).await?;
-    match &actor.customer_id {
-        Some(own) if *own != t.requester_id => Err(ServiceError::NotFound(ticket_name(id))),
-        _ => Ok(t),
+    if seen.sees_ticket(&t) {
+        Ok(t)
+    } else {
+        Err(ServiceError::NotFound(ticket_name(id)))
+    }
+}
+
+impl Tickets {
+    /// The tickets `actor` may see: a customer their own, an agent those of their scope
+    /// (an agent principal without an agent record, like staff, everything).
+    async fn visibility(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+    ) -> Result<Visibility, ServiceError> {
+        if let Some(own) = &actor.customer_id {
+            return Ok(Visibility::Requester(own.clone()));
+        }
+        if actor.role != Role::Agent.as_str() {
+            return Ok(Visibility::Everything);
+        }
+        Ok(match store::get_agent(conn, &actor.id).await? {
+            Some(agent) => Visibility::of_agent(&agent.id, agent.ticket_scope, agent.groups),
+            None => Visibility::Everything,
+        })
+    }
+
+    /// The ticket with `id` if `actor` may see it, else NOT_FOUND.
+    async fn load_visible(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<TicketRecord, ServiceError> {
+        let seen = self.visibility(conn, actor).await?;
+        load_seen(conn, &seen, id).await
+    }
+
+    /// The ticket with `id` if `actor` may see it, its row locked until `tx` ends, so the read
+    /// and the write that follows see no concurrent change (no version collision to retry).
+    async fn load_for_write(
+        &self,
+        tx: &mut Write,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<TicketRecord, ServiceError> {
+        tx.lock_in_order("tickets", [id]).await?;
+        self.load_visible(tx, actor, id).await
     }
 }
 

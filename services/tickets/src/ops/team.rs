@@ -4,6 +4,7 @@ use kefu_db::idempotency::Replay;
 use kefu_server::ServiceError;
 
 use super::{Tickets, check_etag, new_id};
+use crate::domain::kinds::TicketScope;
 use crate::domain::team::{AgentRecord, GroupRecord};
 use crate::store;
 
@@ -20,6 +21,8 @@ pub struct AgentUpdate {
     pub capacity: Option<i32>,
     /// Whether assignable.
     pub active: Option<bool>,
+    /// Which tickets they see.
+    pub ticket_scope: Option<TicketScope>,
 }
 
 impl AgentUpdate {
@@ -38,6 +41,9 @@ impl AgentUpdate {
         }
         if let Some(x) = self.active {
             agent.active = x;
+        }
+        if let Some(x) = self.ticket_scope {
+            agent.ticket_scope = x;
         }
     }
 }

@@ -7,10 +7,11 @@ use kefu_server::common::Channel;
 use kefu_server::outgoing::Caller;
 use kefu_server::{ServiceError, Violations};
 
-use super::{Actor, EventDraft, Tickets, check_etag, load, load_visible, new_id};
+use super::{Actor, EventDraft, Tickets, check_etag, load, load_seen, new_id};
 use crate::domain::access::may_request_for;
 use crate::domain::calendar::Clock;
 use crate::domain::kinds::TicketStatus;
+use crate::domain::scope::Visibility;
 use crate::domain::sla::SlaRecord;
 use crate::domain::team::GroupRecord;
 use crate::domain::ticket::{TicketFields, TicketRecord, diff, ticket_name};
@@ -66,7 +67,8 @@ impl Tickets {
         if let Some(request) = &command.request {
             let mut conn = self.ctx.db.read().await?;
             if let Some(existing) = request.replay(&mut conn).await? {
-                return load_visible(&mut conn, actor, existing.trim_start_matches("tickets/"))
+                return self
+                    .load_visible(&mut conn, actor, existing.trim_start_matches("tickets/"))
                     .await;
             }
         }
@@ -123,7 +125,7 @@ impl Tickets {
     /// A ticket the actor may see.
     pub async fn get_ticket(&self, actor: &Actor, id: &str) -> Result<TicketRecord, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        load_visible(&mut conn, actor, id).await
+        self.load_visible(&mut conn, actor, id).await
     }
 
     /// Tickets in the order asked; any missing (or not visible) one fails the call.
@@ -133,25 +135,20 @@ impl Tickets {
         ids: &[String],
     ) -> Result<Vec<TicketRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
+        let seen = self.visibility(&mut conn, actor).await?;
         let found = store::find_all::<TicketRecord>(&mut conn, ids).await?;
         ids.iter()
             .map(|id| {
                 found
                     .iter()
-                    .find(|t| {
-                        t.id == *id
-                            && actor
-                                .customer_id
-                                .as_ref()
-                                .is_none_or(|own| *own == t.requester_id)
-                    })
+                    .find(|t| t.id == *id && seen.sees_ticket(t))
                     .cloned()
                     .ok_or_else(|| ServiceError::NotFound(ticket_name(id)))
             })
             .collect()
     }
 
-    /// A page of tickets (customers: their own only).
+    /// A page of the tickets the actor may see.
     pub async fn list_tickets(
         &self,
         actor: &Actor,
@@ -160,10 +157,12 @@ impl Tickets {
         after: Option<&(i64, String)>,
         limit: usize,
     ) -> Result<Vec<TicketRecord>, ServiceError> {
+        // A customer's requester filter is always themselves, whatever they passed.
         if let Some(own) = &actor.customer_id {
             filter.requester_id = Some(own.clone());
         }
         let mut conn = self.ctx.db.read().await?;
+        filter.visible = self.visibility(&mut conn, actor).await?;
         Ok(store::list_tickets(&mut conn, &filter, order, after, limit).await?)
     }
 
@@ -173,10 +172,11 @@ impl Tickets {
         &self,
         tx: &mut kefu_db::Write,
         actor: &Actor,
+        seen: &Visibility,
         update: &FieldUpdate,
         now: i64,
     ) -> Result<TicketRecord, ServiceError> {
-        let before = load(tx, &update.id).await?;
+        let before = load_seen(tx, seen, &update.id).await?;
         let name = ticket_name(&update.id);
         check_etag(&name, before.version, &update.etag)?;
         if before.status == TicketStatus::Closed {
@@ -225,8 +225,9 @@ impl Tickets {
             return Ok(answer);
         }
         tx.lock_in_order("tickets", [update.id.as_str()]).await?;
+        let seen = self.visibility(&mut tx, actor).await?;
         let after = self
-            .update_in(&mut tx, actor, update, self.ctx.now())
+            .update_in(&mut tx, actor, &seen, update, self.ctx.now())
             .await?;
         let answer = replay.answer(&mut tx, &after).await?;
         tx.commit().await?;
@@ -248,10 +249,11 @@ impl Tickets {
         tx.lock_in_order("tickets", updates.iter().map(|u| u.id.as_str()))
             .await?;
         let now = self.ctx.now();
+        let seen = self.visibility(&mut tx, actor).await?;
         let mut out = Vec::with_capacity(updates.len());
         for (i, update) in updates.iter().enumerate() {
             let after = self
-                .update_in(&mut tx, actor, update, now)
+                .update_in(&mut tx, actor, &seen, update, now)
                 .await
                 .map_err(|error| in_batch(i, error))?;
             out.push(after);

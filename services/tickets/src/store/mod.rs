@@ -22,6 +22,7 @@ use kefu_server::common::Channel;
 use serde::Serialize;
 
 use crate::domain::kinds::{Priority, TicketStatus, TicketType};
+use crate::domain::scope::Visibility;
 use crate::domain::ticket::TicketRecord;
 
 /// ListTickets filters; every one given must match.
@@ -59,6 +60,30 @@ pub struct TicketFilter {
     pub update_to: Option<i64>,
     /// Lowercased substring of subject or description.
     pub text: Option<String>,
+    /// Only tickets the caller may see.
+    pub visible: Visibility,
+}
+
+/// The SQL condition over alias `t` (a `tickets` or `status_changes` row) that keeps what `seen`
+/// shows, its values bound in `params`; `None` when everything is visible.
+pub fn visible_clause(seen: &Visibility, params: &mut kefu_db::Params) -> Option<String> {
+    match seen {
+        Visibility::Everything => None,
+        Visibility::Requester(own) => {
+            Some(format!("t.requester_id = {}", params.bind(own.clone())))
+        }
+        Visibility::Assigned(agent) => {
+            Some(format!("t.assignee_id = {}", params.bind(agent.clone())))
+        }
+        Visibility::Groups { agent, groups } => {
+            let mine = format!("t.assignee_id = {}", params.bind(agent.clone()));
+            if groups.is_empty() {
+                return Some(mine);
+            }
+            let list = params.list(groups.iter().cloned());
+            Some(format!("({mine} OR t.group_id IN ({list}))"))
+        }
+    }
 }
 
 /// ListTickets orders.

@@ -1,6 +1,10 @@
 use std::collections::BTreeMap;
 
+use kefu_db::Params;
 use sqlx::{AnyConnection, Row};
+
+use super::visible_clause;
+use crate::domain::scope::Visibility;
 
 use crate::domain::kinds::TicketStatus;
 
@@ -59,15 +63,23 @@ pub struct StatsRow {
 const OPEN_STATUSES: &str = "1, 2, 3, 4";
 const DONE_STATUSES: &str = "5, 6";
 
+/// A period's parameters (`$1`, `$2`: `[start, end)`) and the condition keeping what `seen`
+/// shows (`TRUE`-like when everything is).
+fn period(seen: &Visibility, start: i64, end: i64) -> (Params, String) {
+    let mut params = Params::new();
+    params.bind(start);
+    params.bind(end);
+    let visible = visible_clause(seen, &mut params).unwrap_or_else(|| "1 = 1".to_owned());
+    (params, visible)
+}
+
+/// Bucket counts from `sql`, which selects `k` and `n`.
 async fn counts(
     conn: &mut AnyConnection,
     sql: &str,
-    start: i64,
-    end: i64,
+    params: Params,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let rows = sqlx::query(sql)
-        .bind(start)
-        .bind(end)
+    let rows = sqlx::query_with(sql, params.into_args())
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
@@ -82,19 +94,16 @@ async fn percentiles(
     key: &str,
     value: &str,
     filter: &str,
-    start: i64,
-    end: i64,
+    (params, visible): (Params, String),
 ) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
     let sql = format!(
         "SELECT k, MIN(CASE WHEN rn >= (n * 50 + 99) / 100 THEN v END) AS p50, \
          MIN(CASE WHEN rn >= (n * 90 + 99) / 100 THEN v END) AS p90 FROM \
          (SELECT {key} AS k, {value} AS v, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {value}) AS rn, \
-         COUNT(*) OVER (PARTITION BY {key}) AS n FROM tickets t WHERE {filter} AND {value} IS NOT NULL) x \
+         COUNT(*) OVER (PARTITION BY {key}) AS n FROM tickets t WHERE {filter} AND {visible} AND {value} IS NOT NULL) x \
          GROUP BY k"
     );
-    let rows = sqlx::query(&sql)
-        .bind(start)
-        .bind(end)
+    let rows = sqlx::query_with(&sql, params.into_args())
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
@@ -102,9 +111,11 @@ async fn percentiles(
         .collect()
 }
 
-/// Every figure of GetTicketStats for `[start, end)`, per bucket of `dimension`.
+/// Every figure of GetTicketStats for `[start, end)`, per bucket of `dimension`, over the
+/// tickets `seen` shows (moves by the ticket's group and assignee at the time).
 pub async fn ticket_stats(
     conn: &mut AnyConnection,
+    seen: &Visibility,
     dimension: Dimension,
     start: i64,
     end: i64,
@@ -113,33 +124,38 @@ pub async fn ticket_stats(
     let solved = TicketStatus::Solved.number();
     let open = TicketStatus::Open.number();
     let mut rows: BTreeMap<String, StatsRow> = BTreeMap::new();
+    let (params, visible) = period(seen, start, end);
     let created = format!(
-        "SELECT {key} AS k, COUNT(*) AS n FROM tickets t WHERE t.create_time >= $1 AND t.create_time < $2 GROUP BY 1"
+        "SELECT {key} AS k, COUNT(*) AS n FROM tickets t WHERE t.create_time >= $1 AND t.create_time < $2 \
+         AND {visible} GROUP BY 1"
     );
-    for (k, n) in counts(conn, &created, start, end).await? {
+    for (k, n) in counts(conn, &created, params).await? {
         rows.entry(k).or_default().created = n;
     }
+    let (params, visible) = period(seen, start, end);
     let solves = format!(
         "SELECT {key} AS k, COUNT(*) AS n FROM status_changes t WHERE t.change_time >= $1 AND t.change_time < $2 \
-         AND t.new_status = {solved} GROUP BY 1"
+         AND t.new_status = {solved} AND {visible} GROUP BY 1"
     );
-    for (k, n) in counts(conn, &solves, start, end).await? {
+    for (k, n) in counts(conn, &solves, params).await? {
         rows.entry(k).or_default().solved = n;
     }
+    let (params, visible) = period(seen, start, end);
     let reopens = format!(
         "SELECT {key} AS k, COUNT(*) AS n FROM status_changes t WHERE t.change_time >= $1 AND t.change_time < $2 \
-         AND t.old_status = {solved} AND t.new_status = {open} GROUP BY 1"
+         AND t.old_status = {solved} AND t.new_status = {open} AND {visible} GROUP BY 1"
     );
-    for (k, n) in counts(conn, &reopens, start, end).await? {
+    for (k, n) in counts(conn, &reopens, params).await? {
         rows.entry(k).or_default().reopened = n;
     }
     // The backlog is as of now, whatever the period.
+    let mut params = Params::new();
+    let visible = visible_clause(seen, &mut params).unwrap_or_else(|| "1 = 1".to_owned());
     let backlog = format!(
-        "SELECT {key} AS k, COUNT(*) AS n FROM tickets t WHERE t.status IN ({OPEN_STATUSES}) GROUP BY 1"
+        "SELECT {key} AS k, COUNT(*) AS n FROM tickets t WHERE t.status IN ({OPEN_STATUSES}) AND {visible} GROUP BY 1"
     );
-    for r in sqlx::query(&backlog).fetch_all(&mut *conn).await? {
-        let k: String = r.try_get("k")?;
-        rows.entry(k).or_default().backlog = r.try_get("n")?;
+    for (k, n) in counts(conn, &backlog, params).await? {
+        rows.entry(k).or_default().backlog = n;
     }
     let created_in_period = "t.create_time >= $1 AND t.create_time < $2";
     for (k, p50, p90) in percentiles(
@@ -147,8 +163,7 @@ pub async fn ticket_stats(
         key,
         "t.first_response_seconds",
         created_in_period,
-        start,
-        end,
+        period(seen, start, end),
     )
     .await?
     {
@@ -161,20 +176,18 @@ pub async fn ticket_stats(
         key,
         "t.resolution_seconds",
         &solved_in_period,
-        start,
-        end,
+        period(seen, start, end),
     )
     .await?
     {
         rows.entry(k).or_default().resolution = Some((p50, p90));
     }
+    let (params, visible) = period(seen, start, end);
     let sla = format!(
         "SELECT {key} AS k, COUNT(*) AS n, SUM(CASE WHEN t.sla_breached = 0 THEN 1 ELSE 0 END) AS met \
-         FROM tickets t WHERE {solved_in_period} AND t.sla_policy_id IS NOT NULL GROUP BY 1"
+         FROM tickets t WHERE {solved_in_period} AND t.sla_policy_id IS NOT NULL AND {visible} GROUP BY 1"
     );
-    let sla_rows = sqlx::query(&sla)
-        .bind(start)
-        .bind(end)
+    let sla_rows = sqlx::query_with(&sla, params.into_args())
         .fetch_all(&mut *conn)
         .await?;
     for r in &sla_rows {

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::domain::kinds::{Availability, Priority, RoutingMethod, TicketType};
+use crate::domain::kinds::{Availability, Priority, RoutingMethod, TicketScope, TicketType};
 use crate::domain::policy::{PolicyRecord, ScheduleRecord};
 use crate::domain::skills::{SkillCondition, SkillRule};
 use crate::domain::team::{AgentRecord, GroupRecord};
@@ -177,7 +177,7 @@ pub async fn list_groups(
     .await
 }
 
-const AGENT_COLUMNS: &str = "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.availability, a.create_time, a.version";
+const AGENT_COLUMNS: &str = "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.availability, a.ticket_scope, a.create_time, a.version";
 
 fn decode_agent(row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
     Ok(AgentRecord {
@@ -188,6 +188,7 @@ fn decode_agent(row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
         capacity: int(row, "capacity")?,
         active: flag(row, "active")?,
         availability: row::enumerated(row, "availability", Availability::from_number)?,
+        ticket_scope: row::enumerated(row, "ticket_scope", TicketScope::from_number)?,
         groups: Vec::new(),
         create_time: row.try_get("create_time")?,
         version: row.try_get("version")?,
@@ -226,8 +227,8 @@ async fn agents_with_groups(
 /// Inserts an agent (without memberships).
 pub async fn insert_agent(conn: &mut AnyConnection, a: &AgentRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO agents (id, display_name, email, skills, capacity, active, availability, create_time, update_time, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+        "INSERT INTO agents (id, display_name, email, skills, capacity, active, availability, create_time, update_time, version, ticket_scope) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(&a.id)
     .bind(&a.display_name)
@@ -238,6 +239,7 @@ pub async fn insert_agent(conn: &mut AnyConnection, a: &AgentRecord) -> Result<(
     .bind(i64::from(a.availability.number()))
     .bind(a.create_time)
     .bind(a.version)
+    .bind(i64::from(a.ticket_scope.number()))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -251,7 +253,7 @@ pub async fn update_agent(
 ) -> Result<bool, sqlx::Error> {
     let statement = sqlx::query(
         "UPDATE agents SET display_name = $1, email = $2, skills = $3, capacity = $4, active = $5, \
-         availability = $6, update_time = $7, version = $8 WHERE id = $9 AND version = $10",
+         availability = $6, update_time = $7, version = $8, ticket_scope = $11 WHERE id = $9 AND version = $10",
     )
     .bind(&a.display_name)
     .bind(&a.email)
@@ -262,7 +264,8 @@ pub async fn update_agent(
     .bind(now)
     .bind(a.version)
     .bind(&a.id)
-    .bind(a.version - 1);
+    .bind(a.version - 1)
+    .bind(i64::from(a.ticket_scope.number()));
     let updated = row::changed(conn, statement).await?;
     Ok(updated)
 }

@@ -306,6 +306,7 @@ pub async fn list_tickets(
             params.bind(format!("%{escaped}%"))
         ));
     }
+    clauses.extend(super::visible_clause(&filter.visible, &mut params));
     let (key, descending) = order.key();
     if let Some((value, id)) = after {
         let column = format!("t.{key}");

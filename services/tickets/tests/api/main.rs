@@ -18,6 +18,7 @@ mod queries;
 mod requesters;
 mod retries;
 mod routing;
+mod scopes;
 mod skills;
 mod sla;
 mod stats;
