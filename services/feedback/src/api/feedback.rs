@@ -8,7 +8,7 @@ use kefu_server::paging::Page;
 use kefu_server::{Violations, principal_of, validate};
 use tonic::{Request, Response};
 
-use super::{FeedbackApi, Rpc, actor, allow, convert};
+use super::{FeedbackApi, Rpc, actor, allow, convert, reader};
 use crate::domain::access::{Action, own_customer};
 use crate::domain::kinds::{FeedbackKind, FeedbackState};
 use crate::ops::NewFeedback;
@@ -86,7 +86,10 @@ pub(super) async fn get(
     let principal = principal_of(&request)?;
     allow(&principal, Action::Read)?;
     let id = validate::required_id(&request.get_ref().name, "feedback", "name")?;
-    let entry = api.ops.get_feedback(&actor(&principal), &id).await?;
+    let entry = api
+        .ops
+        .get_feedback(&reader(&principal, &request), &id)
+        .await?;
     Ok(Response::new(convert::feedback(&entry)))
 }
 
@@ -102,6 +105,8 @@ pub(super) async fn list(
         kind: validate::optional_enum(r.kind, FeedbackKind::from_number, "kind", &mut v),
         state: validate::optional_enum(r.state, FeedbackState::from_number, "state", &mut v),
         customer_id: validate::optional_resource_id(&r.customer, "customers", "customer", &mut v),
+        // The ops layer narrows this to the reader's scope.
+        scope: Default::default(),
     };
     let filters = [r.kind.to_string(), r.state.to_string(), r.customer.clone()];
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
@@ -110,7 +115,7 @@ pub(super) async fn list(
     let rows = api
         .ops
         .list_feedback(
-            &actor(&principal),
+            &reader(&principal, &request),
             filter,
             page.after.as_ref(),
             page.fetch(),

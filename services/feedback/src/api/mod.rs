@@ -7,10 +7,11 @@ mod feedback;
 mod summary;
 mod surveys;
 
-use kefu_principal::Principal;
+use kefu_principal::{Principal, Role};
 use kefu_proto::feedback::v1 as pb;
 use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
+use kefu_server::outgoing::Caller;
 use pb::feedback_service_server::FeedbackService;
 use tonic::{Request, Status};
 
@@ -44,7 +45,17 @@ fn actor(principal: &Principal) -> Actor {
     Actor {
         id: principal.id.clone(),
         customer_id: own_customer(principal).map(str::to_owned),
+        agent: None,
     }
+}
+
+/// The actor a reader is: as [`actor`], and an agent reads within their ticket scope.
+fn reader<U>(principal: &Principal, request: &Request<U>) -> Actor {
+    let mut reader = actor(principal);
+    if principal.role == Role::Agent {
+        reader.agent = Some(Caller::of(request));
+    }
+    reader
 }
 
 #[tonic::async_trait]

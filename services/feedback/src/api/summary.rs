@@ -5,7 +5,7 @@ use tonic::{Request, Response};
 
 use kefu_server::{Violations, principal_of, time};
 
-use super::{FeedbackApi, Rpc, allow, convert};
+use super::{FeedbackApi, Rpc, allow, convert, reader};
 use crate::domain::access::Action;
 use crate::store::SummaryKey;
 
@@ -32,7 +32,10 @@ pub(super) async fn summary(
     v.into_result()?;
     // A missing period was reported as a violation above.
     let (start, end) = period.unwrap_or_default();
-    let rows = api.ops.summary(key, start, end).await?;
+    let rows = api
+        .ops
+        .summary(&reader(&principal, &request), key, start, end)
+        .await?;
     Ok(Response::new(pb::GetSatisfactionSummaryResponse {
         rows: rows.iter().map(convert::row).collect(),
     }))

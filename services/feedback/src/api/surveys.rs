@@ -6,7 +6,7 @@ use tonic::{Request, Response};
 use kefu_server::paging::Page;
 use kefu_server::{Violations, principal_of, validate};
 
-use super::{FeedbackApi, Rpc, actor, allow, convert};
+use super::{FeedbackApi, Rpc, actor, allow, convert, reader};
 use crate::domain::access::{Action, sees_tokens};
 use crate::domain::kinds::{SurveyKind, SurveyState};
 use crate::domain::survey::{MAX_COMMENT_CHARS, MAX_REASON_CODES};
@@ -80,7 +80,10 @@ pub(super) async fn get(
     let principal = principal_of(&request)?;
     allow(&principal, Action::Read)?;
     let id = validate::required_id(&request.get_ref().name, "surveys", "name")?;
-    let survey = api.ops.get_survey(&actor(&principal), &id).await?;
+    let survey = api
+        .ops
+        .get_survey(&reader(&principal, &request), &id)
+        .await?;
     Ok(Response::new(convert::survey(
         &survey,
         sees_tokens(&principal),
@@ -117,6 +120,8 @@ pub(super) async fn list(
             "campaign",
             &mut v,
         ),
+        // The ops layer narrows this to the reader's scope.
+        scope: Default::default(),
     };
     let filters = [
         r.kind.to_string(),
@@ -131,7 +136,7 @@ pub(super) async fn list(
     let rows = api
         .ops
         .list_surveys(
-            &actor(&principal),
+            &reader(&principal, &request),
             filter,
             page.after.as_ref(),
             page.fetch(),

@@ -54,6 +54,50 @@ pub fn may_send_for(own_customer: Option<&str>, customer: &str) -> bool {
     own_customer.is_none_or(|own| own == customer)
 }
 
+/// Which ticket-linked surveys and entries an agent sees: their ticket scope in the tickets
+/// service, applied to the ticket as the record saw it (a survey: at the solve; an entry: when
+/// sent). Records about no ticket (NPS, general feedback) are seen by every agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TicketScope {
+    /// Every ticket.
+    #[default]
+    All,
+    /// Tickets of these groups (`groups/{id}`) and those assigned to `agent` (`agents/{id}`).
+    Groups {
+        /// The agent's name.
+        agent: String,
+        /// Their groups' names.
+        groups: Vec<String>,
+    },
+    /// Tickets assigned to this agent (`agents/{id}`).
+    Assigned(String),
+}
+
+/// A ticket as a record saw it: assignee and group names, "" for none.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketSeen<'a> {
+    /// `agents/{id}` or "".
+    pub assignee: &'a str,
+    /// `groups/{id}` or "".
+    pub group: &'a str,
+}
+
+impl TicketScope {
+    /// Whether a record about `ticket` (`None`: about no ticket) is in scope.
+    pub fn sees(&self, ticket: Option<TicketSeen<'_>>) -> bool {
+        let Some(ticket) = ticket else {
+            return true;
+        };
+        match self {
+            Self::All => true,
+            Self::Groups { agent, groups } => {
+                ticket.assignee == agent || groups.iter().any(|g| g == ticket.group)
+            }
+            Self::Assigned(agent) => ticket.assignee == agent,
+        }
+    }
+}
+
 /// Whether the principal may see survey tokens (agents may not: a token answers the survey).
 pub fn sees_tokens(principal: &Principal) -> bool {
     match principal.role {
@@ -65,6 +109,24 @@ pub fn sees_tokens(principal: &Principal) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scoped_agents_see_records_of_their_tickets_and_those_about_no_ticket() {
+        let seen = |assignee, group| Some(TicketSeen { assignee, group });
+        let groups = TicketScope::Groups {
+            agent: "agents/a".into(),
+            groups: vec!["groups/g".into()],
+        };
+        assert!(groups.sees(seen("", "groups/g")));
+        assert!(groups.sees(seen("agents/a", "groups/h")));
+        assert!(!groups.sees(seen("agents/b", "groups/h")));
+        assert!(!groups.sees(seen("", "")));
+        assert!(groups.sees(None));
+        let assigned = TicketScope::Assigned("agents/a".into());
+        assert!(assigned.sees(seen("agents/a", "")));
+        assert!(!assigned.sees(seen("", "groups/g")));
+        assert!(TicketScope::All.sees(seen("", "")));
+    }
 
     #[test]
     fn staff_read_but_never_answer_for_customers() {

@@ -180,6 +180,8 @@ mod tests {
             body: "\n  The courier threw my parcel  \nDetails follow".into(),
             channel: Channel::Web,
             ticket_id: None,
+            ticket_assignee: String::new(),
+            ticket_group: String::new(),
             state: FeedbackState::InProgress,
             resolve_time: None,
             anonymized: false,

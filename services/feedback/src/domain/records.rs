@@ -3,6 +3,7 @@
 use kefu_server::common::{Channel, LifecycleStage, Tier};
 use serde::{Deserialize, Serialize};
 
+use super::access::TicketSeen;
 use super::kinds::{FeedbackKind, FeedbackState, FollowUpState, SurveyKind};
 
 /// A survey row.
@@ -40,6 +41,16 @@ pub struct SurveyRecord {
     pub anonymized: bool,
     /// The follow-up a low score opened.
     pub follow_up: Option<FollowUpRecord>,
+}
+
+impl SurveyRecord {
+    /// The ticket as the survey saw it at the solve; `None` for a survey about no ticket.
+    pub fn ticket_seen(&self) -> Option<TicketSeen<'_>> {
+        self.ticket_id.as_ref().map(|_| TicketSeen {
+            assignee: &self.assignee,
+            group: &self.group_name,
+        })
+    }
 }
 
 /// A customer's answer.
@@ -114,6 +125,10 @@ pub struct FeedbackRecord {
     pub channel: Channel,
     /// The ticket it is about.
     pub ticket_id: Option<String>,
+    /// That ticket's `agents/{id}` when the entry was sent, or "".
+    pub ticket_assignee: String,
+    /// That ticket's `groups/{id}` when the entry was sent, or "".
+    pub ticket_group: String,
     /// Where its handling stands.
     pub state: FeedbackState,
     /// When the complaint's ticket was solved.
@@ -126,6 +141,16 @@ pub struct FeedbackRecord {
     pub create_time: i64,
     /// Last changed, UTC µs.
     pub update_time: i64,
+}
+
+impl FeedbackRecord {
+    /// The ticket as the entry saw it when sent; `None` for an entry about no ticket.
+    pub fn ticket_seen(&self) -> Option<TicketSeen<'_>> {
+        self.ticket_id.as_ref().map(|_| TicketSeen {
+            assignee: &self.ticket_assignee,
+            group: &self.ticket_group,
+        })
+    }
 }
 
 /// Who an NPS campaign asks.

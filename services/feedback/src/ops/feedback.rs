@@ -56,11 +56,14 @@ impl Feedback {
         self.customers
             .reachable(&new.caller, &new.customer_id)
             .await?;
-        if let Some(ticket_id) = &new.ticket_id {
-            self.tickets
-                .check_ticket(&new.caller, ticket_id, &new.customer_id)
-                .await?;
-        }
+        let (ticket_assignee, ticket_group) = match &new.ticket_id {
+            Some(ticket_id) => {
+                self.tickets
+                    .check_ticket(&new.caller, ticket_id, &new.customer_id)
+                    .await?
+            }
+            None => Default::default(),
+        };
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
         let id = new_id();
@@ -78,6 +81,8 @@ impl Feedback {
             body: new.body,
             channel: new.channel,
             ticket_id: new.ticket_id,
+            ticket_assignee,
+            ticket_group,
             state: if complaint {
                 FeedbackState::InProgress
             } else {
@@ -125,11 +130,17 @@ impl Feedback {
         actor: &Actor,
         id: &str,
     ) -> Result<FeedbackRecord, ServiceError> {
+        let scope = self.scope(actor).await?;
         let mut conn = self.ctx.db.read().await?;
-        load_feedback(&mut conn, actor, id).await
+        let entry = load_feedback(&mut conn, actor, id).await?;
+        if !scope.sees(entry.ticket_seen()) {
+            return Err(ServiceError::NotFound(format!("feedback/{id}")));
+        }
+        Ok(entry)
     }
 
-    /// A page of entries (a customer's own only, for a customer).
+    /// A page of entries (a customer's own only, for a customer; those about no ticket or a
+    /// ticket in scope, for an agent).
     pub async fn list_feedback(
         &self,
         actor: &Actor,
@@ -140,6 +151,7 @@ impl Feedback {
         if let Some(own) = &actor.customer_id {
             filter.customer_id = Some(own.clone());
         }
+        filter.scope = self.scope(actor).await?;
         let mut conn = self.ctx.db.read().await?;
         Ok(store::list_feedback(&mut conn, &filter, after, limit).await?)
     }

@@ -25,9 +25,11 @@ use kefu_proto::feedback::v1 as pb;
 use kefu_server::ServiceError;
 use kefu_server::events::append as append_event;
 use kefu_server::kit::Context;
+use kefu_server::outgoing::Caller;
 use rand::RngCore;
 use tokio::sync::Notify;
 
+use crate::domain::access::TicketScope;
 use crate::domain::kinds::SurveyKind;
 use crate::domain::records::SurveyRecord;
 use kefu_server::customers::Customers;
@@ -84,6 +86,8 @@ pub struct Actor {
     pub id: String,
     /// For customers: their customer id; they see and touch only their own records.
     pub customer_id: Option<String>,
+    /// For an agent reading: their call, to ask the tickets service for their ticket scope.
+    pub agent: Option<Caller>,
 }
 
 impl Actor {
@@ -137,6 +141,14 @@ impl Feedback {
             follow_up_queued: Arc::default(),
             survey_ttl_micros: i64::try_from(services.survey_ttl.as_micros()).unwrap_or(i64::MAX),
             follow_up_type: services.follow_up_type,
+        }
+    }
+
+    /// The ticket scope narrowing what `actor` reads: an agent's own, everything for others.
+    async fn scope(&self, actor: &Actor) -> Result<TicketScope, ServiceError> {
+        match &actor.agent {
+            Some(caller) => self.tickets.scope_of(caller, &actor.id).await,
+            None => Ok(TicketScope::All),
         }
     }
 

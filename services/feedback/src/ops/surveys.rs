@@ -99,14 +99,16 @@ impl Feedback {
 
     /// A survey the actor may see.
     pub async fn get_survey(&self, actor: &Actor, id: &str) -> Result<SurveyRecord, ServiceError> {
+        let scope = self.scope(actor).await?;
         let mut conn = self.ctx.db.read().await?;
         store::get_survey(&mut conn, id)
             .await?
-            .filter(|s| actor.sees(&s.customer_id))
+            .filter(|s| actor.sees(&s.customer_id) && scope.sees(s.ticket_seen()))
             .ok_or_else(|| ServiceError::NotFound(format!("surveys/{id}")))
     }
 
-    /// A page of surveys (a customer's own only, for a customer).
+    /// A page of surveys (a customer's own only, for a customer; those of tickets in scope, for
+    /// an agent).
     pub async fn list_surveys(
         &self,
         actor: &Actor,
@@ -117,6 +119,7 @@ impl Feedback {
         if let Some(own) = &actor.customer_id {
             filter.customer_id = Some(own.clone());
         }
+        filter.scope = self.scope(actor).await?;
         let mut conn = self.ctx.db.read().await?;
         Ok(store::list_surveys(&mut conn, &filter, after, limit).await?)
     }

@@ -11,6 +11,7 @@ use kefu_server::remote::{self, dependency_error, is_retryable};
 use kefu_server::{ConfigError, ServiceError};
 use tonic::transport::Channel;
 
+use crate::domain::access::TicketScope;
 use crate::domain::records::FollowUpRecord;
 
 /// How long the principal of a follow-up request stays valid.
@@ -56,14 +57,44 @@ impl Tickets {
         })
     }
 
+    /// The ticket scope of agent `agent_id`, asked as that agent: ALL when the tickets service
+    /// has no agent record for them (see the tickets service's contract).
+    pub async fn scope_of(
+        &self,
+        caller: &Caller,
+        agent_id: &str,
+    ) -> Result<TicketScope, ServiceError> {
+        let name = format!("agents/{agent_id}");
+        let request = caller.request(tickets_pb::GetAgentRequest { name: name.clone() }, CALL_CAP);
+        let agent = match self.client.clone().get_agent(request).await {
+            Ok(answer) => answer.into_inner(),
+            Err(status) if status.code() == tonic::Code::NotFound => return Ok(TicketScope::All),
+            Err(status) => return Err(dependency_error("tickets", &name, &status)),
+        };
+        Ok(
+            match tickets_pb::TicketScope::try_from(agent.ticket_scope) {
+                Ok(tickets_pb::TicketScope::Groups) => TicketScope::Groups {
+                    agent: name,
+                    groups: agent.groups,
+                },
+                Ok(tickets_pb::TicketScope::Assigned) => TicketScope::Assigned(name),
+                Ok(tickets_pb::TicketScope::All | tickets_pb::TicketScope::Unspecified) => {
+                    TicketScope::All
+                }
+                // A scope newer than this service: see only what is surely theirs.
+                Err(_) => TicketScope::Assigned(name),
+            },
+        )
+    }
+
     /// Checks, as the caller, that `tickets/{ticket_id}` exists, is visible to the caller, and
-    /// belongs to `customer_id`.
+    /// belongs to `customer_id`; answers the ticket's assignee and group names ("" for none).
     pub async fn check_ticket(
         &self,
         caller: &Caller,
         ticket_id: &str,
         customer_id: &str,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<(String, String), ServiceError> {
         let name = format!("tickets/{ticket_id}");
         let request = caller.request(
             tickets_pb::GetTicketRequest { name: name.clone() },
@@ -81,7 +112,7 @@ impl Tickets {
                 "{name} is not a ticket of customers/{customer_id}"
             )));
         }
-        Ok(())
+        Ok((ticket.assignee, ticket.group))
     }
 
     /// Opens the ticket a follow-up asks for, as the feedback service, with the follow-up's id as

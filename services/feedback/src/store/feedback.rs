@@ -6,14 +6,15 @@ use kefu_server::common::Channel;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{FOLLOW_UP_COLUMNS, before_clause, joined_follow_up};
+use super::{FOLLOW_UP_COLUMNS, TicketColumns, before_clause, joined_follow_up, scope_clause};
+use crate::domain::access::TicketScope;
 use crate::domain::kinds::{FeedbackKind, FeedbackState};
 use crate::domain::records::FeedbackRecord;
 
 fn select(condition: &str) -> String {
     format!(
-        "SELECT e.id, e.kind, e.customer_id, e.body, e.channel, e.ticket_id, e.state, \
-         e.resolve_time, e.anonymized, e.create_time, e.update_time, {FOLLOW_UP_COLUMNS} \
+        "SELECT e.id, e.kind, e.customer_id, e.body, e.channel, e.ticket_id, e.ticket_assignee, \
+         e.ticket_group, e.state, e.resolve_time, e.anonymized, e.create_time, e.update_time, {FOLLOW_UP_COLUMNS} \
          FROM feedback_entries e LEFT JOIN follow_ups f ON f.id = e.follow_up_id WHERE {condition}"
     )
 }
@@ -26,6 +27,8 @@ fn decode(row: &AnyRow) -> Result<FeedbackRecord, sqlx::Error> {
         body: row.try_get("body")?,
         channel: enumerated(row, "channel", Channel::from_number)?,
         ticket_id: row.try_get("ticket_id")?,
+        ticket_assignee: row.try_get("ticket_assignee")?,
+        ticket_group: row.try_get("ticket_group")?,
         state: enumerated(row, "state", FeedbackState::from_number)?,
         resolve_time: row.try_get("resolve_time")?,
         anonymized: flag(row, "anonymized")?,
@@ -41,9 +44,10 @@ pub async fn insert_feedback(
     e: &FeedbackRecord,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO feedback_entries (id, kind, customer_id, body, channel, ticket_id, state, \
-         resolve_time, anonymized, follow_up_id, create_time, update_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO feedback_entries (id, kind, customer_id, body, channel, ticket_id, \
+         ticket_assignee, ticket_group, state, resolve_time, anonymized, follow_up_id, \
+         create_time, update_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&e.id)
     .bind(i64::from(e.kind.number()))
@@ -51,6 +55,8 @@ pub async fn insert_feedback(
     .bind(&e.body)
     .bind(i64::from(e.channel.number()))
     .bind(&e.ticket_id)
+    .bind(&e.ticket_assignee)
+    .bind(&e.ticket_group)
     .bind(i64::from(e.state.number()))
     .bind(e.resolve_time)
     .bind(i64::from(e.anonymized))
@@ -140,7 +146,16 @@ pub struct FeedbackFilter {
     pub state: Option<FeedbackState>,
     /// Customer id.
     pub customer_id: Option<String>,
+    /// The reader's ticket scope.
+    pub scope: TicketScope,
 }
+
+/// Where an entry keeps the ticket facts a scope is checked against.
+pub(crate) const ENTRY_TICKET: TicketColumns = TicketColumns {
+    ticket: "e.ticket_id",
+    assignee: "e.ticket_assignee",
+    group: "e.ticket_group",
+};
 
 /// A page of entries, newest first.
 pub async fn list_feedback(
@@ -168,6 +183,9 @@ pub async fn list_feedback(
             "e.customer_id = {}",
             params.bind(customer_id.clone())
         ));
+    }
+    if let Some(clause) = scope_clause(&filter.scope, &ENTRY_TICKET, &mut params) {
+        clauses.push(clause);
     }
     if let Some(clause) = before_clause("e", after, &mut params) {
         clauses.push(clause);

@@ -16,6 +16,7 @@ use kefu_db::row::{enumerated, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::domain::access::TicketScope;
 use crate::domain::kinds::FollowUpState;
 use crate::domain::records::FollowUpRecord;
 
@@ -50,4 +51,41 @@ pub(crate) fn before_clause(
         let (time_column, id_column) = (format!("{alias}.create_time"), format!("{alias}.id"));
         params.keyset((&time_column, &id_column), *time, id.clone(), true)
     })
+}
+
+/// Column names of a row's ticket facts, for [`scope_clause`].
+pub(crate) struct TicketColumns {
+    /// The ticket id column (NULL: about no ticket).
+    pub ticket: &'static str,
+    /// The `agents/{id}` column.
+    pub assignee: &'static str,
+    /// The `groups/{id}` column.
+    pub group: &'static str,
+}
+
+/// The condition keeping rows an agent's ticket scope sees ([`TicketScope::sees`]): rows about
+/// no ticket, and rows whose ticket facts fall in the scope; `None` when every row is seen.
+pub(crate) fn scope_clause(
+    scope: &TicketScope,
+    columns: &TicketColumns,
+    params: &mut kefu_db::Params,
+) -> Option<String> {
+    let TicketColumns {
+        ticket,
+        assignee,
+        group,
+    } = columns;
+    let in_scope = match scope {
+        TicketScope::All => return None,
+        TicketScope::Assigned(agent) => format!("{assignee} = {}", params.bind(agent.clone())),
+        TicketScope::Groups { agent, groups } if groups.is_empty() => {
+            format!("{assignee} = {}", params.bind(agent.clone()))
+        }
+        TicketScope::Groups { agent, groups } => {
+            let mine = format!("{assignee} = {}", params.bind(agent.clone()));
+            let list = params.list(groups.iter().cloned());
+            format!("{mine} OR {group} IN ({list})")
+        }
+    };
+    Some(format!("({ticket} IS NULL OR {in_scope})"))
 }

@@ -2,6 +2,9 @@
 
 use sqlx::{AnyConnection, Row};
 
+use super::{TicketColumns, scope_clause};
+use crate::domain::access::TicketScope;
+
 /// What a summary is split by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SummaryKey {
@@ -80,14 +83,29 @@ const FIGURES: &str = "
     CAST(COALESCE(100.0 * CAST(SUM(CASE WHEN kind = 2 AND score >= 9 THEN 1 WHEN kind = 2 AND score <= 6 THEN -1 ELSE 0 END) AS DOUBLE PRECISION)
         / NULLIF(SUM(CASE WHEN kind = 2 AND score IS NOT NULL THEN 1 ELSE 0 END), 0), 0) AS DOUBLE PRECISION) AS nps";
 
-/// Figures for surveys created in `[from, to)`, one row per key, ordered by key.
+/// Figures for the surveys created in `[from, to)` that `scope` sees, one row per key, ordered
+/// by key.
 pub async fn summary(
     conn: &mut AnyConnection,
     key: SummaryKey,
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
+    scope: &TicketScope,
 ) -> Result<Vec<SummaryRow>, sqlx::Error> {
     let expression = key.expression();
+    let mut params = kefu_db::Params::new();
+    let mut condition = format!(
+        "create_time >= {} AND create_time < {}",
+        params.bind(from),
+        params.bind(to)
+    );
+    let columns = TicketColumns {
+        ticket: "ticket_id",
+        assignee: "assignee",
+        group: "group_name",
+    };
+    if let Some(clause) = scope_clause(scope, &columns, &mut params) {
+        condition = format!("{condition} AND {clause}");
+    }
     // Without a key there is no GROUP BY, so an empty period still gives its one row of zeros.
     let group_by = match key {
         SummaryKey::None => String::new(),
@@ -95,11 +113,9 @@ pub async fn summary(
     };
     let sql = format!(
         "SELECT CAST({expression} AS TEXT) AS k, {FIGURES} FROM surveys \
-         WHERE create_time >= $1 AND create_time < $2 {group_by}"
+         WHERE {condition} {group_by}"
     );
-    let rows = sqlx::query(&sql)
-        .bind(from)
-        .bind(to)
+    let rows = sqlx::query_with(&sql, params.into_args())
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()

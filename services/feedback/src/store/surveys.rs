@@ -6,7 +6,8 @@ use kefu_server::common::Channel;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{FOLLOW_UP_COLUMNS, before_clause, joined_follow_up};
+use super::{FOLLOW_UP_COLUMNS, TicketColumns, before_clause, joined_follow_up, scope_clause};
+use crate::domain::access::TicketScope;
 use crate::domain::kinds::SurveyKind;
 use crate::domain::records::{Answer, SurveyRecord};
 
@@ -144,7 +145,16 @@ pub struct SurveyFilter {
     pub ticket_id: Option<String>,
     /// Campaign id.
     pub campaign_id: Option<String>,
+    /// The reader's ticket scope.
+    pub scope: TicketScope,
 }
+
+/// Where a survey keeps the ticket facts a scope is checked against.
+pub(crate) const SURVEY_TICKET: TicketColumns = TicketColumns {
+    ticket: "s.ticket_id",
+    assignee: "s.assignee",
+    group: "s.group_name",
+};
 
 /// A page of surveys, newest first, after the key of the previous page's last survey.
 pub async fn list_surveys(
@@ -179,6 +189,9 @@ pub async fn list_surveys(
         if let Some(value) = value {
             clauses.push(format!("s.{column} = {}", params.bind(value.clone())));
         }
+    }
+    if let Some(clause) = scope_clause(&filter.scope, &SURVEY_TICKET, &mut params) {
+        clauses.push(clause);
     }
     if let Some(clause) = before_clause("s", after, &mut params) {
         clauses.push(clause);

@@ -15,5 +15,6 @@ mod campaigns;
 mod intake;
 mod privacy;
 mod restarts;
+mod scopes;
 mod summary;
 mod surveys;
