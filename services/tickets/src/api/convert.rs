@@ -121,6 +121,11 @@ fn target(t: &Target) -> pb::SlaTarget {
         due_time: t.due.map(timestamp),
         achieve_time: t.achieved.map(timestamp),
         breached: t.breached,
+        escalated_percents: t
+            .escalated
+            .iter()
+            .map(|p| i32::try_from(*p).unwrap_or(i32::MAX))
+            .collect(),
     }
 }
 
@@ -315,6 +320,24 @@ pub(super) fn policy(p: &PolicyRecord) -> pb::SlaPolicy {
             .map(|s| format!("businessSchedules/{s}"))
             .unwrap_or_default(),
         create_time: Some(timestamp(p.create_time)),
+        escalation_levels: p
+            .escalations
+            .iter()
+            .map(|l| pb::EscalationLevel {
+                percent: i32::try_from(l.percent).unwrap_or(i32::MAX),
+                raise_priority: l.raise_priority.map_or(0, |x| x.number()),
+                group: l
+                    .group_id
+                    .as_ref()
+                    .map(|g| format!("groups/{g}"))
+                    .unwrap_or_default(),
+                assignee: l
+                    .assignee_id
+                    .as_ref()
+                    .map(|a| format!("agents/{a}"))
+                    .unwrap_or_default(),
+            })
+            .collect(),
     }
 }
 

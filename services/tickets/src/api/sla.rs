@@ -8,6 +8,7 @@ use tonic::{Request, Response};
 
 use super::{Rpc, TicketsApi, allow, convert};
 use crate::domain::access::Action;
+use crate::domain::escalation::{self, EscalationLevel};
 use crate::domain::kinds::{Priority, TicketType};
 use crate::domain::policy::{self, PolicyRecord, ScheduleRecord};
 
@@ -138,6 +139,7 @@ pub(super) async fn create_policy(
         &f("business_schedule"),
         &mut v,
     );
+    let escalations = escalation_levels(&input.escalation_levels, &mut v);
     v.into_result()?;
     let record = PolicyRecord {
         id: String::new(),
@@ -152,6 +154,7 @@ pub(super) async fn create_policy(
         next_response_minutes: input.next_response_minutes,
         resolution_minutes: input.resolution_minutes,
         schedule_id,
+        escalations,
         create_time: 0,
     };
     let policy = api.ops.create_policy(record, &replay).await?;
@@ -180,4 +183,37 @@ pub(super) async fn list_policies(
         sla_policies: records.iter().map(convert::policy).collect(),
         next_page_token,
     }))
+}
+
+/// A policy's escalation levels, each violation on `sla_policy.escalation_levels[i].<field>`;
+/// ascending by percent.
+fn escalation_levels(input: &[pb::EscalationLevel], v: &mut Violations) -> Vec<EscalationLevel> {
+    let percents: Vec<i32> = input.iter().map(|l| l.percent).collect();
+    let percents = escalation::check_percents(&percents, v);
+    let mut levels: Vec<EscalationLevel> = input
+        .iter()
+        .zip(percents)
+        .enumerate()
+        .map(|(i, (level, percent))| {
+            let f = |name: &str| format!("sla_policy.escalation_levels[{i}].{name}");
+            EscalationLevel {
+                percent,
+                raise_priority: validate::optional_enum(
+                    level.raise_priority,
+                    Priority::from_number,
+                    &f("raise_priority"),
+                    v,
+                ),
+                group_id: validate::optional_resource_id(&level.group, "groups", &f("group"), v),
+                assignee_id: validate::optional_resource_id(
+                    &level.assignee,
+                    "agents",
+                    &f("assignee"),
+                    v,
+                ),
+            }
+        })
+        .collect();
+    levels.sort_by_key(|l| l.percent);
+    levels
 }

@@ -88,6 +88,18 @@ pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> 
                 "sla.resolution.breached",
                 t.sla.resolution.breached.to_string(),
             ),
+            (
+                "sla.first_response.escalated",
+                percents(&t.sla.first_response.escalated),
+            ),
+            (
+                "sla.next_response.escalated",
+                percents(&t.sla.next_response.escalated),
+            ),
+            (
+                "sla.resolution.escalated",
+                percents(&t.sla.resolution.escalated),
+            ),
             ("requester_snapshot.erased", t.requester_erased.to_string()),
             (
                 "merged_into",
@@ -121,6 +133,15 @@ pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> 
             })
             .collect(),
     }
+}
+
+/// Fired escalation levels as an audit value: `75%,100%`, "" for none.
+fn percents(levels: &[u32]) -> String {
+    levels
+        .iter()
+        .map(|p| format!("{p}%"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]

@@ -78,16 +78,14 @@ impl PriorityMatrix {
 
 /// Whether settling `fields` reads the matrix: classified, and not set by hand.
 pub fn needs_matrix(fields: &TicketFields) -> bool {
-    fields.priority_source != PrioritySource::Manual
-        && fields.urgency.is_some()
-        && fields.impact.is_some()
+    !fields.priority_source.held() && fields.urgency.is_some() && fields.impact.is_some()
 }
 
-/// Settles `fields`' priority: a MANUAL one stays; otherwise a classified ticket (urgency and
+/// Settles `fields`' priority: a MANUAL or ESCALATION one stays; otherwise a classified ticket (urgency and
 /// impact both set) takes the matrix's, and an unclassified one NORMAL — unless it came from the
 /// matrix before and only lost a level, when it keeps what it had.
 pub fn settle(fields: &mut TicketFields, matrix: &PriorityMatrix) {
-    if fields.priority_source == PrioritySource::Manual {
+    if fields.priority_source.held() {
         return;
     }
     match (fields.urgency, fields.impact) {

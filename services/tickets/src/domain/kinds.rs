@@ -147,5 +147,14 @@ kefu_server::numbered_enum! {
         Manual = 2 "MANUAL",
         /// The priority matrix, from urgency and impact.
         Matrix = 3 "MATRIX",
+        /// Raised by an SLA escalation level; the matrix leaves it, as it leaves MANUAL.
+        Escalation = 4 "ESCALATION",
+    }
+}
+
+impl PrioritySource {
+    /// Whether the priority is held against the matrix: set by hand, or raised by escalation.
+    pub fn held(self) -> bool {
+        matches!(self, Self::Manual | Self::Escalation)
     }
 }

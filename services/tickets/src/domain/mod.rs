@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod changes;
 pub mod classify;
+pub mod escalation;
 pub mod kinds;
 pub mod lifecycle;
 pub mod links;

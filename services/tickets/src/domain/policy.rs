@@ -10,6 +10,7 @@ use kefu_server::Violations;
 use kefu_server::common::{Channel, Tier};
 
 use super::calendar::{Clock, Interval, Schedule, ScheduleError};
+use super::escalation::EscalationLevel;
 use super::kinds::{Priority, TicketType};
 
 /// Longest SLA target, in minutes (a year).
@@ -166,6 +167,8 @@ pub struct PolicyRecord {
     pub resolution_minutes: i32,
     /// Business schedule id; `None` counts calendar time.
     pub schedule_id: Option<String>,
+    /// Escalation levels, ascending by percent.
+    pub escalations: Vec<EscalationLevel>,
     /// Creation time, micros (ties in position go to the older).
     pub create_time: i64,
 }
@@ -186,6 +189,18 @@ pub struct Facts<'a> {
 }
 
 impl PolicyRecord {
+    /// The percents of its escalation levels, ascending.
+    pub fn level_percents(&self) -> Vec<u32> {
+        let mut percents: Vec<u32> = self.escalations.iter().map(|l| l.percent).collect();
+        percents.sort_unstable();
+        percents
+    }
+
+    /// Its level at `percent`, if it still has one.
+    pub fn level(&self, percent: u32) -> Option<&EscalationLevel> {
+        self.escalations.iter().find(|l| l.percent == percent)
+    }
+
     /// Whether every non-empty condition of the policy contains the ticket's value.
     pub fn matches(&self, facts: &Facts<'_>) -> bool {
         (self.priorities.is_empty() || self.priorities.contains(&facts.priority))
@@ -228,6 +243,7 @@ pub(crate) mod tests {
             next_response_minutes: 30,
             resolution_minutes: 480,
             schedule_id: None,
+            escalations: Vec::new(),
             create_time: 0,
         }
     }

@@ -19,6 +19,17 @@ pub struct Target {
     pub breached: bool,
     /// When it is due (cached from the clock); `None` when met, paused, or no target.
     pub due: Option<i64>,
+    /// The escalation levels (percent of the target) that fired, in firing order.
+    #[serde(default)]
+    pub escalated: Vec<u32>,
+    /// When the lowest level not yet fired is due (cached, like `due`).
+    #[serde(default)]
+    pub escalate_at: Option<i64>,
+}
+
+/// Counted seconds at which `percent` of a `seconds`-long target has passed, rounded up.
+fn level_seconds(seconds: i64, percent: u32) -> i64 {
+    (seconds.saturating_mul(i64::from(percent)) + 99) / 100
 }
 
 impl Target {
@@ -26,11 +37,46 @@ impl Target {
         self.seconds > 0 && self.start.is_some() && self.achieved.is_none()
     }
 
-    fn recompute(&mut self, clock: &Clock, pauses: &[(i64, Option<i64>)]) {
+    fn recompute(&mut self, clock: &Clock, pauses: &[(i64, Option<i64>)], levels: &[u32]) {
         self.due = match (self.active(), self.start) {
             (true, Some(start)) => clock.due(start, self.seconds, pauses),
             _ => None,
         };
+        self.escalate_at = match (self.due, self.start, self.next_level(levels)) {
+            (Some(_), Some(start), Some(percent)) => {
+                clock.due(start, level_seconds(self.seconds, percent), pauses)
+            }
+            _ => None,
+        };
+    }
+
+    /// The lowest of `levels` (ascending) that has not fired.
+    fn next_level(&self, levels: &[u32]) -> Option<u32> {
+        levels
+            .iter()
+            .copied()
+            .find(|percent| !self.escalated.contains(percent))
+    }
+
+    /// Fires, in order, every level not yet fired that is due at `now`, while the target runs;
+    /// returns them.
+    fn escalate(
+        &mut self,
+        now: i64,
+        clock: &Clock,
+        pauses: &[(i64, Option<i64>)],
+        levels: &[u32],
+    ) -> Vec<u32> {
+        let mut fired = Vec::new();
+        while self.escalate_at.is_some_and(|at| at <= now) {
+            let Some(percent) = self.next_level(levels) else {
+                break;
+            };
+            self.escalated.push(percent);
+            fired.push(percent);
+            self.recompute(clock, pauses, levels);
+        }
+        fired
     }
 
     /// Marks the target met at `at`, and breached if more counted time than allowed had passed.
@@ -41,6 +87,7 @@ impl Target {
             }
             self.achieved = Some(at);
             self.due = None;
+            self.escalate_at = None;
         }
     }
 }
@@ -57,6 +104,13 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// Every target, in the order an SLA keeps them.
+    pub const ALL: [TargetKind; 3] = [
+        TargetKind::FirstResponse,
+        TargetKind::NextResponse,
+        TargetKind::Resolution,
+    ];
+
     /// The name used in events and audits.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +134,9 @@ pub struct SlaRecord {
     pub next_response: Target,
     /// Until solved.
     pub resolution: Target,
+    /// The policy's escalation levels, percent of a target, ascending.
+    #[serde(default)]
+    pub levels: Vec<u32>,
 }
 
 impl SlaRecord {
@@ -99,6 +156,7 @@ impl SlaRecord {
         self.first_response.seconds = policy.map_or(0, |p| minutes(p.first_response_minutes));
         self.next_response.seconds = policy.map_or(0, |p| minutes(p.next_response_minutes));
         self.resolution.seconds = policy.map_or(0, |p| minutes(p.resolution_minutes));
+        self.levels = policy.map_or_else(Vec::new, PolicyRecord::level_percents);
         self.recompute(clock);
     }
 
@@ -111,9 +169,9 @@ impl SlaRecord {
     }
 
     fn recompute(&mut self, clock: &Clock) {
-        let pauses = self.pauses.clone();
+        let (pauses, levels) = (self.pauses.clone(), self.levels.clone());
         for target in self.targets_mut() {
-            target.recompute(clock, &pauses);
+            target.recompute(clock, &pauses, &levels);
         }
     }
 
@@ -151,8 +209,8 @@ impl SlaRecord {
                 seconds: self.next_response.seconds,
                 ..Target::default()
             };
-            let pauses = self.pauses.clone();
-            self.next_response.recompute(clock, &pauses);
+            let (pauses, levels) = (self.pauses.clone(), self.levels.clone());
+            self.next_response.recompute(clock, &pauses, &levels);
         }
     }
 
@@ -165,25 +223,42 @@ impl SlaRecord {
     /// Reopened: the resolution target runs again from its original start (paused time excluded).
     pub fn reopened(&mut self, clock: &Clock) {
         self.resolution.achieved = None;
-        let pauses = self.pauses.clone();
-        self.resolution.recompute(clock, &pauses);
+        let (pauses, levels) = (self.pauses.clone(), self.levels.clone());
+        self.resolution.recompute(clock, &pauses, &levels);
     }
 
     /// Marks targets whose due time is at or before `now` as breached; returns the newly breached.
     pub fn sweep(&mut self, now: i64) -> Vec<TargetKind> {
         let mut breached = Vec::new();
-        let kinds = [
-            TargetKind::FirstResponse,
-            TargetKind::NextResponse,
-            TargetKind::Resolution,
-        ];
-        for (kind, target) in kinds.into_iter().zip(self.targets_mut()) {
+        for (kind, target) in TargetKind::ALL.into_iter().zip(self.targets_mut()) {
             if !target.breached && target.due.is_some_and(|due| due <= now) {
                 target.breached = true;
                 breached.push(kind);
             }
         }
         breached
+    }
+
+    /// Fires every escalation level due at `now` on each running target, each once per target;
+    /// returns what fired, in order.
+    pub fn escalate(&mut self, now: i64, clock: &Clock) -> Vec<(TargetKind, u32)> {
+        let (pauses, levels) = (self.pauses.clone(), self.levels.clone());
+        let mut fired = Vec::new();
+        for (kind, target) in TargetKind::ALL.into_iter().zip(self.targets_mut()) {
+            for percent in target.escalate(now, clock, &pauses, &levels) {
+                fired.push((kind, percent));
+            }
+        }
+        fired
+    }
+
+    /// When the sweeper next has work on this ticket: a breach or an escalation level.
+    pub fn wake_at(&self) -> Option<i64> {
+        [&self.first_response, &self.next_response, &self.resolution]
+            .into_iter()
+            .filter_map(|t| t.escalate_at)
+            .chain(self.next_due())
+            .min()
     }
 
     /// The soonest due time of a target not yet breached (what the sweeper waits for).
@@ -289,6 +364,51 @@ mod tests {
         sla.agent_replied(10 * HOUR, &clock);
         assert!(sla.first_response.breached);
         assert_eq!(sla.first_response.due, None);
+    }
+
+    #[test]
+    fn escalation_levels_fire_once_per_target_at_their_share_of_it() {
+        let clock = Clock::Calendar;
+        let mut p = policy("p", 0);
+        for percent in [150, 75, 100] {
+            p.escalations
+                .push(crate::domain::escalation::EscalationLevel {
+                    percent,
+                    raise_priority: None,
+                    group_id: None,
+                    assignee_id: None,
+                });
+        }
+        // First response 1 h, resolution 8 h.
+        let mut sla = SlaRecord::start(Some(&p), 0, &clock);
+        assert_eq!(sla.levels, vec![75, 100, 150]);
+        assert_eq!(sla.wake_at(), Some(45 * MIN), "75% of the first response");
+        assert!(sla.escalate(45 * MIN - 1, &clock).is_empty());
+        assert_eq!(
+            sla.escalate(45 * MIN, &clock),
+            vec![(TargetKind::FirstResponse, 75)]
+        );
+        assert!(sla.escalate(50 * MIN, &clock).is_empty(), "not twice");
+        // The sweeper was away: both levels due by 100 min fire, in order.
+        assert_eq!(
+            sla.escalate(100 * MIN, &clock),
+            vec![
+                (TargetKind::FirstResponse, 100),
+                (TargetKind::FirstResponse, 150)
+            ]
+        );
+        assert_eq!(sla.first_response.escalated, vec![75, 100, 150]);
+        assert_eq!(sla.wake_at(), Some(HOUR), "the breach, still to be marked");
+        sla.sweep(HOUR);
+        assert_eq!(sla.wake_at(), Some(6 * HOUR), "75% of the resolution");
+        // Paused: no level comes due; met: none is left.
+        sla.set_paused(true, 2 * HOUR, &clock);
+        assert_eq!(sla.wake_at(), None);
+        assert!(sla.escalate(7 * HOUR, &clock).is_empty());
+        sla.set_paused(false, 3 * HOUR, &clock);
+        assert_eq!(sla.resolution.escalate_at, Some(7 * HOUR), "an hour paused");
+        sla.solved(4 * HOUR, &clock);
+        assert_eq!(sla.wake_at(), None);
     }
 
     #[test]

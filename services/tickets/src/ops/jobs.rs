@@ -1,5 +1,5 @@
-//! The work the service does by itself: marking SLA breaches, closing long-solved tickets, and
-//! anonymizing the tickets of erased customers.
+//! The work the service does by itself: running the SLA sweeper (see `escalation`), closing
+//! long-solved tickets, and anonymizing the tickets of erased customers.
 
 use std::time::Duration;
 
@@ -19,41 +19,6 @@ use crate::store;
 const ROUND: i64 = 200;
 
 impl Tickets {
-    /// Marks every target due at or before `now` as breached: one audit entry and one event per
-    /// breach. Returns how many tickets changed.
-    pub async fn sweep_breaches(&self, now: i64) -> Result<usize, ServiceError> {
-        let actor = Actor::service("sla-sweeper");
-        let ids = {
-            let mut conn = self.ctx.db.read().await?;
-            store::due_tickets(&mut conn, now, ROUND).await?
-        };
-        let mut changed = 0;
-        for id in ids {
-            let mut tx = self.ctx.db.begin_write().await?;
-            let Some(before) = store::find::<TicketRecord>(&mut tx, &id).await? else {
-                continue;
-            };
-            let mut after = before.clone();
-            let breached = after.sla.sweep(now);
-            if breached.is_empty() {
-                continue;
-            }
-            match self.save(&mut tx, &actor, &before, &mut after, now).await {
-                // Another replica's sweeper (or a client) changed it first; the next round sees it.
-                Err(ServiceError::Conflict(_)) => continue,
-                other => other?,
-            };
-            for target in breached {
-                let mut draft = EventDraft::new(pb::EventType::SlaBreached, &after);
-                draft.sla_target = Some(target.as_str());
-                draft.emit(&mut tx, &actor, now).await?;
-            }
-            tx.commit().await?;
-            changed += 1;
-        }
-        Ok(changed)
-    }
-
     /// Closes tickets SOLVED at or before `solved_before`. Returns how many closed.
     pub async fn auto_close(&self, now: i64, solved_before: i64) -> Result<usize, ServiceError> {
         let actor = Actor::service("auto-close");

@@ -5,6 +5,7 @@
 
 mod classify;
 mod comments;
+mod escalation;
 mod jobs;
 mod lifecycle;
 mod links;
@@ -97,6 +98,7 @@ struct EventDraft<'a> {
     comment: Option<String>,
     sla_target: Option<&'static str>,
     related: Option<String>,
+    escalation_percent: u32,
 }
 
 impl<'a> EventDraft<'a> {
@@ -109,6 +111,7 @@ impl<'a> EventDraft<'a> {
             comment: None,
             sla_target: None,
             related: None,
+            escalation_percent: 0,
         }
     }
 }
@@ -362,6 +365,7 @@ impl EventDraft<'_> {
             event_time: Some(kefu_server::time::timestamp(now)),
             ticket: Some(facts(self.ticket)),
             related: self.related.unwrap_or_default(),
+            escalation_percent: i32::try_from(self.escalation_percent).unwrap_or(i32::MAX),
         };
         events::append(tx, &event, Some(&name), now).await
     }

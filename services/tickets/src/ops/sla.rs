@@ -73,6 +73,7 @@ impl Tickets {
                 return Err(ServiceError::NotFound(format!("groups/{group_id}")));
             }
         }
+        self.check_levels(&mut tx, &policy).await?;
         store::insert_policy(&mut tx, &policy).await?;
         let answer = replay.answer(&mut tx, &policy).await?;
         tx.commit().await?;

@@ -3,6 +3,7 @@
 mod classify;
 mod links;
 mod routing;
+mod sla;
 mod stats;
 mod team;
 mod tickets;
@@ -11,6 +12,7 @@ mod trail;
 pub use classify::*;
 pub use links::*;
 pub use routing::*;
+pub use sla::*;
 pub use stats::*;
 pub use team::*;
 pub use tickets::*;

@@ -78,6 +78,7 @@ struct Derived {
     sla_breached: i64,
     next_due: Option<i64>,
     due_order: i64,
+    escalate_at: Option<i64>,
 }
 
 fn derive(t: &TicketRecord) -> Result<Derived, sqlx::Error> {
@@ -90,6 +91,7 @@ fn derive(t: &TicketRecord) -> Result<Derived, sqlx::Error> {
         sla_breached: i64::from(t.sla.any_breached()),
         next_due,
         due_order: next_due.unwrap_or(i64::MAX),
+        escalate_at: t.sla.wake_at(),
     })
 }
 
@@ -117,9 +119,9 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
          category, channel, tags, custom_fields, sla, sla_policy_id, sla_breached, next_due, due_order, \
          first_response_seconds, resolution_seconds, reopen_count, agent_replies, create_time, update_time, \
          solve_time, close_time, version, follow_up_of, merged_into, requester_locale, priority_source, urgency, \
-         impact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         impact, escalate_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
-         $33, $34, $35, $36, $37, $38, $39)",
+         $33, $34, $35, $36, $37, $38, $39, $40)",
     )
     .bind(&t.id)
     .bind(&t.fields.subject)
@@ -160,6 +162,7 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
     .bind(i64::from(t.fields.priority_source.number()))
     .bind(i64::from(t.fields.urgency.map_or(0, Level::number)))
     .bind(i64::from(t.fields.impact.map_or(0, Level::number)))
+    .bind(d.escalate_at)
     .execute(&mut *conn)
     .await?;
     write_tags(conn, t).await
@@ -177,8 +180,8 @@ pub async fn update_ticket(
          ticket_type = $11, after_sales_kind = $12, category = $13, tags = $14, custom_fields = $15, sla = $16, \
          sla_policy_id = $17, sla_breached = $18, next_due = $19, due_order = $20, first_response_seconds = $21, \
          resolution_seconds = $22, reopen_count = $23, agent_replies = $24, update_time = $25, solve_time = $26, \
-         close_time = $27, version = $28, merged_into = $29, requester_locale = $32, priority_source = $33, urgency = $34, impact = $35 \
-         WHERE id = $30 AND version = $31",
+         close_time = $27, version = $28, merged_into = $29, requester_locale = $32, priority_source = $33, urgency = $34, impact = $35, \
+         escalate_at = $36 WHERE id = $30 AND version = $31",
     )
     .bind(&t.fields.subject)
     .bind(&t.fields.description)
@@ -214,7 +217,8 @@ pub async fn update_ticket(
     .bind(&t.requester_locale)
     .bind(i64::from(t.fields.priority_source.number()))
     .bind(i64::from(t.fields.urgency.map_or(0, Level::number)))
-    .bind(i64::from(t.fields.impact.map_or(0, Level::number)));
+    .bind(i64::from(t.fields.impact.map_or(0, Level::number)))
+    .bind(d.escalate_at);
     let updated = row::changed(conn, statement).await?;
     if updated {
         write_tags(conn, t).await?;
@@ -331,14 +335,14 @@ pub async fn list_tickets(
     .await
 }
 
-/// Ids of open tickets with a due time at or before `now`, soonest first.
+/// Ids of tickets with a breach or an escalation level due at or before `now`, soonest first.
 pub async fn due_tickets(
     conn: &mut AnyConnection,
     now: i64,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     let query = sqlx::query(
-        "SELECT id FROM tickets WHERE next_due IS NOT NULL AND next_due <= $1 ORDER BY next_due, id LIMIT $2",
+        "SELECT id FROM tickets WHERE escalate_at IS NOT NULL AND escalate_at <= $1 ORDER BY escalate_at, id LIMIT $2",
     )
     .bind(now)
     .bind(limit);

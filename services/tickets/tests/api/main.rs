@@ -12,6 +12,7 @@ mod helpers;
 
 mod access;
 mod classify;
+mod escalation;
 mod lifecycle;
 mod merges;
 mod queries;
