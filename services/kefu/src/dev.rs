@@ -15,6 +15,12 @@ pub(crate) const DEV_LISTEN: &str = "127.0.0.1:50051";
 /// The development admin key's file under the data directory.
 const DEV_KEY_FILE: &str = "dev-admin.key";
 
+/// Unless set, `kefu dev` sweeps SLA targets this often (the service's default is 30 s), so
+/// escalations show within seconds when trying them out.
+const DEV_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+/// The variable that sets the sweep interval.
+const DEV_SWEEP_VAR: &str = "KEFU_TICKETS_SWEEP_SECONDS";
+
 /// Runs until Ctrl-C, with telemetry as the environment configures it.
 pub(crate) async fn run() -> CliResult {
     let telemetry = TelemetryConfig::from_env("kefu")?.install()?;
@@ -85,6 +91,9 @@ async fn run_services() -> CliResult {
     .collect::<std::io::Result<_>>()?;
     let mut tickets_config = dev_config::<Tickets>()?;
     tickets_config.service.customers_url = customers_url.clone();
+    if std::env::var_os(DEV_SWEEP_VAR).is_none() {
+        tickets_config.service.sweep_interval = DEV_SWEEP_INTERVAL;
+    }
     let mut feedback_config = dev_config::<Feedback>()?;
     feedback_config.service.customers_url = customers_url;
     feedback_config.service.tickets_url = tickets_url;

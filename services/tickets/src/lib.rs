@@ -35,7 +35,8 @@ pub struct Settings {
     pub customers_url: String,
     /// `KEFU_TICKETS_AUTO_CLOSE_HOURS` (default 96): SOLVED tickets close after this long.
     pub auto_close_after: Duration,
-    /// How often the SLA sweeper and auto-close run.
+    /// `KEFU_TICKETS_SWEEP_SECONDS` (default 30): how often the SLA sweeper (breaches,
+    /// escalation levels) and auto-close run.
     pub sweep_interval: Duration,
 }
 
@@ -62,8 +63,15 @@ impl Service for Tickets {
             "must be a whole number of hours",
             |h| *h <= 100 * 365 * 24,
         )?;
+        let sweep_seconds = parsed_var(
+            "KEFU_TICKETS_SWEEP_SECONDS",
+            30_u64,
+            "must be 1 to 3600 seconds",
+            |s| (1..=3600).contains(s),
+        )?;
         let mut settings = Settings::new(var_or("KEFU_CUSTOMERS_URL", "http://127.0.0.1:50061"));
         settings.auto_close_after = Duration::from_secs(hours * 3600);
+        settings.sweep_interval = Duration::from_secs(sweep_seconds);
         Ok(settings)
     }
 

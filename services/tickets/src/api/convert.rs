@@ -259,6 +259,11 @@ pub(super) fn group(g: &GroupRecord) -> pb::Group {
         routing: g.routing.number(),
         skill_rules: g.skill_rules.iter().map(super::routing::rule_out).collect(),
         reassign_when_offline: g.reassign_offline,
+        lead: g
+            .lead_id
+            .as_ref()
+            .map(|a| format!("agents/{a}"))
+            .unwrap_or_default(),
     }
 }
 
@@ -336,6 +341,7 @@ pub(super) fn policy(p: &PolicyRecord) -> pb::SlaPolicy {
                     .as_ref()
                     .map(|a| format!("agents/{a}"))
                     .unwrap_or_default(),
+                notify_lead: l.notify_lead,
             })
             .collect(),
     }

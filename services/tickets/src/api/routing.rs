@@ -118,6 +118,7 @@ pub(super) async fn update_group(
             "routing",
             "skill_rules",
             "reassign_when_offline",
+            "lead",
         ],
         &mut v,
     );
@@ -129,6 +130,8 @@ pub(super) async fn update_group(
             .then(|| description(&input.description, "group.description", &mut v)),
         routing: has("routing").then(|| routing(input.routing, "group.routing", &mut v)),
         reassign_offline: has("reassign_when_offline").then_some(input.reassign_when_offline),
+        lead_id: has("lead")
+            .then(|| validate::optional_resource_id(&input.lead, "agents", "group.lead", &mut v)),
         skill_rules: has("skill_rules")
             .then(|| skill_rules(&input.skill_rules, "group.skill_rules", &mut v)),
     };

@@ -211,6 +211,7 @@ fn escalation_levels(input: &[pb::EscalationLevel], v: &mut Violations) -> Vec<E
                     &f("assignee"),
                     v,
                 ),
+                notify_lead: level.notify_lead,
             }
         })
         .collect();

@@ -36,6 +36,7 @@ pub(super) async fn create_group(
     let description = routing::description(&input.description, "group.description", &mut v);
     let routing = routing::routing(input.routing, "group.routing", &mut v);
     let skill_rules = routing::skill_rules(&input.skill_rules, "group.skill_rules", &mut v);
+    let lead_id = validate::optional_resource_id(&input.lead, "agents", "group.lead", &mut v);
     v.into_result()?;
     let group = GroupRecord {
         id: String::new(),
@@ -44,6 +45,7 @@ pub(super) async fn create_group(
         routing,
         skill_rules,
         reassign_offline: input.reassign_when_offline,
+        lead_id,
         create_time: 0,
         version: 1,
     };

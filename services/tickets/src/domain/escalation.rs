@@ -23,6 +23,8 @@ pub struct EscalationLevel {
     pub group_id: Option<String>,
     /// Reassigns the ticket to this agent (id).
     pub assignee_id: Option<String>,
+    /// Tells the lead of the ticket's group (after the move).
+    pub notify_lead: bool,
 }
 
 impl EscalationLevel {
@@ -137,6 +139,7 @@ mod tests {
             raise_priority: Some(Priority::Normal),
             group_id: Some("escalations".into()),
             assignee_id: None,
+            notify_lead: false,
         };
         let effects = apply(&mut t, &level);
         assert_eq!(

@@ -377,6 +377,7 @@ mod tests {
                     raise_priority: None,
                     group_id: None,
                     assignee_id: None,
+                    notify_lead: false,
                 });
         }
         // First response 1 h, resolution 8 h.

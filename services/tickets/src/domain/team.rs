@@ -20,6 +20,8 @@ pub struct GroupRecord {
     pub skill_rules: Vec<SkillRule>,
     /// Whether a member going OFFLINE gives their NEW and OPEN tickets back to routing.
     pub reassign_offline: bool,
+    /// Its lead (agent id), told by escalation levels that notify the lead.
+    pub lead_id: Option<String>,
     /// Micros.
     pub create_time: i64,
     /// Version.

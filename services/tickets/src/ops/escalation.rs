@@ -10,7 +10,7 @@ use crate::domain::escalation::{self, Effects, EscalationLevel};
 use crate::domain::lifecycle::{self, Move};
 use crate::domain::policy::PolicyRecord;
 use crate::domain::sla::TargetKind;
-use crate::domain::team;
+use crate::domain::team::{self, GroupRecord};
 use crate::domain::ticket::TicketRecord;
 use crate::store;
 
@@ -82,7 +82,18 @@ impl Tickets {
             lifecycle::move_to(&mut after, next, now, &clock);
         }
         let changes = self.save(&mut tx, actor, &before, &mut after, now).await?;
-        self.emit_sweep(&mut tx, actor, &after, &breached, &fired, now)
+        // Each fired level with whether it tells the group's lead.
+        let notices: Vec<(TargetKind, u32, bool)> = fired
+            .iter()
+            .map(|(target, percent)| {
+                let notify = policy
+                    .as_ref()
+                    .and_then(|p| p.level(*percent))
+                    .is_some_and(|l| l.notify_lead);
+                (*target, *percent, notify)
+            })
+            .collect();
+        self.emit_sweep(&mut tx, actor, &after, &breached, &notices, now)
             .await?;
         if after.assignee_id != before.assignee_id || after.group_id != before.group_id {
             EventDraft::new(pb::EventType::TicketAssigned, &after)
@@ -144,25 +155,37 @@ impl Tickets {
         Ok(effects)
     }
 
-    /// SLA_BREACHED per breached target, SLA_ESCALATED per fired level.
+    /// SLA_BREACHED per breached target, SLA_ESCALATED per fired level (naming the lead of the
+    /// ticket's group when the level notifies the lead).
     async fn emit_sweep(
         &self,
         tx: &mut Write,
         actor: &Actor,
         t: &TicketRecord,
         breached: &[TargetKind],
-        fired: &[(TargetKind, u32)],
+        fired: &[(TargetKind, u32, bool)],
         now: i64,
     ) -> Result<(), ServiceError> {
+        let lead = match &t.group_id {
+            Some(group_id) if fired.iter().any(|&(_, _, notify)| notify) => {
+                store::find::<GroupRecord>(tx, group_id)
+                    .await?
+                    .and_then(|g| g.lead_id)
+            }
+            _ => None,
+        };
         for target in breached {
             let mut draft = EventDraft::new(pb::EventType::SlaBreached, t);
             draft.sla_target = Some(target.as_str());
             draft.emit(tx, actor, now).await?;
         }
-        for (target, percent) in fired {
+        for &(target, percent, notify_lead) in fired {
             let mut draft = EventDraft::new(pb::EventType::SlaEscalated, t);
             draft.sla_target = Some(target.as_str());
-            draft.escalation_percent = *percent;
+            draft.escalation_percent = percent;
+            if notify_lead {
+                draft.notify_agents.extend(lead.clone());
+            }
             draft.emit(tx, actor, now).await?;
         }
         Ok(())
@@ -177,9 +200,7 @@ impl Tickets {
     ) -> Result<(), ServiceError> {
         for level in &policy.escalations {
             if let Some(group_id) = &level.group_id
-                && store::find::<crate::domain::team::GroupRecord>(tx, group_id)
-                    .await?
-                    .is_none()
+                && store::find::<GroupRecord>(tx, group_id).await?.is_none()
             {
                 return Err(ServiceError::NotFound(format!("groups/{group_id}")));
             }

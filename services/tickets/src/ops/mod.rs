@@ -99,6 +99,7 @@ struct EventDraft<'a> {
     sla_target: Option<&'static str>,
     related: Option<String>,
     escalation_percent: u32,
+    notify_agents: Vec<String>,
 }
 
 impl<'a> EventDraft<'a> {
@@ -112,6 +113,7 @@ impl<'a> EventDraft<'a> {
             sla_target: None,
             related: None,
             escalation_percent: 0,
+            notify_agents: Vec::new(),
         }
     }
 }
@@ -366,6 +368,11 @@ impl EventDraft<'_> {
             ticket: Some(facts(self.ticket)),
             related: self.related.unwrap_or_default(),
             escalation_percent: i32::try_from(self.escalation_percent).unwrap_or(i32::MAX),
+            notify_agents: self
+                .notify_agents
+                .iter()
+                .map(|a| format!("agents/{a}"))
+                .collect(),
         };
         events::append(tx, &event, Some(&name), now).await
     }

@@ -33,6 +33,8 @@ pub struct GroupUpdate {
     pub skill_rules: Option<Vec<SkillRule>>,
     /// Whether a member going OFFLINE gives their tickets back.
     pub reassign_offline: Option<bool>,
+    /// New lead (`Some(None)` clears it).
+    pub lead_id: Option<Option<String>>,
 }
 
 /// Most queued tickets one change hands out, to keep its transaction short; the next change
@@ -362,6 +364,10 @@ impl Tickets {
         if let Some(reassign) = update.reassign_offline {
             after.reassign_offline = reassign;
         }
+        if let Some(lead_id) = update.lead_id {
+            self.check_lead(&mut tx, lead_id.as_deref()).await?;
+            after.lead_id = lead_id;
+        }
         if let Some(rules) = update.skill_rules {
             self.check_skills(&mut tx, &rules).await?;
             after.skill_rules = rules;
@@ -424,6 +430,24 @@ impl Tickets {
             reassigning.push(group.id);
         }
         self.hand_out(tx, &reassigning, now).await
+    }
+
+    /// Checks that a group's lead, if any, is an active agent (INVALID_ARGUMENT on `group.lead`).
+    pub(super) async fn check_lead(
+        &self,
+        tx: &mut Write,
+        lead_id: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let Some(lead_id) = lead_id else {
+            return Ok(());
+        };
+        let mut v = Violations::new();
+        match store::get_agent(tx, lead_id).await? {
+            Some(agent) if agent.active => {}
+            Some(_) => v.add("group.lead", format!("agents/{lead_id} is not active")),
+            None => v.add("group.lead", format!("no agent agents/{lead_id}")),
+        }
+        Ok(v.into_result()?)
     }
 
     /// INVALID_ARGUMENT naming each rule skill no active agent holds.

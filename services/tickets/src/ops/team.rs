@@ -74,6 +74,7 @@ impl Tickets {
             });
         }
         self.check_skills(&mut tx, &group.skill_rules).await?;
+        self.check_lead(&mut tx, group.lead_id.as_deref()).await?;
         group.id = new_id();
         group.create_time = self.ctx.now();
         group.version = 1;

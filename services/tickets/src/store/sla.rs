@@ -86,6 +86,8 @@ struct StoredLevel {
     group_id: Option<String>,
     #[serde(default)]
     assignee_id: Option<String>,
+    #[serde(default)]
+    notify_lead: bool,
 }
 
 fn levels_text(levels: &[EscalationLevel]) -> Result<String, sqlx::Error> {
@@ -96,6 +98,7 @@ fn levels_text(levels: &[EscalationLevel]) -> Result<String, sqlx::Error> {
             raise_priority: l.raise_priority.map_or(0, Priority::number),
             group_id: l.group_id.clone(),
             assignee_id: l.assignee_id.clone(),
+            notify_lead: l.notify_lead,
         })
         .collect();
     json_text(&stored)
@@ -115,6 +118,7 @@ fn levels_of(row: &AnyRow) -> Result<Vec<EscalationLevel>, sqlx::Error> {
                 raise_priority,
                 group_id: l.group_id,
                 assignee_id: l.assignee_id,
+                notify_lead: l.notify_lead,
             })
         })
         .collect()

@@ -72,7 +72,7 @@ fn rules_of(row: &AnyRow) -> Result<Vec<SkillRule>, sqlx::Error> {
 pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO team_groups (id, display_name, description, routing, create_time, update_time, version, skill_rules, \
-         reassign_offline) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
+         reassign_offline, lead_id) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
     )
     .bind(&g.id)
     .bind(&g.display_name)
@@ -82,13 +82,13 @@ pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(
     .bind(g.version)
     .bind(rules_text(&g.skill_rules)?)
     .bind(i64::from(g.reassign_offline))
+    .bind(g.lead_id.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-const GROUP_COLUMNS: &str =
-    "id, display_name, description, routing, skill_rules, reassign_offline, create_time, version";
+const GROUP_COLUMNS: &str = "id, display_name, description, routing, skill_rules, reassign_offline, lead_id, create_time, version";
 
 impl Stored for GroupRecord {
     const COLLECTION: &'static str = "groups";
@@ -103,6 +103,7 @@ impl Stored for GroupRecord {
             routing: row::enumerated(row, "routing", RoutingMethod::from_number)?,
             skill_rules: rules_of(row)?,
             reassign_offline: flag(row, "reassign_offline")?,
+            lead_id: row.try_get("lead_id")?,
             create_time: row.try_get("create_time")?,
             version: row.try_get("version")?,
         })
@@ -117,7 +118,7 @@ pub async fn update_group(
 ) -> Result<bool, sqlx::Error> {
     let statement = sqlx::query(
         "UPDATE team_groups SET display_name = $1, description = $2, routing = $3, \
-         update_time = $4, version = $5, skill_rules = $8, reassign_offline = $9 WHERE id = $6 AND version = $7",
+         update_time = $4, version = $5, skill_rules = $8, reassign_offline = $9, lead_id = $10 WHERE id = $6 AND version = $7",
     )
     .bind(&g.display_name)
     .bind(&g.description)
@@ -127,7 +128,8 @@ pub async fn update_group(
     .bind(&g.id)
     .bind(g.version - 1)
     .bind(rules_text(&g.skill_rules)?)
-    .bind(i64::from(g.reassign_offline));
+    .bind(i64::from(g.reassign_offline))
+    .bind(g.lead_id.as_deref());
     row::changed(conn, statement).await
 }
 

@@ -40,8 +40,9 @@ fn first_response(t: &pb::Ticket) -> pb::SlaTarget {
     t.sla.clone().unwrap().first_response.unwrap()
 }
 
-/// The SLA_ESCALATED events of the stream, as (ticket, target, percent), once `count` came.
-async fn escalations(app: &App, count: usize) -> Vec<(String, String, i32)> {
+/// The SLA_ESCALATED events of the stream, as (ticket, target, percent, agents to notify), once
+/// `count` came.
+async fn escalations(app: &App, count: usize) -> Vec<(String, String, i32, Vec<String>)> {
     let mut stream = app
         .integration()
         .watch_events(pb::WatchEventsRequest::default())
@@ -58,7 +59,12 @@ async fn escalations(app: &App, count: usize) -> Vec<(String, String, i32)> {
             .event
             .unwrap();
         if event.r#type == pb::EventType::SlaEscalated as i32 {
-            seen.push((event.resource, event.sla_target, event.escalation_percent));
+            seen.push((
+                event.resource,
+                event.sla_target,
+                event.escalation_percent,
+                event.notify_agents,
+            ));
         }
     }
     seen
@@ -74,6 +80,28 @@ async fn levels_fire_once_each_raise_move_and_reassign(backend: Backend) {
     let escalations_group = group(&mut admin, "Escalations").await;
     agent(&mut admin, "agent-1", &[&front]).await;
     agent(&mut admin, "lead-1", &[&escalations_group]).await;
+    agent(&mut admin, "supervisor", &[]).await;
+    // Escalations' lead need not be a member; an unknown or inactive one is refused.
+    let set_lead = |lead: &str| pb::UpdateGroupRequest {
+        group: Some(pb::Group {
+            name: escalations_group.name.clone(),
+            lead: lead.into(),
+            ..Default::default()
+        }),
+        update_mask: mask(&["lead"]),
+        etag: String::new(),
+    };
+    assert_status(
+        admin.update_group(set_lead("agents/nobody")).await,
+        Code::InvalidArgument,
+        &["group.lead"],
+    );
+    let led = admin
+        .update_group(set_lead("agents/supervisor"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(led.lead, "agents/supervisor");
     let policy = create_policy(
         &mut admin,
         pb::SlaPolicy {
@@ -87,6 +115,7 @@ async fn levels_fire_once_each_raise_move_and_reassign(backend: Backend) {
                     raise_priority: pb::TicketPriority::Urgent as i32,
                     group: escalations_group.name.clone(),
                     assignee: "agents/lead-1".into(),
+                    notify_lead: true,
                 },
                 level(50),
                 pb::EscalationLevel {
@@ -186,14 +215,19 @@ async fn levels_fire_once_each_raise_move_and_reassign(backend: Backend) {
         &("sla-sweeper".to_owned(), "agents/lead-1".to_owned())
     );
 
-    // And emitted: one event per level.
+    // And emitted: one event per level; the last tells the lead of the group it moved to.
     let target = "first_response".to_owned();
     assert_eq!(
         escalations(&app, 3).await,
         [
-            (ticket.name.clone(), target.clone(), 50),
-            (ticket.name.clone(), target.clone(), 100),
-            (ticket.name.clone(), target, 150),
+            (ticket.name.clone(), target.clone(), 50, vec![]),
+            (ticket.name.clone(), target.clone(), 100, vec![]),
+            (
+                ticket.name.clone(),
+                target,
+                150,
+                vec!["agents/supervisor".to_owned()]
+            ),
         ]
     );
 
@@ -235,6 +269,7 @@ async fn bad_escalation_levels_are_refused_and_write_nothing(backend: Backend) {
                         raise_priority: 42,
                         group: "teams/x".into(),
                         assignee: "agent-1".into(),
+                        notify_lead: false,
                     },
                 ],
                 ..base.clone()
