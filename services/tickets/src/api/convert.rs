@@ -201,6 +201,7 @@ pub(super) fn ticket(t: &TicketRecord) -> pb::Ticket {
             .as_ref()
             .map(|m| ticket_name(m))
             .unwrap_or_default(),
+        followers: t.followers.iter().map(|a| format!("agents/{a}")).collect(),
     }
 }
 

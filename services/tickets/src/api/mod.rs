@@ -4,6 +4,7 @@
 mod classify;
 mod comments;
 mod convert;
+mod followers;
 mod lifecycle;
 mod links;
 mod merges;
@@ -145,6 +146,14 @@ impl TicketService for TicketsApi {
         r: Request<pb::ListCommentsRequest>,
     ) -> Rpc<pb::ListCommentsResponse> {
         comments::list(self, r).await
+    }
+
+    async fn follow_ticket(&self, r: Request<pb::FollowTicketRequest>) -> Rpc<pb::Ticket> {
+        followers::follow(self, r).await
+    }
+
+    async fn unfollow_ticket(&self, r: Request<pb::UnfollowTicketRequest>) -> Rpc<pb::Ticket> {
+        followers::unfollow(self, r).await
     }
 
     async fn list_ticket_audits(

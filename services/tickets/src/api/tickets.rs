@@ -126,6 +126,7 @@ fn filter(r: &pb::ListTicketsRequest, v: &mut Violations) -> TicketFilter {
             v,
         ),
         tag: None,
+        follower: validate::optional_resource_id(&r.follower, "agents", "follower", v),
         sla_breached: r.sla_breached,
         create_from: optional_micros(r.create_time_from.as_ref(), "create_time_from", v),
         create_to: optional_micros(r.create_time_to.as_ref(), "create_time_to", v),

@@ -19,24 +19,30 @@ pub enum Action {
     Configure,
     /// Follow the event stream.
     WatchEvents,
+    /// Follow tickets (a person's choice: not for integrations or customers).
+    FollowTickets,
 }
 
 /// Checks a principal against an action. Exhaustive on purpose: a new role or action forces a decision.
 pub fn authorize(principal: &Principal, action: Action) -> Result<(), String> {
     use Action::{
-        Comment, Configure, CreateTicket, ReadTeam, ReadTickets, WatchEvents, WorkTickets,
+        Comment, Configure, CreateTicket, FollowTickets, ReadTeam, ReadTickets, WatchEvents,
+        WorkTickets,
     };
     let allowed = match (principal.role, action) {
         (Role::Admin, _) => true,
-        (Role::Agent, CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam) => true,
+        (
+            Role::Agent,
+            CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | FollowTickets,
+        ) => true,
         (Role::Agent, Configure | WatchEvents) => false,
         (
             Role::Integration,
             CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | WatchEvents,
         ) => true,
-        (Role::Integration, Configure) => false,
+        (Role::Integration, Configure | FollowTickets) => false,
         (Role::Customer, CreateTicket | ReadTickets | Comment) => true,
-        (Role::Customer, WorkTickets | ReadTeam | Configure | WatchEvents) => false,
+        (Role::Customer, WorkTickets | ReadTeam | Configure | WatchEvents | FollowTickets) => false,
     };
     if allowed {
         Ok(())

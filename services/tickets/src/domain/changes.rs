@@ -46,6 +46,14 @@ pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> 
             ("channel", t.channel.name().to_owned()),
             ("tags", t.fields.tags.join(",")),
             (
+                "followers",
+                t.followers
+                    .iter()
+                    .map(|a| format!("agents/{a}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            (
                 "custom_fields",
                 t.fields
                     .custom_fields

@@ -99,6 +99,8 @@ pub struct TicketRecord {
     pub follow_up_of: Option<String>,
     /// The ticket this one is merged into.
     pub merged_into: Option<String>,
+    /// Agent ids following it, sorted.
+    pub followers: Vec<String>,
 }
 
 impl TicketRecord {
@@ -135,6 +137,7 @@ impl TicketRecord {
             version: 1,
             follow_up_of: None,
             merged_into: None,
+            followers: Vec::new(),
         }
     }
 }

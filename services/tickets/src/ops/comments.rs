@@ -58,6 +58,12 @@ impl Tickets {
         let mut after = before.clone();
         lifecycle::move_to(&mut after, next, now, &clock);
         lifecycle::record_reply(&mut after, new.public, replier, now, &clock);
+        let mentioned = if new.public || replier == Replier::Requester {
+            Vec::new()
+        } else {
+            self.follow_mentions(&mut tx, &mut after, &new.body, now)
+                .await?
+        };
         let comment = CommentRecord {
             id: new_id(),
             ticket_id: new.ticket_id.clone(),
@@ -92,8 +98,14 @@ impl Tickets {
         self.audit(&mut tx, actor, &new.ticket_id, changes, now)
             .await?;
         let mut draft = EventDraft::new(pb::EventType::TicketCommented, &after);
-        draft.comment = Some(comment_name);
+        draft.comment = Some(comment_name.clone());
         draft.emit(&mut tx, actor, now).await?;
+        if !mentioned.is_empty() {
+            let mut draft = EventDraft::new(pb::EventType::TicketMentioned, &after);
+            draft.comment = Some(comment_name);
+            draft.notify_agents = mentioned;
+            draft.emit(&mut tx, actor, now).await?;
+        }
         self.emit_status(&mut tx, actor, &after, before.status, now)
             .await?;
         let answer = replay.answer(&mut tx, &(comment, after)).await?;

@@ -6,6 +6,7 @@
 mod classify;
 mod comments;
 mod escalation;
+mod followers;
 mod jobs;
 mod lifecycle;
 mod links;

@@ -50,6 +50,8 @@ pub struct TicketFilter {
     pub organization_id: Option<String>,
     /// Tag.
     pub tag: Option<String>,
+    /// Followed by this agent id.
+    pub follower: Option<String>,
     /// Only breached.
     pub sla_breached: bool,
     /// Created at or after.

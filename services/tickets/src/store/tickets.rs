@@ -11,7 +11,7 @@ use crate::domain::kinds::{
 use crate::domain::ticket::{TicketFields, TicketRecord};
 
 const COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.requester_name, t.requester_tier, \
-    t.requester_erased, t.organization_id, t.assignee_id, t.group_id, t.status, t.priority, t.ticket_type, \
+    t.requester_erased, t.followers, t.organization_id, t.assignee_id, t.group_id, t.status, t.priority, t.ticket_type, \
     t.after_sales_kind, t.category, t.channel, t.tags, t.custom_fields, t.sla, t.first_response_seconds, \
     t.resolution_seconds, t.reopen_count, t.agent_replies, t.create_time, t.update_time, t.solve_time, \
     t.close_time, t.version, t.follow_up_of, t.merged_into, t.requester_locale, t.priority_source, \
@@ -65,6 +65,7 @@ impl Stored for TicketRecord {
             version: row.try_get("version")?,
             follow_up_of: row.try_get("follow_up_of")?,
             merged_into: row.try_get("merged_into")?,
+            followers: json(row, "followers")?,
         })
     }
 }
@@ -73,6 +74,7 @@ impl Stored for TicketRecord {
 struct Derived {
     search_text: String,
     tags: String,
+    followers: String,
     custom_fields: String,
     sla: String,
     sla_breached: i64,
@@ -86,6 +88,7 @@ fn derive(t: &TicketRecord) -> Result<Derived, sqlx::Error> {
     Ok(Derived {
         search_text: format!("{}\n{}", t.fields.subject, t.fields.description).to_lowercase(),
         tags: json_text(&t.fields.tags)?,
+        followers: json_text(&t.followers)?,
         custom_fields: json_text(&t.fields.custom_fields)?,
         sla: json_text(&t.sla)?,
         sla_breached: i64::from(t.sla.any_breached()),
@@ -110,6 +113,42 @@ async fn write_tags(conn: &mut AnyConnection, t: &TicketRecord) -> Result<(), sq
     Ok(())
 }
 
+/// Records that `agent_ids` now follow ticket `ticket_id` (the list on the ticket is written
+/// with it); those already following are left as they are.
+pub async fn add_followers(
+    conn: &mut AnyConnection,
+    ticket_id: &str,
+    agent_ids: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for agent_id in agent_ids {
+        sqlx::query(
+            "INSERT INTO ticket_followers (ticket_id, agent_id, create_time) VALUES ($1, $2, $3) \
+             ON CONFLICT (ticket_id, agent_id) DO NOTHING",
+        )
+        .bind(ticket_id)
+        .bind(agent_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Records that `agent_id` no longer follows ticket `ticket_id`.
+pub async fn remove_follower(
+    conn: &mut AnyConnection,
+    ticket_id: &str,
+    agent_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM ticket_followers WHERE ticket_id = $1 AND agent_id = $2")
+        .bind(ticket_id)
+        .bind(agent_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Inserts a new ticket.
 pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result<(), sqlx::Error> {
     let d = derive(t)?;
@@ -119,9 +158,9 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
          category, channel, tags, custom_fields, sla, sla_policy_id, sla_breached, next_due, due_order, \
          first_response_seconds, resolution_seconds, reopen_count, agent_replies, create_time, update_time, \
          solve_time, close_time, version, follow_up_of, merged_into, requester_locale, priority_source, urgency, \
-         impact, escalate_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         impact, escalate_at, followers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
-         $33, $34, $35, $36, $37, $38, $39, $40)",
+         $33, $34, $35, $36, $37, $38, $39, $40, $41)",
     )
     .bind(&t.id)
     .bind(&t.fields.subject)
@@ -163,6 +202,7 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
     .bind(i64::from(t.fields.urgency.map_or(0, Level::number)))
     .bind(i64::from(t.fields.impact.map_or(0, Level::number)))
     .bind(d.escalate_at)
+    .bind(&d.followers)
     .execute(&mut *conn)
     .await?;
     write_tags(conn, t).await
@@ -181,7 +221,7 @@ pub async fn update_ticket(
          sla_policy_id = $17, sla_breached = $18, next_due = $19, due_order = $20, first_response_seconds = $21, \
          resolution_seconds = $22, reopen_count = $23, agent_replies = $24, update_time = $25, solve_time = $26, \
          close_time = $27, version = $28, merged_into = $29, requester_locale = $32, priority_source = $33, urgency = $34, impact = $35, \
-         escalate_at = $36 WHERE id = $30 AND version = $31",
+         escalate_at = $36, followers = $37 WHERE id = $30 AND version = $31",
     )
     .bind(&t.fields.subject)
     .bind(&t.fields.description)
@@ -218,7 +258,8 @@ pub async fn update_ticket(
     .bind(i64::from(t.fields.priority_source.number()))
     .bind(i64::from(t.fields.urgency.map_or(0, Level::number)))
     .bind(i64::from(t.fields.impact.map_or(0, Level::number)))
-    .bind(d.escalate_at);
+    .bind(d.escalate_at)
+    .bind(&d.followers);
     let updated = row::changed(conn, statement).await?;
     if updated {
         write_tags(conn, t).await?;
@@ -281,6 +322,12 @@ pub async fn list_tickets(
         Some(None) => clauses.push("t.assignee_id IS NULL".to_owned()),
         Some(Some(id)) => clauses.push(format!("t.assignee_id = {}", params.bind(id.clone()))),
         None => {}
+    }
+    if let Some(follower) = &filter.follower {
+        clauses.push(format!(
+            "t.id IN (SELECT ticket_id FROM ticket_followers WHERE agent_id = {})",
+            params.bind(follower.clone())
+        ));
     }
     if let Some(tag) = &filter.tag {
         clauses.push(format!(

@@ -339,3 +339,20 @@ pub fn in_group(requester: &str, subject: &str, group: &pb::Group) -> pb::Ticket
         ..new_ticket(requester, subject)
     }
 }
+
+/// Sets an agent's ticket scope.
+pub async fn set_scope(admin: &mut Client, agent: &str, scope: pb::TicketScope) -> pb::Agent {
+    admin
+        .update_agent(pb::UpdateAgentRequest {
+            agent: Some(pb::Agent {
+                name: format!("agents/{agent}"),
+                ticket_scope: scope as i32,
+                ..Default::default()
+            }),
+            update_mask: mask(&["ticket_scope"]),
+            etag: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}

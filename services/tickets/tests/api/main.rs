@@ -13,6 +13,7 @@ mod helpers;
 mod access;
 mod classify;
 mod escalation;
+mod followers;
 mod lifecycle;
 mod merges;
 mod queries;

@@ -14,22 +14,6 @@ backend_tests!(
     an_assigned_scoped_agent_sees_only_their_assignments
 );
 
-async fn set_scope(admin: &mut Client, agent: &str, scope: pb::TicketScope) -> pb::Agent {
-    admin
-        .update_agent(pb::UpdateAgentRequest {
-            agent: Some(pb::Agent {
-                name: format!("agents/{agent}"),
-                ticket_scope: scope as i32,
-                ..Default::default()
-            }),
-            update_mask: mask(&["ticket_scope"]),
-            etag: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 async fn listed(client: &mut Client, text: &str) -> Vec<String> {
     let mut names: Vec<String> = client
         .list_tickets(pb::ListTicketsRequest {

@@ -68,6 +68,7 @@ fn record(row: &Row<'_>) -> TicketRecord {
         version: 1,
         follow_up_of: None,
         merged_into: None,
+        followers: Vec::new(),
     }
 }
 
