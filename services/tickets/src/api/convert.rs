@@ -309,6 +309,8 @@ pub(super) fn schedule(s: &ScheduleRecord) -> pb::BusinessSchedule {
 /// An SLA policy.
 pub(super) fn policy(p: &PolicyRecord) -> pb::SlaPolicy {
     pb::SlaPolicy {
+        etag: etag(&format!("slaPolicies/{}", p.id), p.version),
+        archive_time: p.archive_time.map(timestamp),
         name: format!("slaPolicies/{}", p.id),
         display_name: p.display_name.clone(),
         position: p.position,

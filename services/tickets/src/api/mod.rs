@@ -257,4 +257,18 @@ impl TicketService for TicketsApi {
     ) -> Rpc<pb::ListSlaPoliciesResponse> {
         sla::list_policies(self, r).await
     }
+
+    async fn update_sla_policy(
+        &self,
+        r: Request<pb::UpdateSlaPolicyRequest>,
+    ) -> Rpc<pb::SlaPolicy> {
+        sla::update_policy(self, r).await
+    }
+
+    async fn delete_sla_policy(
+        &self,
+        r: Request<pb::DeleteSlaPolicyRequest>,
+    ) -> Rpc<pb::DeleteSlaPolicyResponse> {
+        sla::delete_policy(self, r).await
+    }
 }

@@ -3,7 +3,7 @@
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::common::{Channel, Tier};
 use kefu_server::paging::Page;
-use kefu_server::{Violations, principal_of, validate};
+use kefu_server::{Violations, mask, principal_of, validate};
 use tonic::{Request, Response};
 
 use super::{Rpc, TicketsApi, allow, convert};
@@ -80,6 +80,67 @@ pub(super) async fn list_schedules(
     }))
 }
 
+/// A policy from the wire, each violation on `sla_policy.<field>` (id, times and version for
+/// the caller to set).
+fn policy_record(input: &pb::SlaPolicy, v: &mut Violations) -> PolicyRecord {
+    let f = |name: &str| format!("sla_policy.{name}");
+    let display_name = validate::display_name(&input.display_name, &f("display_name"), v);
+    policy::check_policy_numbers(
+        input.position,
+        [
+            ("first_response_minutes", input.first_response_minutes),
+            ("next_response_minutes", input.next_response_minutes),
+            ("resolution_minutes", input.resolution_minutes),
+        ],
+        v,
+    );
+    let priorities = validate::enum_list(
+        &input.priorities,
+        Priority::from_number,
+        &f("priorities"),
+        v,
+    );
+    let tiers = validate::enum_list(
+        &input.requester_tiers,
+        Tier::from_number,
+        &f("requester_tiers"),
+        v,
+    );
+    let types = validate::enum_list(&input.types, TicketType::from_number, &f("types"), v);
+    let channels = validate::enum_list(&input.channels, Channel::from_number, &f("channels"), v);
+    let groups: Vec<String> = input
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| validate::resource_id(g, "groups", &format!("{}[{i}]", f("groups")), v))
+        .collect();
+    let schedule_id = validate::optional_resource_id(
+        &input.business_schedule,
+        "businessSchedules",
+        &f("business_schedule"),
+        v,
+    );
+    let escalations = escalation_levels(&input.escalation_levels, v);
+    PolicyRecord {
+        id: String::new(),
+        display_name,
+        position: input.position,
+        priorities,
+        tiers,
+        types,
+        channels,
+        groups,
+        first_response_minutes: input.first_response_minutes,
+        next_response_minutes: input.next_response_minutes,
+        resolution_minutes: input.resolution_minutes,
+        schedule_id,
+        escalations,
+        create_time: 0,
+        version: 1,
+        archive_time: None,
+    }
+}
+
 pub(super) async fn create_policy(
     api: &TicketsApi,
     request: Request<pb::CreateSlaPolicyRequest>,
@@ -97,66 +158,8 @@ pub(super) async fn create_policy(
         convert::policy,
         &mut v,
     );
-    let f = |name: &str| format!("sla_policy.{name}");
-    let display_name = validate::display_name(&input.display_name, &f("display_name"), &mut v);
-    policy::check_policy_numbers(
-        input.position,
-        [
-            ("first_response_minutes", input.first_response_minutes),
-            ("next_response_minutes", input.next_response_minutes),
-            ("resolution_minutes", input.resolution_minutes),
-        ],
-        &mut v,
-    );
-    let priorities = validate::enum_list(
-        &input.priorities,
-        Priority::from_number,
-        &f("priorities"),
-        &mut v,
-    );
-    let tiers = validate::enum_list(
-        &input.requester_tiers,
-        Tier::from_number,
-        &f("requester_tiers"),
-        &mut v,
-    );
-    let types = validate::enum_list(&input.types, TicketType::from_number, &f("types"), &mut v);
-    let channels = validate::enum_list(
-        &input.channels,
-        Channel::from_number,
-        &f("channels"),
-        &mut v,
-    );
-    let groups: Vec<String> = input
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| validate::resource_id(g, "groups", &format!("{}[{i}]", f("groups")), &mut v))
-        .collect();
-    let schedule_id = validate::optional_resource_id(
-        &input.business_schedule,
-        "businessSchedules",
-        &f("business_schedule"),
-        &mut v,
-    );
-    let escalations = escalation_levels(&input.escalation_levels, &mut v);
+    let record = policy_record(&input, &mut v);
     v.into_result()?;
-    let record = PolicyRecord {
-        id: String::new(),
-        display_name,
-        position: input.position,
-        priorities,
-        tiers,
-        types,
-        channels,
-        groups,
-        first_response_minutes: input.first_response_minutes,
-        next_response_minutes: input.next_response_minutes,
-        resolution_minutes: input.resolution_minutes,
-        schedule_id,
-        escalations,
-        create_time: 0,
-    };
     let policy = api.ops.create_policy(record, &replay).await?;
     Ok(Response::new(policy))
 }
@@ -174,7 +177,7 @@ pub(super) async fn list_policies(
     v.into_result()?;
     let rows = api
         .ops
-        .list_policies(page.after.as_ref(), page.fetch())
+        .list_policies(page.after.as_ref(), r.show_archived, page.fetch())
         .await?;
     let (records, next_page_token) = page.finish(rows, |p| {
         (i64::from(p.position), p.create_time, p.id.clone())
@@ -217,4 +220,77 @@ fn escalation_levels(input: &[pb::EscalationLevel], v: &mut Violations) -> Vec<E
         .collect();
     levels.sort_by_key(|l| l.percent);
     levels
+}
+
+/// UpdateSlaPolicy's mask paths, as on `SlaPolicy`.
+const POLICY_PATHS: &[&str] = &[
+    "display_name",
+    "position",
+    "priorities",
+    "requester_tiers",
+    "types",
+    "channels",
+    "groups",
+    "first_response_minutes",
+    "next_response_minutes",
+    "resolution_minutes",
+    "business_schedule",
+    "escalation_levels",
+];
+
+pub(super) async fn update_policy(
+    api: &TicketsApi,
+    request: Request<pb::UpdateSlaPolicyRequest>,
+) -> Rpc<pb::SlaPolicy> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let input = r.sla_policy.clone().unwrap_or_default();
+    let id = validate::required_id(&input.name, "slaPolicies", "sla_policy.name")?;
+    let mut v = Violations::new();
+    let paths = mask::update_mask(r.update_mask.as_ref(), POLICY_PATHS, &mut v);
+    v.into_result()?;
+    // The named fields over the policy as it is, checked whole as on create; the ops write it
+    // only if the policy is still at the version read here.
+    let current = api.ops.get_policy(&id).await?;
+    let mut merged = convert::policy(&current);
+    for path in &paths {
+        match *path {
+            "display_name" => merged.display_name = input.display_name.clone(),
+            "position" => merged.position = input.position,
+            "priorities" => merged.priorities = input.priorities.clone(),
+            "requester_tiers" => merged.requester_tiers = input.requester_tiers.clone(),
+            "types" => merged.types = input.types.clone(),
+            "channels" => merged.channels = input.channels.clone(),
+            "groups" => merged.groups = input.groups.clone(),
+            "first_response_minutes" => {
+                merged.first_response_minutes = input.first_response_minutes
+            }
+            "next_response_minutes" => merged.next_response_minutes = input.next_response_minutes,
+            "resolution_minutes" => merged.resolution_minutes = input.resolution_minutes,
+            "business_schedule" => merged.business_schedule = input.business_schedule.clone(),
+            _ => merged.escalation_levels = input.escalation_levels.clone(),
+        }
+    }
+    let mut v = Violations::new();
+    let mut after = policy_record(&merged, &mut v);
+    v.into_result()?;
+    after.id = current.id;
+    after.create_time = current.create_time;
+    after.version = current.version;
+    after.archive_time = current.archive_time;
+    let policy = api.ops.update_policy(&r.etag, after).await?;
+    Ok(Response::new(convert::policy(&policy)))
+}
+
+pub(super) async fn delete_policy(
+    api: &TicketsApi,
+    request: Request<pb::DeleteSlaPolicyRequest>,
+) -> Rpc<pb::DeleteSlaPolicyResponse> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let id = validate::required_id(&r.name, "slaPolicies", "name")?;
+    let archived = api.ops.delete_policy(&id, &r.etag).await?;
+    Ok(Response::new(pb::DeleteSlaPolicyResponse { archived }))
 }

@@ -171,6 +171,10 @@ pub struct PolicyRecord {
     pub escalations: Vec<EscalationLevel>,
     /// Creation time, micros (ties in position go to the older).
     pub create_time: i64,
+    /// Bumped on every change; the etag derives from it.
+    pub version: i64,
+    /// When it was archived (never chosen again), micros.
+    pub archive_time: Option<i64>,
 }
 
 /// The facts of a ticket that policies match on.
@@ -245,6 +249,8 @@ pub(crate) mod tests {
             schedule_id: None,
             escalations: Vec::new(),
             create_time: 0,
+            version: 1,
+            archive_time: None,
         }
     }
 

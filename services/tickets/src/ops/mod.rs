@@ -258,7 +258,7 @@ impl Tickets {
         conn: &mut AnyConnection,
         t: &mut TicketRecord,
     ) -> Result<(), ServiceError> {
-        let policies = store::list_policies(conn, None, i64::MAX).await?;
+        let policies = store::list_policies(conn, None, false, i64::MAX).await?;
         let chosen = select(
             &policies,
             &Facts {

@@ -124,33 +124,79 @@ fn levels_of(row: &AnyRow) -> Result<Vec<EscalationLevel>, sqlx::Error> {
         .collect()
 }
 
-/// Inserts a policy.
-pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRecord) -> Result<(), sqlx::Error> {
-    let conditions = Conditions {
+/// A policy's matching conditions as stored (JSON).
+fn conditions_text(p: &PolicyRecord) -> Result<String, sqlx::Error> {
+    json_text(&Conditions {
         priorities: p.priorities.iter().map(|x| x.number()).collect(),
         tiers: p.tiers.iter().map(|x| x.number()).collect(),
         types: p.types.iter().map(|x| x.number()).collect(),
         channels: p.channels.iter().map(|x| x.number()).collect(),
         groups: p.groups.clone(),
-    };
+    })
+}
+
+/// Inserts a policy.
+pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sla_policies (id, display_name, position, conditions, first_response_minutes, \
-         next_response_minutes, resolution_minutes, schedule_id, create_time, escalations) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         next_response_minutes, resolution_minutes, schedule_id, create_time, escalations, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&p.id)
     .bind(&p.display_name)
     .bind(i64::from(p.position))
-    .bind(json_text(&conditions)?)
+    .bind(conditions_text(p)?)
     .bind(i64::from(p.first_response_minutes))
     .bind(i64::from(p.next_response_minutes))
     .bind(i64::from(p.resolution_minutes))
     .bind(&p.schedule_id)
     .bind(p.create_time)
     .bind(levels_text(&p.escalations)?)
+    .bind(p.version)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Writes a policy's fields (and archive time) if the stored row is at `p.version - 1`.
+pub async fn update_policy(
+    conn: &mut AnyConnection,
+    p: &PolicyRecord,
+) -> Result<bool, sqlx::Error> {
+    let statement = sqlx::query(
+        "UPDATE sla_policies SET display_name = $1, position = $2, conditions = $3, \
+         first_response_minutes = $4, next_response_minutes = $5, resolution_minutes = $6, \
+         schedule_id = $7, escalations = $8, archive_time = $9, version = $10 \
+         WHERE id = $11 AND version = $12",
+    )
+    .bind(&p.display_name)
+    .bind(i64::from(p.position))
+    .bind(conditions_text(p)?)
+    .bind(i64::from(p.first_response_minutes))
+    .bind(i64::from(p.next_response_minutes))
+    .bind(i64::from(p.resolution_minutes))
+    .bind(&p.schedule_id)
+    .bind(levels_text(&p.escalations)?)
+    .bind(p.archive_time)
+    .bind(p.version)
+    .bind(&p.id)
+    .bind(p.version - 1);
+    row::changed(conn, statement).await
+}
+
+/// Deletes a policy; false if it was gone.
+pub async fn delete_policy(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    row::changed(
+        conn,
+        sqlx::query("DELETE FROM sla_policies WHERE id = $1").bind(id),
+    )
+    .await
+}
+
+/// Whether any ticket holds the policy.
+pub async fn policy_in_use(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let query = sqlx::query("SELECT id FROM tickets WHERE sla_policy_id = $1 LIMIT 1").bind(id);
+    Ok(row::one(conn, query, |_| Ok(())).await?.is_some())
 }
 
 fn decode_policy(row: &AnyRow) -> Result<PolicyRecord, sqlx::Error> {
@@ -170,6 +216,8 @@ fn decode_policy(row: &AnyRow) -> Result<PolicyRecord, sqlx::Error> {
         schedule_id: row.try_get("schedule_id")?,
         escalations: levels_of(row)?,
         create_time: row.try_get("create_time")?,
+        version: row.try_get("version")?,
+        archive_time: row.try_get("archive_time")?,
     })
 }
 
@@ -190,7 +238,7 @@ fn decode_list<T>(
 }
 
 const POLICY_COLUMNS: &str = "id, display_name, position, conditions, first_response_minutes, \
-    next_response_minutes, resolution_minutes, schedule_id, create_time, escalations";
+    next_response_minutes, resolution_minutes, schedule_id, create_time, escalations, version, archive_time";
 
 /// One policy.
 pub async fn get_policy(
@@ -208,10 +256,12 @@ pub async fn get_policy(
     .await
 }
 
-/// Policies in the order they are tried, after `(position, create_time, id)`.
+/// Policies in the order they are tried, after `(position, create_time, id)`; archived ones
+/// only with `archived`.
 pub async fn list_policies(
     conn: &mut AnyConnection,
     after: Option<&(i64, i64, String)>,
+    archived: bool,
     limit: i64,
 ) -> Result<Vec<PolicyRecord>, sqlx::Error> {
     let (position, created, id) = after
@@ -220,7 +270,7 @@ pub async fn list_policies(
     row::all(conn, sqlx::query(&format!(
         "SELECT {POLICY_COLUMNS} FROM sla_policies \
          WHERE ($1 = 0 OR position > $2 OR (position = $3 AND (create_time > $4 OR (create_time = $5 AND id > $6)))) \
-         ORDER BY position, create_time, id LIMIT $7",
+         AND ($8 = 1 OR archive_time IS NULL) ORDER BY position, create_time, id LIMIT $7",
     ))
     .bind(i64::from(after.is_some()))
     .bind(position)
@@ -228,5 +278,6 @@ pub async fn list_policies(
     .bind(created)
     .bind(created)
     .bind(&id)
-    .bind(limit), decode_policy).await
+    .bind(limit)
+    .bind(i64::from(archived)), decode_policy).await
 }

@@ -16,6 +16,7 @@ mod escalation;
 mod followers;
 mod lifecycle;
 mod merges;
+mod policies;
 mod queries;
 mod requesters;
 mod retries;
