@@ -43,31 +43,18 @@ fn first_response(t: &pb::Ticket) -> pb::SlaTarget {
 /// The SLA_ESCALATED events of the stream, as (ticket, target, percent, agents to notify), once
 /// `count` came.
 async fn escalations(app: &App, count: usize) -> Vec<(String, String, i32, Vec<String>)> {
-    let mut stream = app
-        .integration()
-        .watch_events(pb::WatchEventsRequest::default())
+    events_of(app, pb::EventType::SlaEscalated, count)
         .await
-        .unwrap()
-        .into_inner();
-    let mut seen = Vec::new();
-    while seen.len() < count {
-        let event = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
-            .await
-            .expect("event in time")
-            .unwrap()
-            .unwrap()
-            .event
-            .unwrap();
-        if event.r#type == pb::EventType::SlaEscalated as i32 {
-            seen.push((
-                event.resource,
-                event.sla_target,
-                event.escalation_percent,
-                event.notify_agents,
-            ));
-        }
-    }
-    seen
+        .into_iter()
+        .map(|e| {
+            (
+                e.resource,
+                e.sla_target,
+                e.escalation_percent,
+                e.notify_agents,
+            )
+        })
+        .collect()
 }
 
 async fn levels_fire_once_each_raise_move_and_reassign(backend: Backend) {

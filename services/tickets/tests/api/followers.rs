@@ -48,36 +48,16 @@ async fn followed_by(client: &mut Client, agent: &str) -> Vec<String> {
 
 /// The stream's events of `kind`, as (ticket, comment, agents to notify, changed fields), once
 /// `count` came.
-async fn events_of(
+async fn events(
     app: &App,
     kind: pb::EventType,
     count: usize,
 ) -> Vec<(String, String, Vec<String>, Vec<String>)> {
-    let mut stream = app
-        .integration()
-        .watch_events(pb::WatchEventsRequest::default())
+    events_of(app, kind, count)
         .await
-        .unwrap()
-        .into_inner();
-    let mut seen = Vec::new();
-    while seen.len() < count {
-        let event = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
-            .await
-            .expect("event in time")
-            .unwrap()
-            .unwrap()
-            .event
-            .unwrap();
-        if event.r#type == kind as i32 {
-            seen.push((
-                event.resource,
-                event.comment,
-                event.notify_agents,
-                event.changed_fields,
-            ));
-        }
-    }
-    seen
+        .into_iter()
+        .map(|e| (e.resource, e.comment, e.notify_agents, e.changed_fields))
+        .collect()
 }
 
 fn names(ids: &[&str]) -> Vec<String> {
@@ -184,7 +164,7 @@ async fn agents_follow_and_unfollow_tickets_they_can_see(backend: Backend) {
             ("UnfollowTicket".to_owned(), "agents/ann".to_owned()),
         ]
     );
-    let follows = events_of(&app, pb::EventType::TicketFollowed, 4).await;
+    let follows = events(&app, pb::EventType::TicketFollowed, 4).await;
     let on_ticket: Vec<(Vec<String>, Vec<String>)> = follows
         .into_iter()
         .filter(|(t, ..)| *t == ticket.name)
@@ -244,7 +224,7 @@ async fn mentions_in_internal_notes_add_followers_and_emit_an_event(backend: Bac
     assert_eq!(after.followers, names(&["li-lei"]));
 
     assert_eq!(
-        events_of(&app, pb::EventType::TicketMentioned, 2).await,
+        events(&app, pb::EventType::TicketMentioned, 2).await,
         [
             (ticket.name.clone(), note.name, names(&["li-lei"]), vec![]),
             (ticket.name.clone(), second.name, names(&["li-lei"]), vec![]),

@@ -356,3 +356,27 @@ pub async fn set_scope(admin: &mut Client, agent: &str, scope: pb::TicketScope) 
         .unwrap()
         .into_inner()
 }
+
+/// The first `count` events of `kind` on the stream, from its start.
+pub async fn events_of(app: &App, kind: pb::EventType, count: usize) -> Vec<pb::Event> {
+    let mut stream = app
+        .integration()
+        .watch_events(pb::WatchEventsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    while seen.len() < count {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+            .await
+            .expect("event in time")
+            .unwrap()
+            .unwrap()
+            .event
+            .unwrap();
+        if event.r#type == kind as i32 {
+            seen.push(event);
+        }
+    }
+    seen
+}
