@@ -265,6 +265,7 @@ pub(super) fn group(g: &GroupRecord) -> pb::Group {
             .as_ref()
             .map(|a| format!("agents/{a}"))
             .unwrap_or_default(),
+        delete_time: g.delete_time.map(timestamp),
     }
 }
 
@@ -283,13 +284,16 @@ pub(super) fn agent(a: &AgentRecord) -> pb::Agent {
         create_time: Some(timestamp(a.create_time)),
         availability: a.availability.number(),
         ticket_scope: a.ticket_scope.number(),
+        delete_time: a.delete_time.map(timestamp),
     }
 }
 
 /// A business schedule.
 pub(super) fn schedule(s: &ScheduleRecord) -> pb::BusinessSchedule {
+    let name = format!("businessSchedules/{}", s.id);
     pb::BusinessSchedule {
-        name: format!("businessSchedules/{}", s.id),
+        etag: etag(&name, s.version),
+        name,
         display_name: s.display_name.clone(),
         time_zone: s.time_zone.clone(),
         intervals: s

@@ -265,6 +265,28 @@ impl TicketService for TicketsApi {
         sla::update_policy(self, r).await
     }
 
+    async fn update_business_schedule(
+        &self,
+        r: Request<pb::UpdateBusinessScheduleRequest>,
+    ) -> Rpc<pb::BusinessSchedule> {
+        sla::update_schedule(self, r).await
+    }
+
+    async fn delete_business_schedule(
+        &self,
+        r: Request<pb::DeleteBusinessScheduleRequest>,
+    ) -> Rpc<pb::DeleteBusinessScheduleResponse> {
+        sla::delete_schedule(self, r).await
+    }
+
+    async fn delete_group(&self, r: Request<pb::DeleteGroupRequest>) -> Rpc<pb::Group> {
+        team::delete_group(self, r).await
+    }
+
+    async fn delete_agent(&self, r: Request<pb::DeleteAgentRequest>) -> Rpc<pb::Agent> {
+        team::delete_agent(self, r).await
+    }
+
     async fn delete_sla_policy(
         &self,
         r: Request<pb::DeleteSlaPolicyRequest>,

@@ -29,17 +29,23 @@ pub(super) async fn create_schedule(
         convert::schedule,
         &mut v,
     );
-    let display_name = validate::display_name(
-        &input.display_name,
-        "business_schedule.display_name",
-        &mut v,
-    );
+    let record = schedule_record(&input, &mut v);
+    v.into_result()?;
+    let schedule = api.ops.create_schedule(record, &replay).await?;
+    Ok(Response::new(schedule))
+}
+
+/// A schedule from the wire, each violation on `business_schedule.<field>` (id, time and
+/// version for the caller to set).
+fn schedule_record(input: &pb::BusinessSchedule, v: &mut Violations) -> ScheduleRecord {
+    let display_name =
+        validate::display_name(&input.display_name, "business_schedule.display_name", v);
     let raw: Vec<(i32, i32, i32)> = input
         .intervals
         .iter()
         .map(|i| (i.day_of_week, i.start_minute, i.end_minute))
         .collect();
-    let intervals = policy::check_intervals(&raw, input.holidays.len(), &mut v);
+    let intervals = policy::check_intervals(&raw, input.holidays.len(), v);
     let record = ScheduleRecord {
         id: String::new(),
         display_name,
@@ -47,6 +53,7 @@ pub(super) async fn create_schedule(
         intervals,
         holidays: input.holidays.iter().map(|h| h.trim().to_owned()).collect(),
         create_time: 0,
+        version: 1,
     };
     if v.is_empty() {
         // The calendar's own checks: zone, overlaps, empty week, holiday dates.
@@ -54,9 +61,57 @@ pub(super) async fn create_schedule(
             v.add("business_schedule", error.to_string());
         }
     }
+    record
+}
+
+pub(super) async fn update_schedule(
+    api: &TicketsApi,
+    request: Request<pb::UpdateBusinessScheduleRequest>,
+) -> Rpc<pb::BusinessSchedule> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let input = r.business_schedule.clone().unwrap_or_default();
+    let id = validate::required_id(&input.name, "businessSchedules", "business_schedule.name")?;
+    let mut v = Violations::new();
+    let paths = mask::update_mask(
+        r.update_mask.as_ref(),
+        &["display_name", "time_zone", "intervals", "holidays"],
+        &mut v,
+    );
     v.into_result()?;
-    let schedule = api.ops.create_schedule(record, &replay).await?;
-    Ok(Response::new(schedule))
+    // The named fields over the schedule as it is, checked whole as on create; the ops write
+    // it only if it is still at the version read here.
+    let current = api.ops.get_schedule(&id).await?;
+    let mut merged = convert::schedule(&current);
+    for path in &paths {
+        match *path {
+            "display_name" => merged.display_name = input.display_name.clone(),
+            "time_zone" => merged.time_zone = input.time_zone.clone(),
+            "intervals" => merged.intervals = input.intervals.clone(),
+            _ => merged.holidays = input.holidays.clone(),
+        }
+    }
+    let mut v = Violations::new();
+    let mut after = schedule_record(&merged, &mut v);
+    v.into_result()?;
+    after.id = current.id;
+    after.create_time = current.create_time;
+    after.version = current.version;
+    let schedule = api.ops.update_schedule(&r.etag, after).await?;
+    Ok(Response::new(convert::schedule(&schedule)))
+}
+
+pub(super) async fn delete_schedule(
+    api: &TicketsApi,
+    request: Request<pb::DeleteBusinessScheduleRequest>,
+) -> Rpc<pb::DeleteBusinessScheduleResponse> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let id = validate::required_id(&r.name, "businessSchedules", "name")?;
+    api.ops.delete_schedule(&id, &r.etag).await?;
+    Ok(Response::new(pb::DeleteBusinessScheduleResponse {}))
 }
 
 pub(super) async fn list_schedules(

@@ -10,7 +10,7 @@ use crate::domain::access::Action;
 use crate::domain::kinds::{Availability, TicketScope};
 use crate::domain::team::{self, AgentRecord, GroupRecord};
 use crate::domain::ticket::MAX_TAGS;
-use crate::ops::AgentUpdate;
+use crate::ops::{Actor, AgentUpdate};
 
 /// Longest group description, in characters.
 pub(super) const MAX_DESCRIPTION_CHARS: usize = 2000;
@@ -48,6 +48,7 @@ pub(super) async fn create_group(
         lead_id,
         create_time: 0,
         version: 1,
+        delete_time: None,
     };
     let group = api.ops.create_group(group, &replay).await?;
     Ok(Response::new(group))
@@ -61,11 +62,16 @@ pub(super) async fn list_groups(
     allow(&principal, Action::ReadTeam)?;
     let r = request.get_ref();
     let mut v = Violations::new();
-    let page: Page<(String, String)> = Page::read(r.page_size, &r.page_token, &["groups"], &mut v);
+    let page: Page<(String, String)> = Page::read(
+        r.page_size,
+        &r.page_token,
+        &["groups", deleted_scope(r.show_deleted)],
+        &mut v,
+    );
     v.into_result()?;
     let rows = api
         .ops
-        .list_groups(page.after.as_ref(), page.fetch())
+        .list_groups(page.after.as_ref(), r.show_deleted, page.fetch())
         .await?;
     let (records, next_page_token) = page.finish(rows, |g| (g.display_name.clone(), g.id.clone()));
     Ok(Response::new(pb::ListGroupsResponse {
@@ -103,6 +109,7 @@ pub(super) async fn create_agent(
         groups: Vec::new(),
         create_time: 0,
         version: 1,
+        delete_time: None,
     };
     v.into_result()?;
     let agent = api.ops.create_agent(record, &replay).await?;
@@ -170,13 +177,21 @@ pub(super) async fn list_agents(
     let page: Page<String> = Page::read(
         r.page_size,
         &r.page_token,
-        &[group_id.as_deref().unwrap_or_default()],
+        &[
+            group_id.as_deref().unwrap_or_default(),
+            deleted_scope(r.show_deleted),
+        ],
         &mut v,
     );
     v.into_result()?;
     let rows = api
         .ops
-        .list_agents(group_id.as_deref(), page.after.as_deref(), page.fetch())
+        .list_agents(
+            group_id.as_deref(),
+            page.after.as_deref(),
+            r.show_deleted,
+            page.fetch(),
+        )
         .await?;
     let (records, next_page_token) = page.finish(rows, |a| a.id.clone());
     Ok(Response::new(pb::ListAgentsResponse {
@@ -219,4 +234,35 @@ pub(super) async fn remove_member(
 fn ticket_scope(number: i32, v: &mut Violations) -> TicketScope {
     validate::optional_enum(number, TicketScope::from_number, "agent.ticket_scope", v)
         .unwrap_or(TicketScope::All)
+}
+
+/// What a page token of a list with `show_deleted` is bound to, so a token of one listing is
+/// refused by the other.
+fn deleted_scope(show_deleted: bool) -> &'static str {
+    if show_deleted { "deleted" } else { "live" }
+}
+
+pub(super) async fn delete_group(
+    api: &TicketsApi,
+    request: Request<pb::DeleteGroupRequest>,
+) -> Rpc<pb::Group> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let id = validate::required_id(&r.name, "groups", "name")?;
+    let group = api.ops.delete_group(&id, &r.etag).await?;
+    Ok(Response::new(convert::group(&group)))
+}
+
+pub(super) async fn delete_agent(
+    api: &TicketsApi,
+    request: Request<pb::DeleteAgentRequest>,
+) -> Rpc<pb::Agent> {
+    let principal = principal_of(&request)?;
+    allow(&principal, Action::Configure)?;
+    let r = request.get_ref();
+    let id = validate::required_id(&r.name, "agents", "name")?;
+    let actor = Actor::of(&principal, "DeleteAgent");
+    let agent = api.ops.delete_agent(&actor, &id, &r.etag).await?;
+    Ok(Response::new(convert::agent(&agent)))
 }

@@ -97,6 +97,8 @@ pub struct ScheduleRecord {
     pub holidays: Vec<String>,
     /// Micros.
     pub create_time: i64,
+    /// Version, for etags.
+    pub version: i64,
 }
 
 /// Why a stored or submitted schedule cannot be used.

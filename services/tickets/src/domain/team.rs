@@ -2,7 +2,8 @@
 
 use kefu_server::Violations;
 
-use crate::domain::kinds::{Availability, RoutingMethod, TicketScope};
+use crate::domain::kinds::{Availability, RoutingMethod, TicketScope, TicketStatus};
+use crate::domain::policy::PolicyRecord;
 use crate::domain::skills::SkillRule;
 
 /// A group as stored.
@@ -26,6 +27,8 @@ pub struct GroupRecord {
     pub create_time: i64,
     /// Version.
     pub version: i64,
+    /// When it was deleted (micros); a deleted group takes nothing new.
+    pub delete_time: Option<i64>,
 }
 
 /// An agent as stored.
@@ -53,6 +56,8 @@ pub struct AgentRecord {
     pub create_time: i64,
     /// Version.
     pub version: i64,
+    /// When they were deleted (micros): retired from the team, refused on ticket calls.
+    pub delete_time: Option<i64>,
 }
 
 /// A principal id usable as an agent id: 1–64 characters of `A-Z a-z 0-9 _ -`.
@@ -117,6 +122,40 @@ pub fn capacity(value: i32, field: &str, v: &mut Violations) -> i32 {
     value
 }
 
+/// The statuses of a ticket still being worked: a group holding one cannot be deleted, an
+/// agent deleted gives theirs back.
+pub const UNSOLVED: [TicketStatus; 4] = [
+    TicketStatus::New,
+    TicketStatus::Open,
+    TicketStatus::Pending,
+    TicketStatus::OnHold,
+];
+
+/// The first of `policies` that names `group_id`, as a condition or an escalation level's group.
+pub fn policy_naming_group<'a>(
+    policies: &'a [PolicyRecord],
+    group_id: &str,
+) -> Option<&'a PolicyRecord> {
+    policies.iter().find(|p| {
+        p.groups.iter().any(|g| g == group_id)
+            || p.escalations
+                .iter()
+                .any(|l| l.group_id.as_deref() == Some(group_id))
+    })
+}
+
+/// The first of `policies` with an escalation level reassigning to `agent_id`.
+pub fn policy_naming_agent<'a>(
+    policies: &'a [PolicyRecord],
+    agent_id: &str,
+) -> Option<&'a PolicyRecord> {
+    policies.iter().find(|p| {
+        p.escalations
+            .iter()
+            .any(|l| l.assignee_id.as_deref() == Some(agent_id))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,7 +173,55 @@ mod tests {
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             create_time: 0,
             version: 1,
+            delete_time: None,
         }
+    }
+
+    fn policy(
+        groups: &[&str],
+        level_group: Option<&str>,
+        level_agent: Option<&str>,
+    ) -> PolicyRecord {
+        PolicyRecord {
+            id: "p1".into(),
+            display_name: "Standard".into(),
+            position: 0,
+            priorities: Vec::new(),
+            tiers: Vec::new(),
+            types: Vec::new(),
+            channels: Vec::new(),
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            first_response_minutes: 60,
+            next_response_minutes: 0,
+            resolution_minutes: 0,
+            schedule_id: None,
+            escalations: vec![crate::domain::escalation::EscalationLevel {
+                percent: 100,
+                raise_priority: None,
+                group_id: level_group.map(str::to_owned),
+                assignee_id: level_agent.map(str::to_owned),
+                notify_lead: false,
+            }],
+            create_time: 0,
+            version: 1,
+            archive_time: None,
+        }
+    }
+
+    #[test]
+    fn a_policy_names_a_group_by_condition_or_escalation_and_an_agent_by_escalation() {
+        let by_condition = [policy(&["g1"], None, None)];
+        assert_eq!(
+            policy_naming_group(&by_condition, "g1").map(|p| p.id.as_str()),
+            Some("p1")
+        );
+        assert!(policy_naming_group(&by_condition, "g2").is_none());
+        let by_level = [policy(&[], Some("g2"), Some("a1"))];
+        assert!(policy_naming_group(&by_level, "g2").is_some());
+        assert!(policy_naming_group(&by_level, "g1").is_none());
+        assert!(policy_naming_agent(&by_level, "a1").is_some());
+        assert!(policy_naming_agent(&by_level, "a2").is_none());
+        assert!(policy_naming_agent(&by_condition, "a1").is_none());
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl Tickets {
     ) -> Result<(), ServiceError> {
         for level in &policy.escalations {
             if let Some(group_id) = &level.group_id
-                && store::find::<GroupRecord>(tx, group_id).await?.is_none()
+                && store::live_group(tx, group_id).await?.is_none()
             {
                 return Err(ServiceError::NotFound(format!("groups/{group_id}")));
             }

@@ -8,7 +8,6 @@ use kefu_server::ServiceError;
 use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
 use crate::domain::lifecycle::{self, Move};
 use crate::domain::team;
-use crate::domain::team::GroupRecord;
 use crate::domain::ticket::{TicketRecord, ticket_name};
 use crate::store;
 
@@ -45,10 +44,7 @@ impl Tickets {
         check_etag(&ticket_name(id), before.version, etag)?;
         let mut after = before.clone();
         if let Some(group_id) = &group {
-            if store::find::<GroupRecord>(&mut tx, group_id)
-                .await?
-                .is_none()
-            {
+            if store::live_group(&mut tx, group_id).await?.is_none() {
                 return Err(ServiceError::NotFound(format!("groups/{group_id}")));
             }
             after.group_id = Some(group_id.clone());

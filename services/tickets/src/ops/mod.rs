@@ -12,6 +12,7 @@ mod lifecycle;
 mod links;
 mod merges;
 mod reports;
+mod retire;
 mod routing;
 mod sla;
 mod team;
@@ -309,6 +310,12 @@ impl Tickets {
             return Ok(Visibility::Everything);
         }
         Ok(match store::get_agent(conn, &actor.id).await? {
+            Some(agent) if agent.delete_time.is_some() => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "agents/{} is deleted",
+                    agent.id
+                )));
+            }
             Some(agent) => Visibility::of_agent(&agent.id, agent.ticket_scope, agent.groups),
             None => Visibility::Everything,
         })

@@ -318,6 +318,7 @@ impl Tickets {
         let before = store::get_agent(&mut tx, agent_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
+        super::retire::deleted_agent(&before)?;
         if before.availability == availability {
             return Ok(before);
         }
@@ -351,6 +352,11 @@ impl Tickets {
             .await?
             .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
         check_etag(&name, before.version, etag)?;
+        if before.delete_time.is_some() {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "{name} is deleted"
+            )));
+        }
         let mut after = before.clone();
         if let Some(display_name) = update.display_name {
             after.display_name = display_name;

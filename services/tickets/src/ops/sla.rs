@@ -7,7 +7,6 @@ use kefu_db::Write;
 
 use super::{Tickets, check_etag, new_id};
 use crate::domain::policy::{PolicyRecord, ScheduleRecord};
-use crate::domain::team::GroupRecord;
 use crate::store;
 
 impl Tickets {
@@ -19,6 +18,7 @@ impl Tickets {
     ) -> Result<A, ServiceError> {
         schedule.id = new_id();
         schedule.create_time = self.ctx.now();
+        schedule.version = 1;
         let mut tx = self.ctx.db.begin_write().await?;
         if let Some(answer) = replay
             .earlier(&mut tx, "businessSchedules", self.ctx.now())
@@ -83,10 +83,7 @@ impl Tickets {
             )));
         }
         for group_id in &policy.groups {
-            if store::find::<GroupRecord>(&mut *tx, group_id)
-                .await?
-                .is_none()
-            {
+            if store::live_group(&mut *tx, group_id).await?.is_none() {
                 return Err(ServiceError::NotFound(format!("groups/{group_id}")));
             }
         }

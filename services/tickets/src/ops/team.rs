@@ -3,6 +3,7 @@
 use kefu_db::idempotency::Replay;
 use kefu_server::ServiceError;
 
+use super::retire::deleted_agent;
 use super::{Tickets, check_etag, new_id};
 use crate::domain::kinds::TicketScope;
 use crate::domain::team::{AgentRecord, GroupRecord};
@@ -84,15 +85,16 @@ impl Tickets {
         Ok(answer)
     }
 
-    /// A page of groups by name.
+    /// A page of groups by name; deleted ones only with `deleted`.
     pub async fn list_groups(
         &self,
         after: Option<&(String, String)>,
+        deleted: bool,
         limit: usize,
     ) -> Result<Vec<GroupRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        Ok(store::list_groups(&mut conn, after, limit).await?)
+        Ok(store::list_groups(&mut conn, after, deleted, limit).await?)
     }
 
     /// Creates an agent (its id is the agent's principal id) in no group yet.
@@ -151,6 +153,7 @@ impl Tickets {
             .await?
             .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
         check_etag(&name, before.version, etag)?;
+        deleted_agent(&before)?;
         let mut after = before.clone();
         update.apply(&mut after);
         after.version = before.version + 1;
@@ -176,11 +179,12 @@ impl Tickets {
         Ok(after)
     }
 
-    /// A page of agents, of one group or all.
+    /// A page of agents, of one group or all; deleted ones only with `deleted`.
     pub async fn list_agents(
         &self,
         group_id: Option<&str>,
         after: Option<&str>,
+        deleted: bool,
         limit: usize,
     ) -> Result<Vec<AgentRecord>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
@@ -192,7 +196,7 @@ impl Tickets {
             return Err(ServiceError::NotFound(format!("groups/{group_id}")));
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        Ok(store::list_agents(&mut conn, group_id, after, limit).await?)
+        Ok(store::list_agents(&mut conn, group_id, after, deleted, limit).await?)
     }
 
     /// Adds or removes a membership; returns the agent.
@@ -206,14 +210,12 @@ impl Tickets {
         // In routing's lock order, before the membership's foreign keys lock the rows too.
         tx.lock_in_order("team_groups", [group_id]).await?;
         tx.lock_in_order("agents", [agent_id]).await?;
-        if store::find::<GroupRecord>(&mut tx, group_id)
-            .await?
-            .is_none()
-        {
+        if store::live_group(&mut tx, group_id).await?.is_none() {
             return Err(ServiceError::NotFound(format!("groups/{group_id}")));
         }
-        if store::get_agent(&mut tx, agent_id).await?.is_none() {
-            return Err(ServiceError::NotFound(format!("agents/{agent_id}")));
+        match store::get_agent(&mut tx, agent_id).await? {
+            None => return Err(ServiceError::NotFound(format!("agents/{agent_id}"))),
+            Some(agent) => deleted_agent(&agent)?,
         }
         if member {
             store::add_member(&mut tx, group_id, agent_id).await?;

@@ -13,7 +13,6 @@ use crate::domain::calendar::Clock;
 use crate::domain::kinds::TicketStatus;
 use crate::domain::scope::Visibility;
 use crate::domain::sla::SlaRecord;
-use crate::domain::team::GroupRecord;
 use crate::domain::ticket::{TicketFields, TicketRecord, diff, ticket_name};
 use crate::remote;
 use crate::store::{self, TicketFilter, TicketOrder};
@@ -85,9 +84,7 @@ impl Tickets {
             return load(&mut tx, existing.trim_start_matches("tickets/")).await;
         }
         if let Some(group_id) = &command.group_id
-            && store::find::<GroupRecord>(&mut tx, group_id)
-                .await?
-                .is_none()
+            && store::live_group(&mut tx, group_id).await?.is_none()
         {
             return Err(ServiceError::NotFound(format!("groups/{group_id}")));
         }

@@ -16,8 +16,8 @@ pub async fn insert_schedule(
     s: &ScheduleRecord,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO business_schedules (id, display_name, time_zone, intervals, holidays, create_time) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO business_schedules (id, display_name, time_zone, intervals, holidays, create_time, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&s.id)
     .bind(&s.display_name)
@@ -25,12 +25,14 @@ pub async fn insert_schedule(
     .bind(json_text(&s.intervals)?)
     .bind(json_text(&s.holidays)?)
     .bind(s.create_time)
+    .bind(s.version)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-const SCHEDULE_COLUMNS: &str = "id, display_name, time_zone, intervals, holidays, create_time";
+const SCHEDULE_COLUMNS: &str =
+    "id, display_name, time_zone, intervals, holidays, create_time, version";
 
 impl Stored for ScheduleRecord {
     const COLLECTION: &'static str = "businessSchedules";
@@ -45,6 +47,7 @@ impl Stored for ScheduleRecord {
             intervals: json(row, "intervals")?,
             holidays: json(row, "holidays")?,
             create_time: row.try_get("create_time")?,
+            version: row.try_get("version")?,
         })
     }
 }
@@ -280,4 +283,56 @@ pub async fn list_policies(
     .bind(&id)
     .bind(limit)
     .bind(i64::from(archived)), decode_policy).await
+}
+
+/// Writes a schedule's fields if the stored row is at `s.version - 1`.
+pub async fn update_schedule(
+    conn: &mut AnyConnection,
+    s: &ScheduleRecord,
+) -> Result<bool, sqlx::Error> {
+    let statement = sqlx::query(
+        "UPDATE business_schedules SET display_name = $1, time_zone = $2, intervals = $3, holidays = $4, \
+         version = $5 WHERE id = $6 AND version = $7",
+    )
+    .bind(&s.display_name)
+    .bind(&s.time_zone)
+    .bind(json_text(&s.intervals)?)
+    .bind(json_text(&s.holidays)?)
+    .bind(s.version)
+    .bind(&s.id)
+    .bind(s.version - 1);
+    row::changed(conn, statement).await
+}
+
+/// Deletes a schedule; false if it was gone.
+pub async fn delete_schedule(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    row::changed(
+        conn,
+        sqlx::query("DELETE FROM business_schedules WHERE id = $1").bind(id),
+    )
+    .await
+}
+
+/// The first policy (archived ones included) counting by the schedule.
+pub async fn policy_using_schedule(
+    conn: &mut AnyConnection,
+    schedule_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let query =
+        sqlx::query("SELECT id FROM sla_policies WHERE schedule_id = $1 ORDER BY id LIMIT 1")
+            .bind(schedule_id);
+    row::one(conn, query, |r| r.try_get("id")).await
+}
+
+/// Every policy that is not archived, in the order they are tried.
+pub async fn live_policies(conn: &mut AnyConnection) -> Result<Vec<PolicyRecord>, sqlx::Error> {
+    row::all(
+        conn,
+        sqlx::query(&format!(
+            "SELECT {POLICY_COLUMNS} FROM sla_policies WHERE archive_time IS NULL \
+             ORDER BY position, create_time, id"
+        )),
+        decode_policy,
+    )
+    .await
 }

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::kinds::{Availability, RoutingMethod, TicketScope, TicketType};
 use crate::domain::skills::{SkillCondition, SkillRule};
-use crate::domain::team::{AgentRecord, GroupRecord};
+use crate::domain::team::{AgentRecord, GroupRecord, UNSOLVED};
 
 /// A skill rule as its JSON column keeps it; enum values by label.
 #[derive(Serialize, Deserialize)]
@@ -88,7 +88,7 @@ pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(
     Ok(())
 }
 
-const GROUP_COLUMNS: &str = "id, display_name, description, routing, skill_rules, reassign_offline, lead_id, create_time, version";
+const GROUP_COLUMNS: &str = "id, display_name, description, routing, skill_rules, reassign_offline, lead_id, create_time, version, delete_time";
 
 impl Stored for GroupRecord {
     const COLLECTION: &'static str = "groups";
@@ -106,6 +106,7 @@ impl Stored for GroupRecord {
             lead_id: row.try_get("lead_id")?,
             create_time: row.try_get("create_time")?,
             version: row.try_get("version")?,
+            delete_time: row.try_get("delete_time")?,
         })
     }
 }
@@ -118,7 +119,8 @@ pub async fn update_group(
 ) -> Result<bool, sqlx::Error> {
     let statement = sqlx::query(
         "UPDATE team_groups SET display_name = $1, description = $2, routing = $3, \
-         update_time = $4, version = $5, skill_rules = $8, reassign_offline = $9, lead_id = $10 WHERE id = $6 AND version = $7",
+         update_time = $4, version = $5, skill_rules = $8, reassign_offline = $9, lead_id = $10, delete_time = $11 \
+         WHERE id = $6 AND version = $7",
     )
     .bind(&g.display_name)
     .bind(&g.description)
@@ -129,7 +131,8 @@ pub async fn update_group(
     .bind(g.version - 1)
     .bind(rules_text(&g.skill_rules)?)
     .bind(i64::from(g.reassign_offline))
-    .bind(g.lead_id.as_deref());
+    .bind(g.lead_id.as_deref())
+    .bind(g.delete_time);
     row::changed(conn, statement).await
 }
 
@@ -153,16 +156,29 @@ pub async fn group_name_taken(
     row::exists(conn, query).await
 }
 
-/// A page of groups by name after `(name, id)`.
+/// A group that is not deleted.
+pub async fn live_group(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<GroupRecord>, sqlx::Error> {
+    let sql = format!(
+        "{} WHERE id = $1 AND delete_time IS NULL",
+        row::select::<GroupRecord>()
+    );
+    row::one(conn, sqlx::query(&sql).bind(id), GroupRecord::decode).await
+}
+
+/// A page of groups by name after `(name, id)`; deleted ones only with `deleted`.
 pub async fn list_groups(
     conn: &mut AnyConnection,
     after: Option<&(String, String)>,
+    deleted: bool,
     limit: i64,
 ) -> Result<Vec<GroupRecord>, sqlx::Error> {
     let (name, id) = after.cloned().unwrap_or_default();
     let sql = format!(
         "{} WHERE ($1 = 0 OR display_name > $2 OR (display_name = $3 AND id > $4)) \
-         ORDER BY display_name, id LIMIT $5",
+         AND ($6 = 1 OR delete_time IS NULL) ORDER BY display_name, id LIMIT $5",
         row::select::<GroupRecord>()
     );
     row::all(
@@ -172,13 +188,14 @@ pub async fn list_groups(
             .bind(&name)
             .bind(&name)
             .bind(&id)
-            .bind(limit),
+            .bind(limit)
+            .bind(i64::from(deleted)),
         GroupRecord::decode,
     )
     .await
 }
 
-const AGENT_COLUMNS: &str = "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.availability, a.ticket_scope, a.create_time, a.version";
+const AGENT_COLUMNS: &str = "a.id, a.display_name, a.email, a.skills, a.capacity, a.active, a.availability, a.ticket_scope, a.create_time, a.version, a.delete_time";
 
 fn decode_agent(row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
     Ok(AgentRecord {
@@ -193,6 +210,7 @@ fn decode_agent(row: &AnyRow) -> Result<AgentRecord, sqlx::Error> {
         groups: Vec::new(),
         create_time: row.try_get("create_time")?,
         version: row.try_get("version")?,
+        delete_time: row.try_get("delete_time")?,
     })
 }
 
@@ -254,7 +272,8 @@ pub async fn update_agent(
 ) -> Result<bool, sqlx::Error> {
     let statement = sqlx::query(
         "UPDATE agents SET display_name = $1, email = $2, skills = $3, capacity = $4, active = $5, \
-         availability = $6, update_time = $7, version = $8, ticket_scope = $11 WHERE id = $9 AND version = $10",
+         availability = $6, update_time = $7, version = $8, ticket_scope = $11, delete_time = $12 \
+         WHERE id = $9 AND version = $10",
     )
     .bind(&a.display_name)
     .bind(&a.email)
@@ -266,7 +285,8 @@ pub async fn update_agent(
     .bind(a.version)
     .bind(&a.id)
     .bind(a.version - 1)
-    .bind(i64::from(a.ticket_scope.number()));
+    .bind(i64::from(a.ticket_scope.number()))
+    .bind(a.delete_time);
     let updated = row::changed(conn, statement).await?;
     Ok(updated)
 }
@@ -294,21 +314,25 @@ pub async fn agent_with_email(
     row::one(conn, query, |r| r.try_get("id")).await
 }
 
-/// A page of agents by id after `after`, optionally only members of `group_id`.
+/// A page of agents by id after `after`, optionally only members of `group_id`; deleted ones
+/// only with `deleted`.
 pub async fn list_agents(
     conn: &mut AnyConnection,
     group_id: Option<&str>,
     after: Option<&str>,
+    deleted: bool,
     limit: i64,
 ) -> Result<Vec<AgentRecord>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id > $1 AND ($2 = '' OR a.id IN \
-         (SELECT agent_id FROM group_members WHERE group_id = $3)) ORDER BY a.id LIMIT $4"
+         (SELECT agent_id FROM group_members WHERE group_id = $3)) AND ($5 = 1 OR a.delete_time IS NULL) \
+         ORDER BY a.id LIMIT $4"
     ))
     .bind(after.unwrap_or(""))
     .bind(group_id.unwrap_or(""))
     .bind(group_id.unwrap_or(""))
     .bind(limit)
+    .bind(i64::from(deleted))
     .fetch_all(&mut *conn)
     .await?;
     agents_with_groups(conn, &rows).await
@@ -343,4 +367,50 @@ pub async fn remove_member(
     )
     .await?;
     Ok(removed)
+}
+
+/// Takes everyone out of a group, or an agent out of every group (whichever is `Some`).
+pub async fn remove_memberships(
+    conn: &mut AnyConnection,
+    group_id: Option<&str>,
+    agent_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM group_members WHERE group_id = $1 OR agent_id = $2")
+        .bind(group_id)
+        .bind(agent_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Clears `agent_id` as lead of every group they lead (each group's version moves on).
+pub async fn clear_lead(
+    conn: &mut AnyConnection,
+    agent_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE team_groups SET lead_id = NULL, version = version + 1, update_time = $1 WHERE lead_id = $2",
+    )
+    .bind(now)
+    .bind(agent_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The ids of the tickets in one of `UNSOLVED`'s statuses of a group (`by_group`) or assigned to
+/// an agent, in id order.
+pub async fn unsolved_of(
+    conn: &mut AnyConnection,
+    id: &str,
+    by_group: bool,
+) -> Result<Vec<String>, sqlx::Error> {
+    let column = if by_group { "group_id" } else { "assignee_id" };
+    let [a, b, c, d] = UNSOLVED.map(|s| i64::from(s.number()));
+    let sql = format!(
+        "SELECT id FROM tickets WHERE {column} = $1 AND status IN ($2, $3, $4, $5) ORDER BY id"
+    );
+    let query = sqlx::query(&sql).bind(id).bind(a).bind(b).bind(c).bind(d);
+    row::all(conn, query, |r| r.try_get("id")).await
 }

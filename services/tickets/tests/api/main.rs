@@ -19,6 +19,7 @@ mod merges;
 mod policies;
 mod queries;
 mod requesters;
+mod retiring;
 mod retries;
 mod routing;
 mod scopes;
