@@ -380,3 +380,26 @@ pub async fn events_of(app: &App, kind: pb::EventType, count: usize) -> Vec<pb::
     }
     seen
 }
+
+/// A new SLA policy.
+pub async fn create_policy(admin: &mut Client, policy: pb::SlaPolicy) -> pb::SlaPolicy {
+    admin
+        .create_sla_policy(pb::CreateSlaPolicyRequest {
+            request_id: String::new(),
+            sla_policy: Some(policy),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Deletes (or archives) an SLA policy.
+pub async fn delete_policy(admin: &mut Client, name: &str) {
+    admin
+        .delete_sla_policy(pb::DeleteSlaPolicyRequest {
+            name: name.into(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+}

@@ -22,6 +22,7 @@ mod requesters;
 mod retiring;
 mod retries;
 mod routing;
+mod schedules;
 mod scopes;
 mod skills;
 mod sla;
