@@ -116,7 +116,7 @@ impl Service for Feedback {
             let handler = handler.clone();
             async move { handler.ticket_event(delivery).await }
         });
-        runtime.follow_erasures(&customers, ops.clone());
+        runtime.follow_customers(&customers, ops.clone());
         let api = FeedbackApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(FeedbackServiceServer::new(api)))
     }

@@ -87,7 +87,7 @@ impl Service for Tickets {
             settings.auto_close_after,
             runtime.stop(),
         ));
-        runtime.follow_erasures(&customers, ops.clone());
+        runtime.follow_customers(&customers, ops.clone());
         let api = TicketsApi::new(ops, runtime.event_feed());
         Ok(runtime.grpc(TicketServiceServer::new(api)))
     }

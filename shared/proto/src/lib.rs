@@ -186,4 +186,13 @@ impl customers::v1::Event {
             .then(|| self.customer.strip_prefix("customers/"))
             .flatten()
     }
+
+    /// The id of the customer this event says changed tier; `None` for any other event. The
+    /// event names no tier: read the customer for the one they have now.
+    pub fn retiered_customer(&self) -> Option<&str> {
+        (self.r#type == customers::v1::EventType::CustomerUpdated as i32
+            && self.changed_fields.iter().any(|f| f == "tier"))
+        .then(|| self.customer.strip_prefix("customers/"))
+        .flatten()
+    }
 }

@@ -106,6 +106,11 @@ impl Runtime {
         &self.db
     }
 
+    /// The service's name, the id of its own principal.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// The key that verifies callers and signs the service's own requests.
     pub fn key(&self) -> &InternalKey {
         &self.key

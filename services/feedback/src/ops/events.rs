@@ -10,7 +10,7 @@ use kefu_proto::tickets::v1 as tickets_pb;
 use kefu_server::ServiceError;
 use kefu_server::common::Channel;
 use kefu_server::consumer::{Delivery, Handled};
-use kefu_server::customers::ErasesCustomers;
+use kefu_server::customers::FollowsCustomers;
 
 use super::{EventDraft, Feedback, SERVICE_ACTOR};
 use crate::domain::follow_up::complaint_state;
@@ -98,7 +98,7 @@ impl Feedback {
     }
 }
 
-impl ErasesCustomers for Feedback {
+impl FollowsCustomers for Feedback {
     /// Removes an erased customer's comments and feedback text (scores stay, for statistics),
     /// including the text queued for tickets not yet opened.
     async fn erase(&self, tx: &mut Write, customer: &str, now: i64) -> Result<(), ServiceError> {

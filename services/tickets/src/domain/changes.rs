@@ -26,6 +26,10 @@ pub fn diff(before: Option<&TicketRecord>, after: &TicketRecord) -> Vec<Change> 
             ("subject", t.fields.subject.clone()),
             ("description", t.fields.description.clone()),
             ("requester", format!("customers/{}", t.requester_id)),
+            (
+                "requester_snapshot.tier",
+                t.requester_tier.name().to_owned(),
+            ),
             ("status", t.status.name().to_owned()),
             ("priority", t.fields.priority.name().to_owned()),
             (
@@ -187,6 +191,7 @@ mod tests {
             vec![
                 "subject",
                 "requester",
+                "requester_snapshot.tier",
                 "status",
                 "priority",
                 "priority_source",

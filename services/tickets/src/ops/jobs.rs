@@ -1,17 +1,21 @@
 //! The work the service does by itself: running the SLA sweeper (see `escalation`), closing
-//! long-solved tickets, and anonymizing the tickets of erased customers.
+//! long-solved tickets, anonymizing the tickets of erased customers, and choosing the SLA of a
+//! requester's open tickets again when their tier changes.
 
 use std::time::Duration;
 
 use kefu_db::Write;
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
-use kefu_server::customers::ErasesCustomers;
+use kefu_server::customers::FollowsCustomers;
 use tokio_util::sync::CancellationToken;
 
-use super::{Actor, EventDraft, Tickets};
+use kefu_server::common::Tier;
+
+use super::{Actor, EventDraft, Tickets, load};
 use crate::domain::kinds::TicketStatus;
 use crate::domain::lifecycle;
+use crate::domain::team::UNSOLVED;
 use crate::domain::ticket::TicketRecord;
 use crate::store;
 
@@ -77,7 +81,9 @@ impl Tickets {
     }
 }
 
-impl ErasesCustomers for Tickets {
+impl FollowsCustomers for Tickets {
+    const FOLLOWS_TIERS: bool = true;
+
     /// Anonymizes the requester snapshot of every ticket of an erased customer. Idempotent: a
     /// ticket already anonymized is left alone.
     async fn erase(&self, tx: &mut Write, customer: &str, now: i64) -> Result<(), ServiceError> {
@@ -92,6 +98,37 @@ impl ErasesCustomers for Tickets {
             after.requester_erased = true;
             self.save(tx, &actor, &before, &mut after, now).await?;
             let draft = EventDraft::new(pb::EventType::RequesterAnonymized, &after);
+            draft.emit(tx, &actor, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives a requester's unsolved tickets their new tier and chooses each one's SLA policy
+    /// again, as a priority change does (same start times, new target lengths). Idempotent: a
+    /// ticket already at the tier is left alone.
+    async fn tier_changed(
+        &self,
+        tx: &mut Write,
+        customer: &str,
+        tier: Tier,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let actor = Actor::service("customer-tier-changed");
+        for stale in store::tickets_of_requester(tx, customer).await? {
+            if stale.requester_tier == tier || !UNSOLVED.contains(&stale.status) {
+                continue;
+            }
+            tx.lock_in_order("tickets", [stale.id.as_str()]).await?;
+            let before = load(tx, &stale.id).await?;
+            if before.requester_tier == tier || !UNSOLVED.contains(&before.status) {
+                continue;
+            }
+            let mut after = before.clone();
+            after.requester_tier = tier;
+            self.apply_policy(tx, &mut after).await?;
+            let changes = self.save(tx, &actor, &before, &mut after, now).await?;
+            let mut draft = EventDraft::new(pb::EventType::TicketUpdated, &after);
+            draft.changed_fields = changes.into_iter().map(|c| c.field).collect();
             draft.emit(tx, &actor, now).await?;
         }
         Ok(())

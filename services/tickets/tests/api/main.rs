@@ -27,3 +27,4 @@ mod scopes;
 mod skills;
 mod sla;
 mod stats;
+mod tiers;

@@ -1,4 +1,4 @@
-use kefu_server::customers::ErasesCustomers;
+use kefu_server::customers::FollowsCustomers;
 use std::time::Duration;
 
 use kefu_proto::common::v1 as common;
