@@ -266,6 +266,11 @@ pub(super) fn group(g: &GroupRecord) -> pb::Group {
             .map(|a| format!("agents/{a}"))
             .unwrap_or_default(),
         delete_time: g.delete_time.map(timestamp),
+        business_schedule: g
+            .schedule_id
+            .as_ref()
+            .map(|s| format!("businessSchedules/{s}"))
+            .unwrap_or_default(),
     }
 }
 

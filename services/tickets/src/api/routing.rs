@@ -119,6 +119,7 @@ pub(super) async fn update_group(
             "skill_rules",
             "reassign_when_offline",
             "lead",
+            "business_schedule",
         ],
         &mut v,
     );
@@ -134,6 +135,14 @@ pub(super) async fn update_group(
             .then(|| validate::optional_resource_id(&input.lead, "agents", "group.lead", &mut v)),
         skill_rules: has("skill_rules")
             .then(|| skill_rules(&input.skill_rules, "group.skill_rules", &mut v)),
+        schedule_id: has("business_schedule").then(|| {
+            validate::optional_resource_id(
+                &input.business_schedule,
+                "businessSchedules",
+                "group.business_schedule",
+                &mut v,
+            )
+        }),
     };
     v.into_result()?;
     let group = api.ops.update_group(&id, &r.etag, update).await?;

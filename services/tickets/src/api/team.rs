@@ -37,6 +37,12 @@ pub(super) async fn create_group(
     let routing = routing::routing(input.routing, "group.routing", &mut v);
     let skill_rules = routing::skill_rules(&input.skill_rules, "group.skill_rules", &mut v);
     let lead_id = validate::optional_resource_id(&input.lead, "agents", "group.lead", &mut v);
+    let schedule_id = validate::optional_resource_id(
+        &input.business_schedule,
+        "businessSchedules",
+        "group.business_schedule",
+        &mut v,
+    );
     v.into_result()?;
     let group = GroupRecord {
         id: String::new(),
@@ -46,6 +52,7 @@ pub(super) async fn create_group(
         skill_rules,
         reassign_offline: input.reassign_when_offline,
         lead_id,
+        schedule_id,
         create_time: 0,
         version: 1,
         delete_time: None,

@@ -146,6 +146,18 @@ pub enum Clock {
 }
 
 impl Clock {
+    /// Whether `at` is counted time: always on the calendar; under a schedule, inside one of
+    /// the working intervals of a day that is not a holiday.
+    pub fn is_working(&self, at: i64) -> bool {
+        match self {
+            Self::Calendar => true,
+            Self::Business(schedule) => schedule
+                .periods(schedule.local_date(at))
+                .iter()
+                .any(|&(start, end)| start <= at && at < end),
+        }
+    }
+
     /// Seconds of counted time in `[from, to)`; zero when `to <= from`.
     pub fn elapsed(&self, from: i64, to: i64) -> i64 {
         self.elapsed_micros(from, to) / MICROS_PER_SEC
@@ -313,6 +325,25 @@ mod tests {
         assert_eq!(clock.add(0, 90), Some(90 * MICROS_PER_SEC));
         assert_eq!(clock.elapsed(0, 90 * MICROS_PER_SEC), 90);
         assert_eq!(clock.elapsed(10, 0), 0);
+    }
+
+    #[test]
+    fn working_time_is_inside_an_interval_of_a_day_that_is_no_holiday() {
+        let z = chrono_tz::Asia::Shanghai;
+        let clock = nine_to_five(z, &["2026-10-01"]);
+        assert!(
+            clock.is_working(at(z, "2026-03-10 09:00")),
+            "opening minute"
+        );
+        assert!(clock.is_working(at(z, "2026-03-10 16:59")));
+        assert!(
+            !clock.is_working(at(z, "2026-03-10 17:00")),
+            "closed at closing"
+        );
+        assert!(!clock.is_working(at(z, "2026-03-10 08:59")));
+        assert!(!clock.is_working(at(z, "2026-03-14 12:00")), "a Saturday");
+        assert!(!clock.is_working(at(z, "2026-10-01 12:00")), "a holiday");
+        assert!(Clock::Calendar.is_working(at(z, "2026-03-14 03:00")));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct GroupRecord {
     pub reassign_offline: bool,
     /// Its lead (agent id), told by escalation levels that notify the lead.
     pub lead_id: Option<String>,
+    /// The business schedule outside whose working hours it hands out no ticket.
+    pub schedule_id: Option<String>,
     /// Micros.
     pub create_time: i64,
     /// Version.

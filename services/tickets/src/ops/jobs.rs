@@ -1,5 +1,5 @@
-//! The work the service does by itself: running the SLA sweeper (see `escalation`), closing
-//! long-solved tickets, anonymizing the tickets of erased customers, and choosing the SLA of a
+//! The work the service does by itself: running the SLA sweeper (see `escalation`), handing
+//! out queues as business hours begin, closing long-solved tickets, anonymizing the tickets of erased customers, and choosing the SLA of a
 //! requester's open tickets again when their tier changes.
 
 use std::time::Duration;
@@ -15,6 +15,7 @@ use kefu_server::common::Tier;
 use super::{Actor, EventDraft, Tickets, load};
 use crate::domain::kinds::TicketStatus;
 use crate::domain::lifecycle;
+use crate::domain::policy::ScheduleRecord;
 use crate::domain::team::UNSOLVED;
 use crate::domain::ticket::TicketRecord;
 use crate::store;
@@ -23,6 +24,34 @@ use crate::store;
 const ROUND: i64 = 200;
 
 impl Tickets {
+    /// Hands out the queues of routed groups whose business hours are on at `now`: what waited
+    /// overnight goes out as the day begins. Returns how many queues were handed out.
+    pub async fn route_in_hours(&self, now: i64) -> Result<usize, ServiceError> {
+        let waiting = {
+            let mut conn = self.ctx.db.read().await?;
+            let mut waiting = Vec::new();
+            for group in store::scheduled_groups(&mut conn).await? {
+                let Some(schedule_id) = &group.schedule_id else {
+                    continue;
+                };
+                let open = store::find::<ScheduleRecord>(&mut conn, schedule_id)
+                    .await?
+                    .is_some_and(|s| s.clock().is_ok_and(|clock| clock.is_working(now)));
+                if open && !store::queue(&mut conn, &group.id, 1).await?.is_empty() {
+                    waiting.push(group.id);
+                }
+            }
+            waiting
+        };
+        for group_id in &waiting {
+            let mut tx = self.ctx.db.begin_write().await?;
+            self.hand_out(&mut tx, std::slice::from_ref(group_id), now)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(waiting.len())
+    }
+
     /// Closes tickets SOLVED at or before `solved_before`. Returns how many closed.
     pub async fn auto_close(&self, now: i64, solved_before: i64) -> Result<usize, ServiceError> {
         let actor = Actor::service("auto-close");
@@ -73,6 +102,9 @@ impl Tickets {
             let now = self.ctx.now();
             if let Err(error) = self.sweep_breaches(now).await {
                 tracing::warn!(%error, "SLA sweep failed; retrying next round");
+            }
+            if let Err(error) = self.route_in_hours(now).await {
+                tracing::warn!(%error, "routing in business hours failed; retrying next round");
             }
             if let Err(error) = self.auto_close(now, now.saturating_sub(after)).await {
                 tracing::warn!(%error, "auto-close failed; retrying next round");

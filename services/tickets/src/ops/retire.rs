@@ -43,6 +43,14 @@ impl Tickets {
         if !store::update_schedule(&mut tx, &after).await? {
             return Err(ServiceError::Conflict(name));
         }
+        // Hours that begin now hand the queues of the groups keeping them out at once.
+        let groups: Vec<String> = store::scheduled_groups(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|g| g.schedule_id.as_deref() == Some(after.id.as_str()))
+            .map(|g| g.id)
+            .collect();
+        self.hand_out(&mut tx, &groups, self.ctx.now()).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -60,6 +68,11 @@ impl Tickets {
             return Err(ServiceError::FailedPrecondition(format!(
                 "slaPolicies/{policy_id} counts by {name}: give it another schedule first \
                  (archived policies too: their tickets still count by it)"
+            )));
+        }
+        if let Some(group_id) = store::group_using_schedule(&mut tx, id).await? {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "groups/{group_id} keeps the hours of {name}: give it another schedule first"
             )));
         }
         if !store::delete_schedule(&mut tx, id).await? {

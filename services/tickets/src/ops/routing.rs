@@ -14,6 +14,7 @@ use kefu_server::{ServiceError, Violations};
 use super::{Actor, EventDraft, Tickets, check_etag, illegal, load};
 use crate::domain::kinds::{Availability, RoutingMethod, TicketStatus};
 use crate::domain::lifecycle::{self, Move};
+use crate::domain::policy::ScheduleRecord;
 use crate::domain::routing::{self, COUNTED, Candidate};
 use crate::domain::skills::{self, SkillRule};
 use crate::domain::team::{AgentRecord, GroupRecord};
@@ -35,6 +36,8 @@ pub struct GroupUpdate {
     pub reassign_offline: Option<bool>,
     /// New lead (`Some(None)` clears it).
     pub lead_id: Option<Option<String>>,
+    /// New business schedule (`Some(None)`: routes at any time).
+    pub schedule_id: Option<Option<String>>,
 }
 
 /// Most queued tickets one change hands out, to keep its transaction short; the next change
@@ -110,16 +113,32 @@ impl Tickets {
 
     /// A locked group's routing, counted under the locks (after what another group's routing,
     /// or this transaction, did meanwhile).
+    /// Outside the group's business hours nobody is a candidate: every ticket waits.
     async fn routing_of(
         &self,
         tx: &mut Write,
         group: &GroupRecord,
+        now: i64,
     ) -> Result<Routing, ServiceError> {
+        let open = match &group.schedule_id {
+            Some(schedule_id) => {
+                match store::find::<ScheduleRecord>(&mut *tx, schedule_id).await? {
+                    Some(schedule) => schedule.clock().is_ok_and(|clock| clock.is_working(now)),
+                    None => true,
+                }
+            }
+            None => true,
+        };
+        let candidates = if open {
+            store::candidates(tx, &group.id).await?
+        } else {
+            Vec::new()
+        };
         Ok(Routing {
             group_id: group.id.clone(),
             method: group.routing,
             rules: group.skill_rules.clone(),
-            candidates: store::candidates(tx, &group.id).await?,
+            candidates,
             last: store::last_routed(tx, &group.id).await?,
         })
     }
@@ -155,7 +174,7 @@ impl Tickets {
         let Some(group) = routed.first() else {
             return Ok(None);
         };
-        let mut routing = self.routing_of(tx, group).await?;
+        let mut routing = self.routing_of(tx, group, now).await?;
         self.give_in_turn(tx, &mut routing, t, now).await
     }
 
@@ -259,7 +278,7 @@ impl Tickets {
         now: i64,
     ) -> Result<(), ServiceError> {
         for group in self.lock_groups(tx, group_ids, &[]).await? {
-            let mut routing = self.routing_of(tx, &group).await?;
+            let mut routing = self.routing_of(tx, &group, now).await?;
             let queued = store::queue(tx, &group.id, MAX_HANDED_OUT as i64).await?;
             for ticket_id in queued {
                 tx.lock_in_order("tickets", [ticket_id.as_str()]).await?;
@@ -378,6 +397,10 @@ impl Tickets {
             self.check_skills(&mut tx, &rules).await?;
             after.skill_rules = rules;
         }
+        if let Some(schedule_id) = update.schedule_id {
+            check_schedule(&mut tx, schedule_id.as_deref()).await?;
+            after.schedule_id = schedule_id;
+        }
         if after == before {
             return Ok(before);
         }
@@ -394,7 +417,10 @@ impl Tickets {
         if !store::update_group(&mut tx, &after, now).await? {
             return Err(ServiceError::Conflict(name));
         }
-        if after.routing != before.routing || after.skill_rules != before.skill_rules {
+        if after.routing != before.routing
+            || after.skill_rules != before.skill_rules
+            || after.schedule_id != before.schedule_id
+        {
             self.hand_out(&mut tx, &[group_id.to_owned()], now).await?;
         }
         tx.commit().await?;
@@ -469,4 +495,21 @@ impl Tickets {
         }
         Ok(v.into_result()?)
     }
+}
+
+/// NOT_FOUND when a group names a business schedule that does not exist.
+pub(super) async fn check_schedule(
+    tx: &mut Write,
+    schedule_id: Option<&str>,
+) -> Result<(), ServiceError> {
+    if let Some(schedule_id) = schedule_id
+        && store::find::<ScheduleRecord>(&mut *tx, schedule_id)
+            .await?
+            .is_none()
+    {
+        return Err(ServiceError::NotFound(format!(
+            "businessSchedules/{schedule_id}"
+        )));
+    }
+    Ok(())
 }

@@ -76,6 +76,7 @@ impl Tickets {
         }
         self.check_skills(&mut tx, &group.skill_rules).await?;
         self.check_lead(&mut tx, group.lead_id.as_deref()).await?;
+        super::routing::check_schedule(&mut tx, group.schedule_id.as_deref()).await?;
         group.id = new_id();
         group.create_time = self.ctx.now();
         group.version = 1;

@@ -72,7 +72,7 @@ fn rules_of(row: &AnyRow) -> Result<Vec<SkillRule>, sqlx::Error> {
 pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO team_groups (id, display_name, description, routing, create_time, update_time, version, skill_rules, \
-         reassign_offline, lead_id) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
+         reassign_offline, lead_id, schedule_id) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&g.id)
     .bind(&g.display_name)
@@ -83,12 +83,13 @@ pub async fn insert_group(conn: &mut AnyConnection, g: &GroupRecord) -> Result<(
     .bind(rules_text(&g.skill_rules)?)
     .bind(i64::from(g.reassign_offline))
     .bind(g.lead_id.as_deref())
+    .bind(g.schedule_id.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-const GROUP_COLUMNS: &str = "id, display_name, description, routing, skill_rules, reassign_offline, lead_id, create_time, version, delete_time";
+const GROUP_COLUMNS: &str = "id, display_name, description, routing, skill_rules, reassign_offline, lead_id, create_time, version, delete_time, schedule_id";
 
 impl Stored for GroupRecord {
     const COLLECTION: &'static str = "groups";
@@ -107,6 +108,7 @@ impl Stored for GroupRecord {
             create_time: row.try_get("create_time")?,
             version: row.try_get("version")?,
             delete_time: row.try_get("delete_time")?,
+            schedule_id: row.try_get("schedule_id")?,
         })
     }
 }
@@ -119,7 +121,7 @@ pub async fn update_group(
 ) -> Result<bool, sqlx::Error> {
     let statement = sqlx::query(
         "UPDATE team_groups SET display_name = $1, description = $2, routing = $3, \
-         update_time = $4, version = $5, skill_rules = $8, reassign_offline = $9, lead_id = $10, delete_time = $11 \
+         update_time = $4, version = $5, skill_rules = $8, reassign_offline = $9, lead_id = $10, delete_time = $11, schedule_id = $12 \
          WHERE id = $6 AND version = $7",
     )
     .bind(&g.display_name)
@@ -132,7 +134,8 @@ pub async fn update_group(
     .bind(rules_text(&g.skill_rules)?)
     .bind(i64::from(g.reassign_offline))
     .bind(g.lead_id.as_deref())
-    .bind(g.delete_time);
+    .bind(g.delete_time)
+    .bind(g.schedule_id.as_deref());
     row::changed(conn, statement).await
 }
 
@@ -413,4 +416,25 @@ pub async fn unsolved_of(
     );
     let query = sqlx::query(&sql).bind(id).bind(a).bind(b).bind(c).bind(d);
     row::all(conn, query, |r| r.try_get("id")).await
+}
+
+/// The routed groups that keep business hours, live ones only.
+pub async fn scheduled_groups(conn: &mut AnyConnection) -> Result<Vec<GroupRecord>, sqlx::Error> {
+    let sql = format!(
+        "{} WHERE schedule_id IS NOT NULL AND routing <> $1 AND delete_time IS NULL ORDER BY id",
+        row::select::<GroupRecord>()
+    );
+    let manual = i64::from(RoutingMethod::Manual.number());
+    row::all(conn, sqlx::query(&sql).bind(manual), GroupRecord::decode).await
+}
+
+/// The first group (deleted ones included) keeping the schedule's hours.
+pub async fn group_using_schedule(
+    conn: &mut AnyConnection,
+    schedule_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let query =
+        sqlx::query("SELECT id FROM team_groups WHERE schedule_id = $1 ORDER BY id LIMIT 1")
+            .bind(schedule_id);
+    row::one(conn, query, |r| r.try_get("id")).await
 }

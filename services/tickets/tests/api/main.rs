@@ -14,6 +14,7 @@ mod access;
 mod classify;
 mod escalation;
 mod followers;
+mod hours;
 mod lifecycle;
 mod merges;
 mod policies;
