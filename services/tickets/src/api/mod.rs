@@ -4,6 +4,7 @@
 mod classify;
 mod comments;
 mod convert;
+mod fields;
 mod followers;
 mod lifecycle;
 mod links;
@@ -285,6 +286,62 @@ impl TicketService for TicketsApi {
 
     async fn delete_agent(&self, r: Request<pb::DeleteAgentRequest>) -> Rpc<pb::Agent> {
         team::delete_agent(self, r).await
+    }
+
+    async fn create_ticket_field(
+        &self,
+        r: Request<pb::CreateTicketFieldRequest>,
+    ) -> Rpc<pb::TicketField> {
+        fields::create_field(self, r).await
+    }
+
+    async fn list_ticket_fields(
+        &self,
+        r: Request<pb::ListTicketFieldsRequest>,
+    ) -> Rpc<pb::ListTicketFieldsResponse> {
+        fields::list_fields(self, r).await
+    }
+
+    async fn update_ticket_field(
+        &self,
+        r: Request<pb::UpdateTicketFieldRequest>,
+    ) -> Rpc<pb::TicketField> {
+        fields::update_field(self, r).await
+    }
+
+    async fn delete_ticket_field(
+        &self,
+        r: Request<pb::DeleteTicketFieldRequest>,
+    ) -> Rpc<pb::DeleteTicketFieldResponse> {
+        fields::delete_field(self, r).await
+    }
+
+    async fn create_ticket_form(
+        &self,
+        r: Request<pb::CreateTicketFormRequest>,
+    ) -> Rpc<pb::TicketForm> {
+        fields::create_form(self, r).await
+    }
+
+    async fn list_ticket_forms(
+        &self,
+        r: Request<pb::ListTicketFormsRequest>,
+    ) -> Rpc<pb::ListTicketFormsResponse> {
+        fields::list_forms(self, r).await
+    }
+
+    async fn update_ticket_form(
+        &self,
+        r: Request<pb::UpdateTicketFormRequest>,
+    ) -> Rpc<pb::TicketForm> {
+        fields::update_form(self, r).await
+    }
+
+    async fn delete_ticket_form(
+        &self,
+        r: Request<pb::DeleteTicketFormRequest>,
+    ) -> Rpc<pb::DeleteTicketFormResponse> {
+        fields::delete_form(self, r).await
     }
 
     async fn delete_sla_policy(

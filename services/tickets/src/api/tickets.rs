@@ -126,6 +126,7 @@ fn filter(r: &pb::ListTicketsRequest, v: &mut Violations) -> TicketFilter {
             v,
         ),
         tag: None,
+        custom_field: custom_field_filter(&r.custom_field, v),
         follower: validate::optional_resource_id(&r.follower, "agents", "follower", v),
         sla_breached: r.sla_breached,
         create_from: optional_micros(r.create_time_from.as_ref(), "create_time_from", v),
@@ -261,4 +262,21 @@ pub(super) async fn batch_update(
     let actor = Actor::of(&principal, "BatchUpdateTickets");
     let answer = api.ops.batch_update(&actor, &updates, &replay).await?;
     Ok(Response::new(answer))
+}
+
+/// ListTickets' `custom_field` filter, `key=value`.
+fn custom_field_filter(text: &str, v: &mut Violations) -> Option<(String, String)> {
+    if text.is_empty() {
+        return None;
+    }
+    match text.split_once('=') {
+        Some((key, value)) if !value.trim().is_empty() => {
+            let key = crate::domain::fields::field_id(key.trim(), "custom_field", v);
+            Some((key, value.trim().to_owned()))
+        }
+        _ => {
+            v.add("custom_field", "must be key=value");
+            None
+        }
+    }
 }

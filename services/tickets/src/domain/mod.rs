@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod changes;
 pub mod classify;
 pub mod escalation;
+pub mod fields;
 pub mod followers;
 pub mod kinds;
 pub mod lifecycle;

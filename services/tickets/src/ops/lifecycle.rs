@@ -114,6 +114,9 @@ impl Tickets {
         check_etag(&ticket_name(id), before.version, etag)?;
         let next = lifecycle::apply(before.status, action, before.assignee_id.is_some())
             .map_err(illegal)?;
+        if action == Move::Solve {
+            self.check_solvable(&mut tx, &before).await?;
+        }
         let mut after = before.clone();
         let clock = self.ticket_clock(&mut tx, &before).await?;
         lifecycle::move_to(&mut after, next, now, &clock);

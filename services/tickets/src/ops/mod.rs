@@ -6,6 +6,7 @@
 mod classify;
 mod comments;
 mod escalation;
+mod fields;
 mod followers;
 mod jobs;
 mod lifecycle;

@@ -102,6 +102,7 @@ impl Tickets {
         t.follow_up_of = command.follow_up_of;
         t.sla = SlaRecord::start(None, now, &Clock::Calendar);
         self.classify(&mut tx, &mut t.fields).await?;
+        self.check_custom_fields(&mut tx, &mut t.fields).await?;
         self.apply_policy(&mut tx, &mut t).await?;
         let routed = self
             .route_new(&mut tx, &mut t, account_owner.as_deref(), now)
@@ -193,6 +194,9 @@ impl Tickets {
         let mut v = Violations::new();
         after.fields.check_after_sales(&mut v);
         v.into_result()?;
+        if update.paths.contains(&"custom_fields") {
+            self.check_custom_fields(tx, &mut after.fields).await?;
+        }
         if after.fields.priority != before.fields.priority
             || after.fields.ticket_type != before.fields.ticket_type
         {

@@ -1,6 +1,7 @@
 //! All SQL of the tickets service, one query text for SQLite and PostgreSQL; no rules here.
 
 mod classify;
+mod fields;
 mod links;
 mod routing;
 mod sla;
@@ -10,6 +11,7 @@ mod tickets;
 mod trail;
 
 pub use classify::*;
+pub use fields::*;
 pub use links::*;
 pub use routing::*;
 pub use sla::*;
@@ -52,6 +54,8 @@ pub struct TicketFilter {
     pub tag: Option<String>,
     /// Followed by this agent id.
     pub follower: Option<String>,
+    /// Holding this `(field id, value)` in its custom fields.
+    pub custom_field: Option<(String, String)>,
     /// Only breached.
     pub sla_breached: bool,
     /// Created at or after.

@@ -205,7 +205,8 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &TicketRecord) -> Result
     .bind(&d.followers)
     .execute(&mut *conn)
     .await?;
-    write_tags(conn, t).await
+    write_tags(conn, t).await?;
+    super::fields::write_field_values(conn, t).await
 }
 
 /// Writes `t` over the stored row if that row is still at `t.version - 1`; false if it moved on.
@@ -263,6 +264,7 @@ pub async fn update_ticket(
     let updated = row::changed(conn, statement).await?;
     if updated {
         write_tags(conn, t).await?;
+        super::fields::write_field_values(conn, t).await?;
     }
     Ok(updated)
 }
@@ -327,6 +329,13 @@ pub async fn list_tickets(
         clauses.push(format!(
             "t.id IN (SELECT ticket_id FROM ticket_followers WHERE agent_id = {})",
             params.bind(follower.clone())
+        ));
+    }
+    if let Some((field_id, value)) = &filter.custom_field {
+        clauses.push(format!(
+            "t.id IN (SELECT ticket_id FROM ticket_field_values WHERE field_id = {} AND value = {})",
+            params.bind(field_id.clone()),
+            params.bind(value.clone())
         ));
     }
     if let Some(tag) = &filter.tag {

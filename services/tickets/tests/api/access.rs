@@ -201,6 +201,15 @@ async fn integrations_create_and_update_tickets_for_any_requester(backend: Backe
     let customer = app
         .customer_record("From the shop", common::Tier::Gold)
         .await;
+    define_field(
+        &mut app.admin(),
+        "order_id",
+        pb::TicketFieldType::Text,
+        &[],
+        false,
+    )
+    .await
+    .unwrap();
     let mut integration = app.integration();
     let mut request = new_ticket(&customer, "Order 991 arrived damaged");
     request.channel = common::Channel::Api as i32;

@@ -403,3 +403,26 @@ pub async fn delete_policy(admin: &mut Client, name: &str) {
         .await
         .unwrap();
 }
+
+/// Defines a ticket field.
+pub async fn define_field(
+    admin: &mut Client,
+    id: &str,
+    field_type: pb::TicketFieldType,
+    options: &[&str],
+    required_to_solve: bool,
+) -> Result<pb::TicketField, tonic::Status> {
+    admin
+        .create_ticket_field(pb::CreateTicketFieldRequest {
+            ticket_field_id: id.into(),
+            ticket_field: Some(pb::TicketField {
+                display_name: id.replace('_', " "),
+                r#type: field_type as i32,
+                options: options.iter().map(|o| (*o).to_owned()).collect(),
+                required_to_solve,
+                ..Default::default()
+            }),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}

@@ -13,6 +13,7 @@ mod helpers;
 mod access;
 mod classify;
 mod escalation;
+mod fields;
 mod followers;
 mod hours;
 mod lifecycle;
