@@ -6,7 +6,6 @@ use kefu_db::Params;
 
 use super::{ArticleFilter, filter_clauses};
 use crate::domain::access::Scope;
-use crate::domain::search::{COVERAGE_BONUS, MAX_BODY_POINTS, TITLE_POINTS};
 
 /// Rows inserted per statement when indexing.
 const INSERT_BATCH: usize = 200;
@@ -97,25 +96,7 @@ pub async fn search(
         return Ok(Vec::new());
     }
     let mut params = Params::new();
-    let mut cases = String::from("CASE p.term");
-    let mut terms = Vec::new();
-    for (term, weight) in weighted_terms {
-        cases.push_str(&format!(
-            " WHEN {} THEN {}",
-            params.bind(term.clone()),
-            params.bind(*weight)
-        ));
-    }
-    cases.push_str(" ELSE 0 END");
-    for (term, _) in weighted_terms {
-        terms.push(params.bind(term.clone()));
-    }
-    let points = format!(
-        "(CASE WHEN p.title_tf > 0 THEN {TITLE_POINTS} ELSE 0 END + CASE WHEN p.body_tf > {MAX_BODY_POINTS} THEN {MAX_BODY_POINTS} ELSE p.body_tf END)"
-    );
-    // PostgreSQL sums BIGINTs into NUMERIC; the cast keeps one integer type on both databases.
-    let score =
-        format!("(CAST(SUM(({cases}) * {points}) AS BIGINT) + COUNT(*) * {COVERAGE_BONUS})");
+    let (score, terms) = crate::domain::search::score_sql(&mut params, weighted_terms);
     // Aggregate the postings first (a clustered range read per term), then look each matched
     // article up once for the reader's scope and the filters.
     let mut clauses = filter_clauses(&mut params, filter, scope);
@@ -135,10 +116,9 @@ pub async fn search(
     let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql = format!(
         "WITH s AS MATERIALIZED \
-         (SELECT p.article_id AS article_id, {score} AS score FROM article_terms p WHERE p.term IN ({}) GROUP BY p.article_id) \
+         (SELECT p.article_id AS article_id, {score} AS score FROM article_terms p WHERE p.term IN ({terms}) GROUP BY p.article_id) \
          SELECT s.article_id AS article_id, s.score AS score FROM s \
-         JOIN articles a ON a.id = s.article_id {where_clause} ORDER BY s.score DESC, s.article_id LIMIT {limit}",
-        terms.join(", ")
+         JOIN articles a ON a.id = s.article_id {where_clause} ORDER BY s.score DESC, s.article_id LIMIT {limit}"
     );
     let rows = sqlx::query_with(&sql, params.into_args())
         .fetch_all(&mut *conn)

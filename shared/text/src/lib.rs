@@ -1,5 +1,6 @@
-//! Text analysis for search, the same for indexing and for queries, so that both databases only
-//! ever compare finished terms:
+//! Text analysis for search, the same for indexing and for queries and for every service that
+//! indexes text (knowledge articles, tickets), so that both databases only ever compare finished
+//! terms:
 //!
 //! - runs of Chinese characters are segmented into words by jieba (`cut_for_search`, which also
 //!   yields the shorter words inside long ones), so 退货 matches 如何办理退货流程 but 退款 does
@@ -18,7 +19,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
-/// Words too common to tell articles apart.
+/// Words too common to tell texts apart.
 const ENGLISH_STOP_WORDS: &[&str] = &[
     "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
     "been", "but", "by", "can", "could", "do", "does", "for", "from", "had", "has", "have", "he",
@@ -141,7 +142,7 @@ pub fn query_terms(query: &str) -> Vec<String> {
         .collect()
 }
 
-/// The weight of a term that occurs in `document_frequency` of `documents` articles: BM25's
+/// The weight of a term that occurs in `document_frequency` of `documents` texts: BM25's
 /// inverse document frequency, in thousandths, so scores are integers and rank identically on
 /// every database.
 pub fn term_weight(documents: i64, document_frequency: i64) -> i64 {
@@ -156,7 +157,7 @@ pub fn term_weight(documents: i64, document_frequency: i64) -> i64 {
 pub const TITLE_POINTS: i64 = 5;
 /// Cap on body occurrences counted per term (term-frequency saturation).
 pub const MAX_BODY_POINTS: i64 = 3;
-/// Added per distinct matched term, so articles matching more query words rank first.
+/// Added per distinct matched term, so texts matching more query words rank first.
 pub const COVERAGE_BONUS: i64 = 1_000_000;
 
 /// Characters of context a snippet shows around its first match.
@@ -220,6 +221,37 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// The score of one text over a postings table aliased `p` (columns `term`, `title_tf`,
+/// `body_tf`), grouped by text, and the list of the terms for `p.term IN (…)`, both bound in
+/// `params`:
+///
+/// score = Σ over matched terms of weight × (title match ? 5 : 0 + min(body count, 3))
+///         + 1,000,000 × number of matched terms
+///
+/// All integers, so SQLite and PostgreSQL rank identically.
+pub fn score_sql(
+    params: &mut kefu_db::Params,
+    weighted_terms: &[(String, i64)],
+) -> (String, String) {
+    let mut cases = String::from("CASE p.term");
+    for (term, weight) in weighted_terms {
+        cases.push_str(&format!(
+            " WHEN {} THEN {}",
+            params.bind(term.clone()),
+            params.bind(*weight)
+        ));
+    }
+    cases.push_str(" ELSE 0 END");
+    let terms = params.list(weighted_terms.iter().map(|(term, _)| term.clone()));
+    let points = format!(
+        "(CASE WHEN p.title_tf > 0 THEN {TITLE_POINTS} ELSE 0 END + CASE WHEN p.body_tf > {MAX_BODY_POINTS} THEN {MAX_BODY_POINTS} ELSE p.body_tf END)"
+    );
+    // PostgreSQL sums BIGINTs into NUMERIC; the cast keeps one integer type on both databases.
+    let score =
+        format!("(CAST(SUM(({cases}) * {points}) AS BIGINT) + COUNT(*) * {COVERAGE_BONUS})");
+    (score, terms)
 }
 
 #[cfg(test)]
