@@ -11,6 +11,7 @@ mod links;
 mod merges;
 mod reports;
 mod routing;
+mod search;
 mod sla;
 mod team;
 mod tickets;
@@ -286,6 +287,13 @@ impl TicketService for TicketsApi {
 
     async fn delete_agent(&self, r: Request<pb::DeleteAgentRequest>) -> Rpc<pb::Agent> {
         team::delete_agent(self, r).await
+    }
+
+    async fn search_tickets(
+        &self,
+        r: Request<pb::SearchTicketsRequest>,
+    ) -> Rpc<pb::SearchTicketsResponse> {
+        search::search(self, r).await
     }
 
     async fn create_ticket_field(

@@ -21,28 +21,35 @@ pub enum Action {
     WatchEvents,
     /// Follow tickets (a person's choice: not for integrations or customers).
     FollowTickets,
+    /// Search the full text of tickets, internal notes included (staff and integrations).
+    SearchTickets,
 }
 
 /// Checks a principal against an action. Exhaustive on purpose: a new role or action forces a decision.
 pub fn authorize(principal: &Principal, action: Action) -> Result<(), String> {
     use Action::{
-        Comment, Configure, CreateTicket, FollowTickets, ReadTeam, ReadTickets, WatchEvents,
-        WorkTickets,
+        Comment, Configure, CreateTicket, FollowTickets, ReadTeam, ReadTickets, SearchTickets,
+        WatchEvents, WorkTickets,
     };
     let allowed = match (principal.role, action) {
         (Role::Admin, _) => true,
         (
             Role::Agent,
-            CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | FollowTickets,
+            CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | FollowTickets
+            | SearchTickets,
         ) => true,
         (Role::Agent, Configure | WatchEvents) => false,
         (
             Role::Integration,
-            CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | WatchEvents,
+            CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | WatchEvents
+            | SearchTickets,
         ) => true,
         (Role::Integration, Configure | FollowTickets) => false,
         (Role::Customer, CreateTicket | ReadTickets | Comment) => true,
-        (Role::Customer, WorkTickets | ReadTeam | Configure | WatchEvents | FollowTickets) => false,
+        (
+            Role::Customer,
+            WorkTickets | ReadTeam | Configure | WatchEvents | FollowTickets | SearchTickets,
+        ) => false,
     };
     if allowed {
         Ok(())

@@ -76,6 +76,7 @@ impl Tickets {
             create_time: now,
         };
         store::insert_comment(&mut tx, &comment).await?;
+        self.reindex(&mut tx, &comment.ticket_id).await?;
         let comment_name = format!("tickets/{}/comments/{}", new.ticket_id, comment.id);
         let mut changes = diff(Some(&before), &after);
         changes.push(Change {

@@ -103,6 +103,9 @@ impl Tickets {
             if let Err(error) = self.sweep_breaches(now).await {
                 tracing::warn!(%error, "SLA sweep failed; retrying next round");
             }
+            if let Err(error) = self.index_backlog().await {
+                tracing::warn!(%error, "indexing tickets for search failed; retrying next round");
+            }
             if let Err(error) = self.route_in_hours(now).await {
                 tracing::warn!(%error, "routing in business hours failed; retrying next round");
             }

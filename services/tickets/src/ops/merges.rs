@@ -35,6 +35,7 @@ impl Tickets {
             create_time: now,
         };
         store::insert_comment(tx, &comment).await?;
+        self.reindex(tx, &comment.ticket_id).await?;
         let mut after = t.clone();
         after.version = t.version + 1;
         after.update_time = now;

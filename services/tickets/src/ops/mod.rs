@@ -15,6 +15,7 @@ mod merges;
 mod reports;
 mod retire;
 mod routing;
+mod search;
 mod sla;
 mod team;
 mod tickets;
@@ -186,6 +187,11 @@ impl Tickets {
         after.update_time = now;
         if !store::update_ticket(tx, after).await? {
             return Err(ServiceError::Conflict(ticket_name(&after.id)));
+        }
+        if after.fields.subject != before.fields.subject
+            || after.fields.description != before.fields.description
+        {
+            self.reindex(tx, &after.id).await?;
         }
         self.audit(tx, actor, &after.id, changes.clone(), now)
             .await?;

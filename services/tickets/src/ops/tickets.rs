@@ -108,6 +108,7 @@ impl Tickets {
             .route_new(&mut tx, &mut t, account_owner.as_deref(), now)
             .await?;
         store::insert_ticket(&mut tx, &t).await?;
+        self.reindex(&mut tx, &t.id).await?;
         self.audit(&mut tx, actor, &id, diff(None, &t), now).await?;
         EventDraft::new(pb::EventType::TicketCreated, &t)
             .emit(&mut tx, actor, now)

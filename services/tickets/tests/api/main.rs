@@ -26,6 +26,7 @@ mod retries;
 mod routing;
 mod schedules;
 mod scopes;
+mod search;
 mod skills;
 mod sla;
 mod stats;
