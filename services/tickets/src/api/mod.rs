@@ -15,6 +15,7 @@ mod search;
 mod sla;
 mod team;
 mod tickets;
+mod views;
 
 use kefu_principal::Principal;
 use kefu_proto::tickets::v1 as pb;
@@ -287,6 +288,29 @@ impl TicketService for TicketsApi {
 
     async fn delete_agent(&self, r: Request<pb::DeleteAgentRequest>) -> Rpc<pb::Agent> {
         team::delete_agent(self, r).await
+    }
+
+    async fn create_view(&self, r: Request<pb::CreateViewRequest>) -> Rpc<pb::View> {
+        views::create(self, r).await
+    }
+
+    async fn list_views(&self, r: Request<pb::ListViewsRequest>) -> Rpc<pb::ListViewsResponse> {
+        views::list(self, r).await
+    }
+
+    async fn update_view(&self, r: Request<pb::UpdateViewRequest>) -> Rpc<pb::View> {
+        views::update(self, r).await
+    }
+
+    async fn delete_view(&self, r: Request<pb::DeleteViewRequest>) -> Rpc<pb::DeleteViewResponse> {
+        views::delete(self, r).await
+    }
+
+    async fn list_view_tickets(
+        &self,
+        r: Request<pb::ListViewTicketsRequest>,
+    ) -> Rpc<pb::ListViewTicketsResponse> {
+        views::run(self, r).await
     }
 
     async fn search_tickets(

@@ -100,7 +100,7 @@ pub(super) async fn batch_get(
 }
 
 /// ListTickets' filters, checked.
-fn filter(r: &pb::ListTicketsRequest, v: &mut Violations) -> TicketFilter {
+pub(super) fn filter(r: &pb::ListTicketsRequest, v: &mut Violations) -> TicketFilter {
     let mut filter = TicketFilter {
         statuses: validate::enum_list(&r.statuses, TicketStatus::from_number, "statuses", v),
         priority: validate::optional_enum(r.priority, Priority::from_number, "priority", v),
@@ -126,6 +126,8 @@ fn filter(r: &pb::ListTicketsRequest, v: &mut Violations) -> TicketFilter {
             v,
         ),
         tag: None,
+        group_ids: None,
+        due_before: None,
         custom_field: custom_field_filter(&r.custom_field, v),
         follower: validate::optional_resource_id(&r.follower, "agents", "follower", v),
         sla_breached: r.sla_breached,

@@ -23,20 +23,22 @@ pub enum Action {
     FollowTickets,
     /// Search the full text of tickets, internal notes included (staff and integrations).
     SearchTickets,
+    /// Save and run views (people: admins and agents).
+    UseViews,
 }
 
 /// Checks a principal against an action. Exhaustive on purpose: a new role or action forces a decision.
 pub fn authorize(principal: &Principal, action: Action) -> Result<(), String> {
     use Action::{
         Comment, Configure, CreateTicket, FollowTickets, ReadTeam, ReadTickets, SearchTickets,
-        WatchEvents, WorkTickets,
+        UseViews, WatchEvents, WorkTickets,
     };
     let allowed = match (principal.role, action) {
         (Role::Admin, _) => true,
         (
             Role::Agent,
             CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | FollowTickets
-            | SearchTickets,
+            | SearchTickets | UseViews,
         ) => true,
         (Role::Agent, Configure | WatchEvents) => false,
         (
@@ -44,11 +46,12 @@ pub fn authorize(principal: &Principal, action: Action) -> Result<(), String> {
             CreateTicket | ReadTickets | Comment | WorkTickets | ReadTeam | WatchEvents
             | SearchTickets,
         ) => true,
-        (Role::Integration, Configure | FollowTickets) => false,
+        (Role::Integration, Configure | FollowTickets | UseViews) => false,
         (Role::Customer, CreateTicket | ReadTickets | Comment) => true,
         (
             Role::Customer,
-            WorkTickets | ReadTeam | Configure | WatchEvents | FollowTickets | SearchTickets,
+            WorkTickets | ReadTeam | Configure | WatchEvents | FollowTickets | SearchTickets
+            | UseViews,
         ) => false,
     };
     if allowed {

@@ -18,3 +18,4 @@ pub mod skills;
 pub mod sla;
 pub mod team;
 pub mod ticket;
+pub mod views;

@@ -19,6 +19,7 @@ mod search;
 mod sla;
 mod team;
 mod tickets;
+mod views;
 
 pub use comments::NewComment;
 pub use routing::GroupUpdate;

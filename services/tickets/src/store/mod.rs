@@ -10,6 +10,7 @@ mod stats;
 mod team;
 mod tickets;
 mod trail;
+mod views;
 
 pub use classify::*;
 pub use fields::*;
@@ -21,6 +22,7 @@ pub use stats::*;
 pub use team::*;
 pub use tickets::*;
 pub use trail::*;
+pub use views::*;
 
 pub use kefu_db::row::{find, find_all};
 
@@ -56,6 +58,10 @@ pub struct TicketFilter {
     pub tag: Option<String>,
     /// Followed by this agent id.
     pub follower: Option<String>,
+    /// In any of these groups (a view's `groups/mine`).
+    pub group_ids: Option<Vec<String>>,
+    /// Next SLA target due at or before this instant (micros).
+    pub due_before: Option<i64>,
     /// Holding this `(field id, value)` in its custom fields.
     pub custom_field: Option<(String, String)>,
     /// Only breached.

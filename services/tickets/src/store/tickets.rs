@@ -269,6 +269,26 @@ pub async fn update_ticket(
     Ok(updated)
 }
 
+/// How many tickets match `filter`.
+pub async fn count_tickets(
+    conn: &mut AnyConnection,
+    filter: &TicketFilter,
+) -> Result<i64, sqlx::Error> {
+    let mut params = Params::new();
+    let clauses = filter_clauses(filter, &mut params);
+    let where_clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let sql = format!("SELECT COUNT(*) AS n FROM tickets t {where_clause}");
+    let count = row::one(conn, sqlx::query_with(&sql, params.into_args()), |r| {
+        r.try_get::<i64, _>("n")
+    })
+    .await?;
+    Ok(count.unwrap_or(0))
+}
+
 /// A page of tickets matching `filter` in `order`, after the keyset `after` (sort value, id).
 pub async fn list_tickets(
     conn: &mut AnyConnection,
@@ -278,6 +298,33 @@ pub async fn list_tickets(
     limit: usize,
 ) -> Result<Vec<TicketRecord>, sqlx::Error> {
     let mut params = Params::new();
+    let mut clauses = filter_clauses(filter, &mut params);
+    let (key, descending) = order.key();
+    if let Some((value, id)) = after {
+        let column = format!("t.{key}");
+        clauses.push(params.keyset((&column, "t.id"), *value, id.clone(), descending));
+    }
+    let where_clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let direction = if descending { "DESC" } else { "ASC" };
+    let limit = params.limit(limit);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t {where_clause} \
+         ORDER BY t.{key} {direction}, t.id {direction} LIMIT {limit}"
+    );
+    row::all(
+        conn,
+        sqlx::query_with(&sql, params.into_args()),
+        TicketRecord::decode,
+    )
+    .await
+}
+
+/// The conditions over alias `t` that keep what `filter` asks for, values bound in `params`.
+fn filter_clauses(filter: &TicketFilter, params: &mut Params) -> Vec<String> {
     let mut clauses = Vec::new();
     let eq = |clauses: &mut Vec<String>, params: &mut Params, column: &str, value: Option<i64>| {
         if let Some(value) = value {
@@ -286,19 +333,19 @@ pub async fn list_tickets(
     };
     eq(
         &mut clauses,
-        &mut params,
+        params,
         "priority",
         filter.priority.map(|p| i64::from(p.number())),
     );
     eq(
         &mut clauses,
-        &mut params,
+        params,
         "ticket_type",
         filter.ticket_type.map(|t| i64::from(t.number())),
     );
     eq(
         &mut clauses,
-        &mut params,
+        params,
         "channel",
         filter.channel.map(|c| i64::from(c.number())),
     );
@@ -366,29 +413,19 @@ pub async fn list_tickets(
             params.bind(format!("%{escaped}%"))
         ));
     }
-    clauses.extend(super::visible_clause(&filter.visible, &mut params));
-    let (key, descending) = order.key();
-    if let Some((value, id)) = after {
-        let column = format!("t.{key}");
-        clauses.push(params.keyset((&column, "t.id"), *value, id.clone(), descending));
+    if let Some(groups) = &filter.group_ids {
+        if groups.is_empty() {
+            clauses.push("1 = 0".to_owned());
+        } else {
+            let list = params.list(groups.iter().cloned());
+            clauses.push(format!("t.group_id IN ({list})"));
+        }
     }
-    let where_clause = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    let direction = if descending { "DESC" } else { "ASC" };
-    let limit = params.limit(limit);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tickets t {where_clause} \
-         ORDER BY t.{key} {direction}, t.id {direction} LIMIT {limit}"
-    );
-    row::all(
-        conn,
-        sqlx::query_with(&sql, params.into_args()),
-        TicketRecord::decode,
-    )
-    .await
+    if let Some(before) = filter.due_before {
+        clauses.push(format!("t.due_order <= {}", params.bind(before)));
+    }
+    clauses.extend(super::visible_clause(&filter.visible, params));
+    clauses
 }
 
 /// Ids of tickets with a breach or an escalation level due at or before `now`, soonest first.

@@ -31,3 +31,4 @@ mod skills;
 mod sla;
 mod stats;
 mod tiers;
+mod views;
