@@ -16,6 +16,8 @@ use std::sync::LazyLock;
 use jieba_rs::Jieba;
 use rust_stemmers::{Algorithm, Stemmer};
 
+pub mod postings;
+
 static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 

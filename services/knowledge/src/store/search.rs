@@ -7,43 +7,13 @@ use kefu_db::Params;
 use super::{ArticleFilter, filter_clauses};
 use crate::domain::access::Scope;
 
-/// Rows inserted per statement when indexing.
-const INSERT_BATCH: usize = 200;
-
 /// Replaces an article's rows in the search index.
 pub async fn reindex(
     conn: &mut AnyConnection,
     article_id: &str,
     terms: &BTreeMap<String, (i64, i64)>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM article_terms WHERE article_id = $1")
-        .bind(article_id)
-        .execute(&mut *conn)
-        .await?;
-    let entries: Vec<(&String, &(i64, i64))> = terms.iter().collect();
-    for chunk in entries.chunks(INSERT_BATCH) {
-        let mut params = Params::new();
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|(term, (title_tf, body_tf))| {
-                format!(
-                    "({}, {}, {}, {})",
-                    params.bind((*term).clone()),
-                    params.bind(article_id.to_owned()),
-                    params.bind(*title_tf),
-                    params.bind(*body_tf)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO article_terms (term, article_id, title_tf, body_tf) VALUES {}",
-            rows.join(", ")
-        );
-        sqlx::query_with(&sql, params.into_args())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+    kefu_text::postings::write(conn, "article_terms", "article_id", article_id, terms).await
 }
 
 /// How many articles are indexed, and in how many of them each term occurs.
@@ -51,31 +21,7 @@ pub async fn term_statistics(
     conn: &mut AnyConnection,
     terms: &[String],
 ) -> Result<(i64, HashMap<String, i64>), sqlx::Error> {
-    let rows = sqlx::query("SELECT COUNT(*) AS n FROM articles")
-        .fetch_all(&mut *conn)
-        .await?;
-    let documents: i64 = rows
-        .first()
-        .map(|r| r.try_get("n"))
-        .transpose()?
-        .unwrap_or(0);
-    if terms.is_empty() {
-        return Ok((documents, HashMap::new()));
-    }
-    let mut params = Params::new();
-    let list: Vec<String> = terms.iter().map(|t| params.bind(t.clone())).collect();
-    let sql = format!(
-        "SELECT term, COUNT(*) AS df FROM article_terms WHERE term IN ({}) GROUP BY term",
-        list.join(", ")
-    );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    let frequencies = rows
-        .iter()
-        .map(|r| Ok((r.try_get("term")?, r.try_get("df")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok((documents, frequencies))
+    kefu_text::postings::statistics(conn, "articles", "article_terms", terms).await
 }
 
 /// The best-scoring articles for weighted terms, after the `(score, id)` key `after`.

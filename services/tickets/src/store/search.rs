@@ -8,9 +8,6 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::scope::Visibility;
 
-/// Rows inserted per statement when indexing.
-const INSERT_BATCH: usize = 200;
-
 /// A ticket's text as indexed: its subject, and its description followed by every comment.
 pub async fn ticket_text(
     conn: &mut AnyConnection,
@@ -42,33 +39,7 @@ pub async fn write_terms(
     ticket_id: &str,
     terms: &BTreeMap<String, (i64, i64)>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM ticket_terms WHERE ticket_id = $1")
-        .bind(ticket_id)
-        .execute(&mut *conn)
-        .await?;
-    let entries: Vec<(&String, &(i64, i64))> = terms.iter().collect();
-    for chunk in entries.chunks(INSERT_BATCH) {
-        let mut params = Params::new();
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|(term, (title_tf, body_tf))| {
-                format!(
-                    "({}, {}, {}, {})",
-                    params.bind((*term).clone()),
-                    params.bind(ticket_id.to_owned()),
-                    params.bind(*title_tf),
-                    params.bind(*body_tf)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO ticket_terms (term, ticket_id, title_tf, body_tf) VALUES {}",
-            rows.join(", ")
-        );
-        sqlx::query_with(&sql, params.into_args())
-            .execute(&mut *conn)
-            .await?;
-    }
+    kefu_text::postings::write(conn, "ticket_terms", "ticket_id", ticket_id, terms).await?;
     sqlx::query("UPDATE tickets SET search_indexed = 1 WHERE id = $1")
         .bind(ticket_id)
         .execute(&mut *conn)
@@ -88,30 +59,7 @@ pub async fn ticket_term_statistics(
     conn: &mut AnyConnection,
     terms: &[String],
 ) -> Result<(i64, HashMap<String, i64>), sqlx::Error> {
-    let rows = sqlx::query("SELECT COUNT(*) AS n FROM tickets")
-        .fetch_all(&mut *conn)
-        .await?;
-    let documents: i64 = rows
-        .first()
-        .map(|r| r.try_get("n"))
-        .transpose()?
-        .unwrap_or(0);
-    if terms.is_empty() {
-        return Ok((documents, HashMap::new()));
-    }
-    let mut params = Params::new();
-    let list = params.list(terms.iter().cloned());
-    let sql = format!(
-        "SELECT term, COUNT(*) AS df FROM ticket_terms WHERE term IN ({list}) GROUP BY term"
-    );
-    let rows = sqlx::query_with(&sql, params.into_args())
-        .fetch_all(&mut *conn)
-        .await?;
-    let frequencies = rows
-        .iter()
-        .map(|r| Ok((r.try_get("term")?, r.try_get("df")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok((documents, frequencies))
+    kefu_text::postings::statistics(conn, "tickets", "ticket_terms", terms).await
 }
 
 /// The best-scoring tickets `seen` may see for weighted terms, after the `(score, id)` key
