@@ -5,7 +5,7 @@ use kefu_db::Write;
 use kefu_db::idempotency::Replay;
 use kefu_server::{ServiceError, Violations};
 
-use super::{Tickets, check_etag, new_id};
+use super::{Tickets, check_etag, new_id, still_as_read};
 use crate::domain::fields::{self, FieldRecord, FormRecord};
 use crate::domain::ticket::{TicketFields, TicketRecord, ticket_name};
 use crate::store;
@@ -65,10 +65,7 @@ impl Tickets {
         let before = store::find::<FieldRecord>(&mut tx, &after.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
-        check_etag(&name, before.version, etag)?;
-        if before.version != after.version {
-            return Err(ServiceError::Conflict(name));
-        }
+        still_as_read(&name, before.version, etag, after.version)?;
         if after == before {
             return Ok(before);
         }
@@ -166,10 +163,7 @@ impl Tickets {
         let before = store::find::<FormRecord>(&mut tx, &after.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
-        check_etag(&name, before.version, etag)?;
-        if before.version != after.version {
-            return Err(ServiceError::Conflict(name));
-        }
+        still_as_read(&name, before.version, etag, after.version)?;
         if after == before {
             return Ok(before);
         }

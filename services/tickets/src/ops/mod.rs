@@ -355,6 +355,18 @@ impl Tickets {
 
 use kefu_server::etag::check as check_etag;
 
+/// For a change merged over a record read at version `read`: the client's etag and the read
+/// must both still be the stored version `stored` (ABORTED otherwise), so nothing written since
+/// is overwritten.
+fn still_as_read(name: &str, stored: i64, etag: &str, read: i64) -> Result<(), ServiceError> {
+    check_etag(name, stored, etag)?;
+    if stored == read {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(name.to_owned()))
+    }
+}
+
 /// FAILED_PRECONDITION for a move the state machine refuses.
 fn illegal(error: crate::domain::lifecycle::Illegal) -> ServiceError {
     ServiceError::FailedPrecondition(error.0)

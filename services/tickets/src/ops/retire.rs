@@ -4,7 +4,7 @@
 use kefu_proto::tickets::v1 as pb;
 use kefu_server::ServiceError;
 
-use super::{Actor, EventDraft, Tickets, check_etag, load};
+use super::{Actor, EventDraft, Tickets, check_etag, load, still_as_read};
 use crate::domain::policy::ScheduleRecord;
 use crate::domain::team::{self, AgentRecord, GroupRecord, UNSOLVED};
 use crate::store;
@@ -32,10 +32,7 @@ impl Tickets {
         let before = store::find::<ScheduleRecord>(&mut tx, &after.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
-        check_etag(&name, before.version, etag)?;
-        if before.version != after.version {
-            return Err(ServiceError::Conflict(name));
-        }
+        still_as_read(&name, before.version, etag, after.version)?;
         if after == before {
             return Ok(before);
         }

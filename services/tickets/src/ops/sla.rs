@@ -5,7 +5,7 @@ use kefu_server::ServiceError;
 
 use kefu_db::Write;
 
-use super::{Tickets, check_etag, new_id};
+use super::{Tickets, check_etag, new_id, still_as_read};
 use crate::domain::policy::{PolicyRecord, ScheduleRecord};
 use crate::store;
 
@@ -110,10 +110,7 @@ impl Tickets {
         let before = store::get_policy(&mut tx, &after.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(name.clone()))?;
-        check_etag(&name, before.version, etag)?;
-        if before.version != after.version {
-            return Err(ServiceError::Conflict(name));
-        }
+        still_as_read(&name, before.version, etag, after.version)?;
         if before.archive_time.is_some() {
             return Err(ServiceError::FailedPrecondition(format!(
                 "{name} is archived"

@@ -4,7 +4,7 @@ use kefu_db::idempotency::Replay;
 use kefu_principal::Role;
 use kefu_server::ServiceError;
 
-use super::{Actor, Tickets, check_etag, new_id};
+use super::{Actor, Tickets, check_etag, new_id, still_as_read};
 use crate::domain::views::{ViewRecord, Viewer};
 use crate::store::{self, TicketFilter};
 
@@ -89,10 +89,7 @@ impl Tickets {
             store::find::<ViewRecord>(&mut tx, &after.id).await?,
             &name,
         )?;
-        check_etag(&name, before.version, etag)?;
-        if before.version != after.version {
-            return Err(ServiceError::Conflict(name));
-        }
+        still_as_read(&name, before.version, etag, after.version)?;
         if after == before {
             return Ok(before);
         }
