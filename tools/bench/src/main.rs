@@ -5,6 +5,8 @@
 //! is built exactly as in production), serves it on a loopback port, and measures SearchArticles
 //! latency over gRPC with one request in flight.
 
+mod text;
+mod tickets;
 mod unary;
 mod write;
 
@@ -15,8 +17,10 @@ use kefu_knowledge::domain::article::{Content, Settings};
 use kefu_principal::Principal;
 use kefu_proto::knowledge::v1 as pb;
 use kefu_testkit::{Backend, CallAs, TestDatabase};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+
+use crate::text::Corpus;
 
 #[derive(Parser)]
 #[command(name = "kefu-bench", about = "kefu's load tool")]
@@ -85,219 +89,31 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         gateway_threads: usize,
     },
+    /// How the cost of a support team's reads grows with the ticket history: lists under each
+    /// filter and order, views with counts, 30-day stats, and search, on several sizes at once.
+    Tickets {
+        /// Ticket counts, one database each, measured interleaved (e.g. 10000,1000000).
+        #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000])]
+        tickets: Vec<usize>,
+        /// sqlite (a temporary file) or postgres (fresh databases on KEFU_TEST_POSTGRES_URL).
+        #[arg(long, value_enum, default_value_t = Database::Sqlite)]
+        database: Database,
+        /// Measured calls per case and size (after 10 warm-up rounds).
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+        /// Also index the tickets for SearchTickets (with the service's own backlog sweep) and
+        /// measure it.
+        #[arg(long)]
+        search: bool,
+    },
 }
 
-const ENGLISH: &[&str] = &[
-    "refund",
-    "order",
-    "payment",
-    "shipping",
-    "delivery",
-    "return",
-    "warranty",
-    "repair",
-    "account",
-    "password",
-    "invoice",
-    "subscription",
-    "cancel",
-    "upgrade",
-    "discount",
-    "coupon",
-    "address",
-    "tracking",
-    "parcel",
-    "damaged",
-    "replacement",
-    "battery",
-    "charger",
-    "screen",
-    "kettle",
-    "blender",
-    "vacuum",
-    "filter",
-    "install",
-    "setup",
-    "login",
-    "security",
-    "privacy",
-    "export",
-    "report",
-    "team",
-    "agent",
-    "ticket",
-    "priority",
-    "schedule",
-    "holiday",
-    "store",
-    "credit",
-    "card",
-    "bank",
-    "transfer",
-    "currency",
-    "tax",
-    "receipt",
-    "exchange",
-    "size",
-    "color",
-    "fabric",
-    "clean",
-    "wash",
-    "manual",
-    "guide",
-    "troubleshoot",
-    "error",
-    "update",
-    "firmware",
-    "bluetooth",
-    "wifi",
-];
-const CHINESE: &[&str] = &[
-    "退货",
-    "退款",
-    "订单",
-    "支付",
-    "配送",
-    "快递",
-    "保修",
-    "维修",
-    "账号",
-    "密码",
-    "发票",
-    "订阅",
-    "取消",
-    "升级",
-    "优惠券",
-    "地址",
-    "物流",
-    "包裹",
-    "损坏",
-    "更换",
-    "电池",
-    "充电器",
-    "屏幕",
-    "水壶",
-    "安装",
-    "登录",
-    "安全",
-    "隐私",
-    "会员",
-    "积分",
-    "客服",
-    "工单",
-    "优先级",
-    "节假日",
-    "门店",
-    "信用卡",
-    "银行",
-    "转账",
-    "税费",
-    "收据",
-];
-const FILLER_EN: &[&str] = &[
-    "the", "your", "is", "to", "and", "we", "can", "please", "how", "when", "after", "before",
-];
-const FILLER_ZH: &[&str] = &[
-    "如何", "办理", "流程", "请", "您的", "我们", "可以", "之后", "之前", "需要",
-];
-
-/// Words of one language, most frequent first, with Zipf sampling (rank r drawn ∝ 1/r), as in
-/// real text: a few words are everywhere, most are rare.
-struct Vocabulary {
-    words: Vec<String>,
-    cumulative: Vec<f64>,
-}
-
-impl Vocabulary {
-    fn new(words: Vec<String>) -> Self {
-        let mut total = 0.0;
-        let cumulative = (1..=words.len())
-            .map(|rank| {
-                total += 1.0 / rank as f64;
-                total
-            })
-            .collect();
-        Self { words, cumulative }
-    }
-
-    fn sample(&self, rng: &mut StdRng) -> &str {
-        let total = self.cumulative.last().copied().unwrap_or(1.0);
-        let x = rng.random_range(0.0..total);
-        let index = self
-            .cumulative
-            .partition_point(|c| *c < x)
-            .min(self.words.len() - 1);
-        &self.words[index]
-    }
-
-    /// A word among the `top` most frequent, uniformly: what people search for.
-    fn query_word(&self, rng: &mut StdRng, top: usize) -> &str {
-        &self.words[rng.random_range(0..top.min(self.words.len()))]
-    }
-}
-
-fn english_vocabulary() -> Vocabulary {
-    const ONSETS: &[&str] = &[
-        "b", "c", "d", "f", "g", "l", "m", "n", "p", "r", "s", "t", "v", "br", "st", "pl",
-    ];
-    const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou"];
-    const CODAS: &[&str] = &["", "n", "r", "s", "t", "x", "ng"];
-    let mut words: Vec<String> = ENGLISH.iter().map(|w| (*w).to_owned()).collect();
-    'outer: for onset in ONSETS {
-        for vowel in VOWELS {
-            for onset2 in ONSETS {
-                for coda in CODAS {
-                    words.push(format!("{onset}{vowel}{onset2}{vowel}{coda}"));
-                    if words.len() >= 3000 {
-                        break 'outer;
-                    }
-                }
-            }
-        }
-    }
-    Vocabulary::new(words)
-}
-
-fn chinese_vocabulary() -> Vocabulary {
-    const CHARS: &str = "天地人和平安心意情感家国山水风云花草木林江河海湖春夏秋冬东南西北金银铜铁电子书本学校工作生活服务产品质量价格时间空间文化科技信息网络系统管理设计开发测试";
-    let chars: Vec<char> = CHARS.chars().collect();
-    let mut words: Vec<String> = CHINESE.iter().map(|w| (*w).to_owned()).collect();
-    'outer: for a in &chars {
-        for b in &chars {
-            words.push(format!("{a}{b}"));
-            if words.len() >= 3000 {
-                break 'outer;
-            }
-        }
-    }
-    Vocabulary::new(words)
-}
-
-fn article(
-    rng: &mut StdRng,
-    i: usize,
-    english: &Vocabulary,
-    chinese: &Vocabulary,
-) -> (Content, Settings) {
+fn article(rng: &mut StdRng, i: usize, corpus: &Corpus) -> (Content, Settings) {
     let is_chinese = i % 2 == 1;
-    let (vocabulary, filler, sep) = if is_chinese {
-        (chinese, FILLER_ZH, "，")
-    } else {
-        (english, FILLER_EN, " ")
-    };
-    let title: Vec<String> = (0..4).map(|_| vocabulary.sample(rng).to_owned()).collect();
-    let body: Vec<String> = (0..80)
-        .map(|k| {
-            if k % 4 == 0 {
-                filler[rng.random_range(0..filler.len())].to_owned()
-            } else {
-                vocabulary.sample(rng).to_owned()
-            }
-        })
-        .collect();
+    let title = corpus.title(rng, is_chinese, 4);
     let content = Content {
-        title: format!("{} {i}", title.join(sep)),
-        body: body.join(sep),
+        title: format!("{title} {i}"),
+        body: corpus.text(rng, is_chinese, 80),
         summary: String::new(),
     };
     let settings = Settings {
@@ -352,6 +168,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         } => write::run(database.backend(), seconds, concurrency, gateway_threads)
             .await
             .map_err(|error| error.to_string().into()),
+        Command::Tickets {
+            tickets,
+            database,
+            calls,
+            search,
+        } => tickets::run(database.backend(), &tickets, calls, search)
+            .await
+            .map_err(|error| error.to_string().into()),
     }
 }
 
@@ -380,13 +204,12 @@ async fn search(
     let ctx = kefu_server::kit::Context::new(prepared.db().clone(), kefu_server::Clock::system());
     let ops = kefu_knowledge::ops::Knowledge::new(ctx);
     let mut rng = StdRng::seed_from_u64(42);
-    let english = english_vocabulary();
-    let chinese = chinese_vocabulary();
+    let corpus = Corpus::new();
     let started = Instant::now();
     let mut loaded = 0;
     while loaded < articles {
         let batch: Vec<_> = (loaded..(loaded + 500).min(articles))
-            .map(|i| article(&mut rng, i, &english, &chinese))
+            .map(|i| article(&mut rng, i, &corpus))
             .collect();
         loaded += ops.import_published("bench", batch).await?;
     }
@@ -409,27 +232,10 @@ async fn search(
         CallAs::new(&key, &Principal::customer("bench-reader")),
     );
     let mut query_rng = StdRng::seed_from_u64(7);
-    // Queries as people type them: one or two words from the 500 most frequent of a language.
-    let next_query = |rng: &mut StdRng| -> String {
-        match rng.random_range(0..4) {
-            0 => english.query_word(rng, 500).to_owned(),
-            1 => chinese.query_word(rng, 500).to_owned(),
-            2 => format!(
-                "{} {}",
-                english.query_word(rng, 500),
-                english.query_word(rng, 500)
-            ),
-            _ => format!(
-                "{}{}",
-                chinese.query_word(rng, 500),
-                chinese.query_word(rng, 500)
-            ),
-        }
-    };
     let mut latencies = Vec::with_capacity(queries);
     let mut hits = 0usize;
     for i in 0..queries + 50 {
-        let query = next_query(&mut query_rng);
+        let query = corpus.query(&mut query_rng);
         let sent = Instant::now();
         let response = client
             .search_articles(pb::SearchArticlesRequest {

@@ -386,8 +386,10 @@ fn filter_clauses(filter: &TicketFilter, params: &mut Params) -> Vec<String> {
         ));
     }
     if let Some(tag) = &filter.tag {
+        // A probe per row of the order's index (the key is (ticket_id, tag)): `IN (SELECT …)`
+        // made the planner collect and sort every ticket with the tag before the first page.
         clauses.push(format!(
-            "t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})",
+            "EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = {})",
             params.bind(tag.clone())
         ));
     }
