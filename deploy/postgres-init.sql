@@ -2,4 +2,5 @@
 CREATE DATABASE knowledge;
 CREATE DATABASE tickets;
 CREATE DATABASE feedback;
+CREATE DATABASE automation;
 CREATE DATABASE gateway;

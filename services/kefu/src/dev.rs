@@ -1,5 +1,6 @@
 //! `kefu dev`: the gateway and every service on the embedded SQLite default, in one process.
 
+use kefu_automation::AutomationService;
 use kefu_customers::Customers;
 use kefu_feedback::Feedback;
 use kefu_knowledge::Knowledge;
@@ -78,6 +79,7 @@ async fn run_services() -> CliResult {
         loopback().await?,
         loopback().await?,
     );
+    let automation_listener = loopback().await?;
     let customers_url = format!("http://{}", customers_listener.local_addr()?);
     let tickets_url = format!("http://{}", tickets_listener.local_addr()?);
     let upstreams = [
@@ -85,6 +87,7 @@ async fn run_services() -> CliResult {
         ("knowledge", &knowledge_listener),
         ("tickets", &tickets_listener),
         ("feedback", &feedback_listener),
+        ("automation", &automation_listener),
     ]
     .into_iter()
     .map(|(name, listener)| Ok((name.to_owned(), vec![listener.local_addr()?.to_string()])))
@@ -96,7 +99,9 @@ async fn run_services() -> CliResult {
     }
     let mut feedback_config = dev_config::<Feedback>()?;
     feedback_config.service.customers_url = customers_url;
-    feedback_config.service.tickets_url = tickets_url;
+    feedback_config.service.tickets_url = tickets_url.clone();
+    let mut automation_config = dev_config::<AutomationService>()?;
+    automation_config.service.tickets_url = tickets_url;
     let gateway_config = kefu_gateway::Config::new(
         gateway_common.database_url,
         gateway_common.internal_key,
@@ -106,11 +111,12 @@ async fn run_services() -> CliResult {
     let knowledge = kit::prepare::<Knowledge>(dev_config::<Knowledge>()?).await?;
     let tickets = kit::prepare::<Tickets>(tickets_config).await?;
     let feedback = kit::prepare::<Feedback>(feedback_config).await?;
+    let automation = kit::prepare::<AutomationService>(automation_config).await?;
     let gateway = kefu_gateway::prepare(gateway_config).await?;
     let admin_key = dev_admin_key(&gateway.keys(), &data_dir).await?;
     println!("kefu dev: data in {}", data_dir.display());
     println!(
-        "kefu dev: gateway listening on {gateway_addr} (customers, tickets, knowledge, feedback behind it)"
+        "kefu dev: gateway listening on {gateway_addr} (customers, tickets, knowledge, feedback, automation behind it)"
     );
     println!(
         "kefu dev: admin API key (also in {}):\n{admin_key}",
@@ -125,7 +131,14 @@ async fn run_services() -> CliResult {
     // Each ends when `stop` fires, and fires it when it ends: one failing stops them all.
     let stop_all = |stop: &CancellationToken| stop.clone().drop_guard();
     let until = |stop: &CancellationToken| stop.clone().cancelled_owned();
-    let (gateway_result, customers_result, knowledge_result, tickets_result, feedback_result) = tokio::join!(
+    let (
+        gateway_result,
+        customers_result,
+        knowledge_result,
+        tickets_result,
+        feedback_result,
+        automation_result,
+    ) = tokio::join!(
         async {
             let _guard = stop_all(&stop);
             gateway.serve(gateway_listener, until(&stop)).await
@@ -146,12 +159,17 @@ async fn run_services() -> CliResult {
             let _guard = stop_all(&stop);
             feedback.serve(feedback_listener, until(&stop)).await
         },
+        async {
+            let _guard = stop_all(&stop);
+            automation.serve(automation_listener, until(&stop)).await
+        },
     );
     gateway_result?;
     customers_result?;
     knowledge_result?;
     tickets_result?;
     feedback_result?;
+    automation_result?;
     Ok(())
 }
 

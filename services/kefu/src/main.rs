@@ -2,7 +2,8 @@
 //!
 //! - `kefu dev`: runs the whole platform on the embedded SQLite default under `KEFU_DATA_DIR`
 //!   until Ctrl-C: the gateway on `KEFU_LISTEN` (default `127.0.0.1:50051`) in front of the
-//!   customers, tickets, knowledge and feedback services (on loopback ports of their own). On first start
+//!   customers, tickets, knowledge, feedback and automation services (on loopback ports of their
+//!   own). On first start
 //!   it creates a development admin API key, kept in `$KEFU_DATA_DIR/dev-admin.key`.
 //! - `kefu key --role ROLE`: creates another API key in the same data directory.
 //! - `kefu principal --role ROLE`: prints a signed principal for the `x-kefu-principal` header,

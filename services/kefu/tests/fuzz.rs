@@ -60,11 +60,21 @@ async fn start(backend: Backend) -> Option<Platform> {
     )
     .await
     .expect("feedback starts")?;
+    let automation = TestServer::service::<kefu_automation::AutomationService>(
+        backend,
+        &key,
+        kefu_automation::Settings {
+            tickets_url: tickets_url.clone(),
+        },
+    )
+    .await
+    .expect("automation starts")?;
     let by_package = [
         ("kefu.customers.v1", &customers),
         ("kefu.knowledge.v1", &knowledge),
         ("kefu.tickets.v1", &tickets),
         ("kefu.feedback.v1", &feedback),
+        ("kefu.automation.v1", &automation),
     ];
     let pool = DescriptorPool::decode(kefu_proto::FILE_DESCRIPTOR_SET).unwrap();
     let mut targets = Vec::new();
@@ -94,7 +104,7 @@ async fn start(backend: Backend) -> Option<Platform> {
         Duration::from_secs(3600),
     );
     Some(Platform {
-        _servers: vec![customers, knowledge, tickets, feedback],
+        _servers: vec![customers, knowledge, tickets, feedback, automation],
         targets,
         token,
         channels,

@@ -62,6 +62,15 @@ pub mod feedback {
     }
 }
 
+/// The automation contract, `kefu.automation.v1`.
+#[cfg(feature = "automation")]
+pub mod automation {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("kefu.automation.v1");
+    }
+}
+
 /// What the outbox reads of every service's `Event`: its type's name and the resource it is
 /// about.
 pub trait OutboxEvent: prost::Message {
@@ -175,6 +184,11 @@ watch_response!(
     "feedback",
     feedback,
     feedback_service_client::FeedbackServiceClient
+);
+watch_response!(
+    "automation",
+    automation,
+    automation_service_client::AutomationServiceClient
 );
 
 #[cfg(feature = "customers")]

@@ -83,6 +83,11 @@ pub fn with_reason(code: Code, reason: &str, message: impl Into<String>) -> Stat
     Status::with_error_details(code, message, details)
 }
 
+/// The `ErrorInfo` reason another kefu service put on `status` (see [`with_reason`]), if any.
+pub fn reason_of(status: &Status) -> Option<String> {
+    status.get_details_error_info().map(|info| info.reason)
+}
+
 /// INTERNAL with a generic message; the cause chain goes to the log, never to the client.
 pub fn internal(error: &(dyn Error + 'static)) -> Status {
     tracing::error!(error = %error_chain(error), "internal error");

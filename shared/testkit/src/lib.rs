@@ -448,3 +448,24 @@ pub fn assert_status<T: std::fmt::Debug>(
     }
     status
 }
+
+/// Polls `check` every 50 ms until it gives a value, for up to 20 s; panics naming `what` when
+/// it never does. For tests waiting on work a service does in the background.
+#[allow(clippy::panic)]
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut ticks = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        ticks.tick().await;
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out waiting for {what}");
+        }
+    }
+}

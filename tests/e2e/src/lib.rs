@@ -1,4 +1,4 @@
-//! The whole platform for end-to-end tests: customers, tickets, knowledge and feedback on port 0 (SQLite, or
+//! The whole platform for end-to-end tests: customers, tickets, knowledge, feedback and automation on port 0 (SQLite, or
 //! PostgreSQL per service when `KEFU_TEST_POSTGRES_URL` is set) behind a gateway, reached only
 //! through the gateway with API keys.
 
@@ -67,10 +67,22 @@ impl Platform {
             return Ok(None);
         };
         let tickets_url = format!("http://{}", tickets.addr);
+        let automation_settings = kefu_automation::Settings {
+            tickets_url: tickets_url.clone(),
+        };
         let feedback_settings = kefu_feedback::Settings::new(customers_url, tickets_url);
         let Some(feedback) =
             TestServer::service::<kefu_feedback::Feedback>(backend, &key, feedback_settings)
                 .await?
+        else {
+            return Ok(None);
+        };
+        let Some(automation) = TestServer::service::<kefu_automation::AutomationService>(
+            backend,
+            &key,
+            automation_settings,
+        )
+        .await?
         else {
             return Ok(None);
         };
@@ -79,6 +91,7 @@ impl Platform {
             ("tickets", &tickets),
             ("knowledge", &knowledge),
             ("feedback", &feedback),
+            ("automation", &automation),
         ]
         .into_iter()
         .map(|(name, server)| {
@@ -103,6 +116,7 @@ impl Platform {
                 ("tickets", tickets),
                 ("knowledge", knowledge),
                 ("feedback", feedback),
+                ("automation", automation),
             ]
             .into_iter()
             .collect(),

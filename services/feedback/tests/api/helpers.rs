@@ -1,4 +1,3 @@
-use std::future::Future;
 use std::time::Duration;
 
 use kefu_principal::{InternalKey, Principal, Role};
@@ -10,7 +9,7 @@ use kefu_testkit::{Backend, CallAs, TestServer};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-pub use kefu_testkit::assert_status;
+pub use kefu_testkit::{assert_status, eventually};
 
 pub type Client =
     pb::feedback_service_client::FeedbackServiceClient<InterceptedService<Channel, CallAs>>;
@@ -496,23 +495,4 @@ pub async fn answer(
         })
         .await
         .map(tonic::Response::into_inner)
-}
-
-/// Polls `check` every 50 ms until it gives a value, for up to 20 s.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

@@ -1,0 +1,294 @@
+//! Wire ↔ domain: a trigger from the wire, checked field by field into a record (every problem a
+//! violation naming its path), and records back onto the wire.
+
+use kefu_proto::automation::v1 as pb;
+use kefu_server::time::timestamp;
+use kefu_server::{Violations, validate};
+
+use crate::domain::evaluate::ConditionOutcome;
+use crate::domain::firing::FiringRecord;
+use crate::domain::template;
+use crate::domain::trigger::{
+    Action, Condition, EventKind, Field, Operator, SetTarget, TriggerRecord,
+};
+use crate::ops::TriggerView;
+use crate::ops::trigger_etag;
+
+/// Longest description, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// Most conditions in each list.
+const MAX_CONDITIONS: usize = 50;
+/// Most actions of a trigger.
+const MAX_ACTIONS: usize = 20;
+/// Most tags an action adds or removes.
+const MAX_TAGS: usize = 20;
+/// Longest value of a condition or a field an action sets, in characters.
+const MAX_VALUE_CHARS: usize = 1_000;
+
+/// A trigger from the wire, checked; output-only fields are ignored.
+pub(super) fn trigger_in(input: &pb::Trigger, v: &mut Violations) -> TriggerRecord {
+    let description = input.description.trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        v.add(
+            "trigger.description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
+    }
+    let mut events = Vec::new();
+    if input.events.is_empty() {
+        v.add("trigger.events", "is required: at least one event");
+    }
+    for (i, number) in input.events.iter().enumerate() {
+        match EventKind::from_number(*number) {
+            Some(kind) if !events.contains(&kind) => events.push(kind),
+            Some(_) => {}
+            None => v.add(
+                format!("trigger.events[{i}]"),
+                format!("unknown or unspecified event {number}"),
+            ),
+        }
+    }
+    let all_conditions = conditions_in(&input.all_conditions, "trigger.all_conditions", v);
+    let any_conditions = conditions_in(&input.any_conditions, "trigger.any_conditions", v);
+    if input.actions.is_empty() || input.actions.len() > MAX_ACTIONS {
+        v.add(
+            "trigger.actions",
+            format!("must hold 1 to {MAX_ACTIONS} actions"),
+        );
+    }
+    let actions = input
+        .actions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| action_in(a, &format!("trigger.actions[{i}]"), v))
+        .collect();
+    TriggerRecord {
+        id: String::new(),
+        display_name: validate::display_name(&input.display_name, "trigger.display_name", v),
+        description,
+        active: input.active,
+        position: input.position,
+        events,
+        all_conditions,
+        any_conditions,
+        actions,
+        stop_processing: input.stop_processing,
+        create_time: 0,
+        update_time: 0,
+        version: 0,
+    }
+}
+
+fn conditions_in(input: &[pb::Condition], field: &str, v: &mut Violations) -> Vec<Condition> {
+    if input.len() > MAX_CONDITIONS {
+        v.add(field, format!("at most {MAX_CONDITIONS} conditions"));
+    }
+    input
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| condition_in(c, &format!("{field}[{i}]"), v))
+        .collect()
+}
+
+fn condition_in(input: &pb::Condition, at: &str, v: &mut Violations) -> Option<Condition> {
+    let Some(field) = Field::parse(input.field.trim()) else {
+        v.add(
+            format!("{at}.field"),
+            format!("unknown field `{}`", input.field),
+        );
+        return None;
+    };
+    let Some(operator) = Operator::from_number(input.operator) else {
+        v.add(format!("{at}.operator"), "is required");
+        return None;
+    };
+    if !field.operators().contains(&operator) {
+        v.add(
+            format!("{at}.operator"),
+            format!("{operator:?} does not apply to `{}`", field.path()),
+        );
+        return None;
+    }
+    let value = input.value.trim().to_owned();
+    let needed = operator.needs_value();
+    if needed && value.is_empty() {
+        v.add(format!("{at}.value"), "is required");
+    } else if matches!(operator, Operator::Present | Operator::Absent) && !value.is_empty() {
+        v.add(
+            format!("{at}.value"),
+            "must be empty for PRESENT and ABSENT",
+        );
+    } else if !value.is_empty() {
+        check_value(&field, &value, &format!("{at}.value"), v);
+    }
+    Some(Condition {
+        field,
+        operator,
+        value,
+    })
+}
+
+/// Checks a value for `field`: an enumeration's name, a resource name of its collection, a tag.
+fn check_value(field: &Field, value: &str, at: &str, v: &mut Violations) {
+    if value.chars().count() > MAX_VALUE_CHARS {
+        v.add(at, format!("must be at most {MAX_VALUE_CHARS} characters"));
+    } else if let Some(allowed) = field.allowed_values() {
+        if !allowed.contains(&value) {
+            v.add(at, format!("must be one of {}", allowed.join(", ")));
+        }
+    } else if let Some(collection) = field.collection() {
+        validate::resource_id(value, collection, at, v);
+    } else if *field == Field::Tags && !validate::is_tag(value) {
+        v.add(at, "must be a tag: 1 to 64 characters of a-z 0-9 _ - : .");
+    }
+}
+
+fn action_in(input: &pb::Action, at: &str, v: &mut Violations) -> Option<Action> {
+    use pb::action::Action as A;
+    match &input.action {
+        None => {
+            v.add(at, "is required: set_field, add_tags, remove_tags or reply");
+            None
+        }
+        Some(A::SetField(set)) => {
+            let Some(target) = SetTarget::parse(set.field.trim()) else {
+                v.add(
+                    format!("{at}.set_field.field"),
+                    "must be priority, type, category, custom_fields.{key}, group, assignee or status",
+                );
+                return None;
+            };
+            let value = set.value.trim().to_owned();
+            let path = format!("{at}.set_field.value");
+            if let Some(allowed) = target.allowed_values() {
+                if !allowed.contains(&value.as_str()) {
+                    v.add(path, format!("must be one of {}", allowed.join(", ")));
+                }
+            } else if value.is_empty() && !matches!(target, SetTarget::CustomField(_)) {
+                v.add(path, "is required");
+            } else if !value.is_empty() {
+                check_value(&target.field(), &value, &path, v);
+            }
+            Some(Action::SetField { target, value })
+        }
+        Some(A::AddTags(tags)) => Some(Action::AddTags(tags_in(
+            tags,
+            &format!("{at}.add_tags.tags"),
+            v,
+        ))),
+        Some(A::RemoveTags(tags)) => Some(Action::RemoveTags(tags_in(
+            tags,
+            &format!("{at}.remove_tags.tags"),
+            v,
+        ))),
+        Some(A::Reply(reply)) => {
+            let path = format!("{at}.reply.body");
+            let chars = reply.body.chars().count();
+            if reply.body.trim().is_empty() {
+                v.add(path, "is required");
+            } else if chars > template::MAX_BODY_CHARS {
+                v.add(
+                    path,
+                    format!("must be at most {} characters", template::MAX_BODY_CHARS),
+                );
+            } else if let Err(why) = template::check(&reply.body) {
+                v.add(path, why);
+            }
+            Some(Action::Reply {
+                body: reply.body.clone(),
+                public: reply.public,
+            })
+        }
+    }
+}
+
+fn tags_in(input: &pb::Tags, at: &str, v: &mut Violations) -> Vec<String> {
+    if input.tags.is_empty() {
+        v.add(at, "is required: at least one tag");
+    }
+    validate::tags(&input.tags, MAX_TAGS, at, v)
+}
+
+/// A condition onto the wire.
+pub(super) fn condition_out(c: &Condition) -> pb::Condition {
+    pb::Condition {
+        field: c.field.path(),
+        operator: c.operator.number(),
+        value: c.value.clone(),
+    }
+}
+
+/// An action onto the wire.
+pub(super) fn action_out(a: &Action) -> pb::Action {
+    use pb::action::Action as A;
+    let action = match a {
+        Action::SetField { target, value } => A::SetField(pb::SetField {
+            field: target.field().path(),
+            value: value.clone(),
+        }),
+        Action::AddTags(tags) => A::AddTags(pb::Tags { tags: tags.clone() }),
+        Action::RemoveTags(tags) => A::RemoveTags(pb::Tags { tags: tags.clone() }),
+        Action::Reply { body, public } => A::Reply(pb::Reply {
+            body: body.clone(),
+            public: *public,
+        }),
+    };
+    pb::Action {
+        action: Some(action),
+    }
+}
+
+/// A trigger with its counts onto the wire.
+pub(super) fn trigger_out(view: &TriggerView) -> pb::Trigger {
+    let t = &view.trigger;
+    let s = &view.stats;
+    pb::Trigger {
+        name: format!("triggers/{}", t.id),
+        display_name: t.display_name.clone(),
+        description: t.description.clone(),
+        active: t.active,
+        position: t.position,
+        events: t.events.iter().map(|k| k.number()).collect(),
+        all_conditions: t.all_conditions.iter().map(condition_out).collect(),
+        any_conditions: t.any_conditions.iter().map(condition_out).collect(),
+        actions: t.actions.iter().map(action_out).collect(),
+        stop_processing: t.stop_processing,
+        stats: Some(pb::TriggerStats {
+            applied: s.applied,
+            failed: s.failed,
+            skipped: s.skipped,
+            last_fire_time: (s.last_fire_time > 0).then(|| timestamp(s.last_fire_time)),
+            last_error: s.last_error.clone(),
+        }),
+        create_time: Some(timestamp(t.create_time)),
+        update_time: Some(timestamp(t.update_time)),
+        etag: trigger_etag(t),
+    }
+}
+
+/// A firing onto the wire.
+pub(super) fn firing_out(f: &FiringRecord) -> pb::Firing {
+    pb::Firing {
+        name: format!("triggers/{}/firings/{}", f.trigger_id, f.id),
+        ticket: format!("tickets/{}", f.ticket_id),
+        source: f.source.clone(),
+        event: f.event.number(),
+        state: f.state.number(),
+        actions: f.actions.iter().map(action_out).collect(),
+        applied_actions: f.applied_actions,
+        depth: f.depth,
+        error: f.error.clone(),
+        attempts: f.attempts,
+        create_time: Some(timestamp(f.create_time)),
+        update_time: Some(timestamp(f.update_time)),
+    }
+}
+
+/// A dry run's condition outcome onto the wire.
+pub(super) fn outcome_out(o: &ConditionOutcome) -> pb::ConditionResult {
+    pb::ConditionResult {
+        condition: Some(condition_out(&o.condition)),
+        all: o.all,
+        holds: o.holds,
+    }
+}

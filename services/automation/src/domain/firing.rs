@@ -1,0 +1,205 @@
+//! Firings: what a trigger plans when it matches an event, how deep a chain of automated changes
+//! may go, and how long a firing waits before its next attempt.
+
+use super::evaluate::TicketFacts;
+use super::template;
+use super::trigger::{Action, EventKind, TriggerRecord};
+
+/// The deepest chain of automated changes that still fires triggers: a trigger reacting to a
+/// change made by a trigger reacting to … five times over is skipped.
+pub const MAX_DEPTH: i32 = 5;
+/// The first retry waits this long; each further one doubles it, up to [`MAX_RETRY_MICROS`].
+const FIRST_RETRY_MICROS: i64 = 1_000_000;
+/// The longest wait between attempts (five minutes).
+const MAX_RETRY_MICROS: i64 = 300_000_000;
+
+/// Where a firing is (numbers are the contract's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FiringState {
+    /// Actions still to apply.
+    Pending,
+    /// Every action applied.
+    Applied,
+    /// An action was refused.
+    Failed,
+    /// Not applied: the depth limit.
+    Skipped,
+}
+
+impl FiringState {
+    /// The contract's enum number.
+    pub fn number(self) -> i32 {
+        match self {
+            Self::Pending => 1,
+            Self::Applied => 2,
+            Self::Failed => 3,
+            Self::Skipped => 4,
+        }
+    }
+
+    /// The state with the contract's enum number.
+    pub fn from_number(number: i32) -> Option<Self> {
+        [Self::Pending, Self::Applied, Self::Failed, Self::Skipped]
+            .into_iter()
+            .find(|s| s.number() == number)
+    }
+}
+
+/// A trigger's match on one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiringRecord {
+    /// Its id, also the stem of the request ids its actions are sent with.
+    pub id: String,
+    /// The trigger.
+    pub trigger_id: String,
+    /// The trigger's display name when it fired.
+    pub trigger_name: String,
+    /// The bare ticket id.
+    pub ticket_id: String,
+    /// `tickets:{cursor}`.
+    pub source: String,
+    /// The event kind it fired on.
+    pub event: EventKind,
+    /// Its order among the firings of the same event.
+    pub rank: i32,
+    /// Where it is.
+    pub state: FiringState,
+    /// What it applies once done: APPLIED, or SKIPPED for a depth-limit note.
+    pub final_state: FiringState,
+    /// The planned actions, templates rendered.
+    pub actions: Vec<Action>,
+    /// How many are applied.
+    pub applied_actions: i32,
+    /// Automated changes that led to it.
+    pub depth: i32,
+    /// The last error.
+    pub error: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// When next to try.
+    pub next_attempt_time: i64,
+    /// When it matched.
+    pub create_time: i64,
+    /// When it last changed.
+    pub update_time: i64,
+}
+
+/// The request id of action `index` of firing `firing_id` (at most 100 characters of the
+/// tickets service's request-id alphabet: a UUID, dashes and digits).
+pub fn request_id(firing_id: &str, index: usize) -> String {
+    format!("automation-{firing_id}-{index}")
+}
+
+/// What `trigger` plans for `ticket` at `depth`: its actions with templates rendered, or, past
+/// the depth limit, one internal note saying the chain stopped there. A template that cannot
+/// render (too long, out of fuel) plans nothing and fails the firing with the reason.
+pub fn plan(
+    trigger: &TriggerRecord,
+    ticket: &TicketFacts,
+    depth: i32,
+) -> (Vec<Action>, FiringState, Result<(), String>) {
+    if depth >= MAX_DEPTH {
+        let note = format!(
+            "Automation stopped: trigger \"{}\" (triggers/{}) would have acted on a change made \
+             by automation {depth} levels deep; the loop limit is {MAX_DEPTH}.",
+            trigger.display_name, trigger.id
+        );
+        let actions = vec![Action::Reply {
+            body: note,
+            public: false,
+        }];
+        return (actions, FiringState::Skipped, Ok(()));
+    }
+    let mut actions = Vec::with_capacity(trigger.actions.len());
+    for action in &trigger.actions {
+        let planned = match action {
+            Action::Reply { body, public } => {
+                match template::render(body, ticket, &trigger.display_name) {
+                    Ok(text) => Action::Reply {
+                        body: text,
+                        public: *public,
+                    },
+                    Err(why) => {
+                        return (
+                            Vec::new(),
+                            FiringState::Applied,
+                            Err(format!("reply {why}")),
+                        );
+                    }
+                }
+            }
+            other => other.clone(),
+        };
+        actions.push(planned);
+    }
+    (actions, FiringState::Applied, Ok(()))
+}
+
+/// How long to wait after `attempts` failed attempts.
+pub fn retry_delay_micros(attempts: i32) -> i64 {
+    let doublings = u32::try_from(attempts.clamp(0, 20)).unwrap_or(0);
+    FIRST_RETRY_MICROS
+        .saturating_mul(1_i64 << doublings)
+        .min(MAX_RETRY_MICROS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trigger() -> TriggerRecord {
+        TriggerRecord {
+            id: "t1".into(),
+            display_name: "Acknowledge".into(),
+            description: String::new(),
+            active: true,
+            position: 0,
+            events: vec![EventKind::TicketCreated],
+            all_conditions: vec![],
+            any_conditions: vec![],
+            actions: vec![
+                Action::Reply {
+                    body: "Ticket {{ ticket.id }} received".into(),
+                    public: true,
+                },
+                Action::AddTags(vec!["acked".into()]),
+            ],
+            stop_processing: false,
+            create_time: 0,
+            update_time: 0,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn plans_render_templates_and_the_depth_limit_plans_only_a_note() {
+        let ticket = TicketFacts {
+            id: "42".into(),
+            ..Default::default()
+        };
+        let (actions, done, result) = plan(&trigger(), &ticket, 0);
+        assert_eq!(result, Ok(()));
+        assert_eq!(done, FiringState::Applied);
+        assert_eq!(
+            actions[0],
+            Action::Reply {
+                body: "Ticket 42 received".into(),
+                public: true
+            }
+        );
+        let (actions, done, _) = plan(&trigger(), &ticket, MAX_DEPTH);
+        assert_eq!(done, FiringState::Skipped);
+        assert!(
+            matches!(&actions[..], [Action::Reply { public: false, body }] if body.contains("loop limit"))
+        );
+    }
+
+    #[test]
+    fn retries_back_off_to_a_cap_and_request_ids_fit() {
+        assert_eq!(retry_delay_micros(0), 1_000_000);
+        assert_eq!(retry_delay_micros(3), 8_000_000);
+        assert_eq!(retry_delay_micros(40), MAX_RETRY_MICROS);
+        let id = request_id("0193f4a8-7c1e-7000-8000-000000000000", 19);
+        assert!(id.len() <= 100 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    }
+}

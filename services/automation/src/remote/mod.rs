@@ -1,0 +1,3 @@
+//! The automation service's side of other services.
+
+pub mod tickets;

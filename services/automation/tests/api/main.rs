@@ -1,0 +1,15 @@
+//! Integration tests of the automation service over gRPC, with real customers and tickets
+//! services beside it, on SQLite and on PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod helpers;
+
+mod firing;
+mod replicas;
+mod triggers;

@@ -1,0 +1,173 @@
+//! Automation through the gateway: an admin's trigger acts on a VIP customer's new ticket.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use kefu_e2e::{Bearer, Platform};
+use kefu_principal::{Principal, Role};
+use kefu_proto::automation::v1 as apb;
+use kefu_proto::common::v1 as common;
+use kefu_proto::customers::v1 as cpb;
+use kefu_proto::tickets::v1 as tpb;
+use kefu_testkit::{Backend, assert_status, backend_tests, eventually};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+type Authed = InterceptedService<Channel, Bearer>;
+
+backend_tests!(a_trigger_acknowledges_a_new_vip_ticket_in_chinese_through_the_gateway);
+
+async fn authed(platform: &Platform, principal: &Principal) -> (Channel, Bearer) {
+    let key = platform.key(principal).await.unwrap();
+    (
+        platform.channel().await.unwrap(),
+        Bearer::new(&key).unwrap(),
+    )
+}
+
+async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_through_the_gateway(backend: Backend) {
+    let Some(platform) = Platform::start(backend, |_| {}).await.unwrap() else {
+        return;
+    };
+    let (channel, admin) = authed(&platform, &Principal::new("ops", Role::Admin)).await;
+    let mut automation: apb::automation_service_client::AutomationServiceClient<Authed> =
+        apb::automation_service_client::AutomationServiceClient::with_interceptor(
+            channel.clone(),
+            admin.clone(),
+        );
+    let mut tickets = tpb::ticket_service_client::TicketServiceClient::with_interceptor(
+        channel.clone(),
+        admin.clone(),
+    );
+    let mut customers =
+        cpb::customer_service_client::CustomerServiceClient::with_interceptor(channel, admin);
+    let acknowledge = apb::Trigger {
+        display_name: "VIP 受理确认".into(),
+        active: true,
+        events: vec![apb::TriggerEvent::TicketCreated as i32],
+        all_conditions: vec![apb::Condition {
+            field: "requester.tier".into(),
+            operator: apb::Operator::Is as i32,
+            value: "VIP".into(),
+        }],
+        actions: vec![
+            apb::Action {
+                action: Some(apb::action::Action::Reply(apb::Reply {
+                    body:
+                        "{{ requester.name }}您好，我们已收到您的工单 {{ ticket.id }}，会尽快回复。"
+                            .into(),
+                    public: true,
+                })),
+            },
+            apb::Action {
+                action: Some(apb::action::Action::SetField(apb::SetField {
+                    field: "priority".into(),
+                    value: "HIGH".into(),
+                })),
+            },
+        ],
+        ..Default::default()
+    };
+    let trigger = automation
+        .create_trigger(apb::CreateTriggerRequest {
+            trigger: Some(acknowledge.clone()),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (agent_channel, agent) = authed(&platform, &Principal::new("agent-1", Role::Agent)).await;
+    let refused = apb::automation_service_client::AutomationServiceClient::with_interceptor(
+        agent_channel,
+        agent,
+    )
+    .create_trigger(apb::CreateTriggerRequest {
+        trigger: Some(acknowledge),
+        request_id: String::new(),
+    })
+    .await;
+    assert_status(refused, Code::PermissionDenied, &[]);
+    let customer = customers
+        .create_customer(cpb::CreateCustomerRequest {
+            customer: Some(cpb::Customer {
+                display_name: "王芳".into(),
+                tier: common::Tier::Vip as i32,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ticket = tickets
+        .create_ticket(tpb::CreateTicketRequest {
+            ticket: Some(tpb::Ticket {
+                subject: "订单没有收到".into(),
+                description: "快递显示已签收".into(),
+                requester: customer.name.clone(),
+                channel: common::Channel::Web as i32,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ticket_id = ticket.name.trim_start_matches("tickets/").to_owned();
+    let expected = format!("王芳您好，我们已收到您的工单 {ticket_id}，会尽快回复。");
+    let reply = eventually("the acknowledgement", || {
+        let mut tickets = tickets.clone();
+        let name = ticket.name.clone();
+        let expected = expected.clone();
+        async move {
+            let comments = tickets
+                .list_comments(tpb::ListCommentsRequest {
+                    parent: name,
+                    ..Default::default()
+                })
+                .await
+                .ok()?
+                .into_inner()
+                .comments;
+            comments
+                .into_iter()
+                .find(|c| c.public && c.body == expected)
+        }
+    })
+    .await;
+    assert_eq!(reply.author, format!("automation:{}", trigger.name));
+    let firings = eventually("the applied firing", || {
+        let mut automation = automation.clone();
+        let name = trigger.name.clone();
+        async move {
+            let firings = automation
+                .list_firings(apb::ListFiringsRequest {
+                    parent: name,
+                    ..Default::default()
+                })
+                .await
+                .ok()?
+                .into_inner()
+                .firings;
+            firings
+                .first()
+                .is_some_and(|f| f.state == apb::FiringState::Applied as i32)
+                .then_some(firings)
+        }
+    })
+    .await;
+    assert_eq!(firings.len(), 1);
+    let after = tickets
+        .get_ticket(tpb::GetTicketRequest {
+            name: ticket.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after.priority, tpb::TicketPriority::High as i32);
+}
