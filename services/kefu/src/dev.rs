@@ -98,10 +98,14 @@ async fn run_services() -> CliResult {
         tickets_config.service.sweep_interval = DEV_SWEEP_INTERVAL;
     }
     let mut feedback_config = dev_config::<Feedback>()?;
-    feedback_config.service.customers_url = customers_url;
+    feedback_config.service.customers_url = customers_url.clone();
     feedback_config.service.tickets_url = tickets_url.clone();
     let mut automation_config = dev_config::<AutomationService>()?;
     automation_config.service.tickets_url = tickets_url;
+    automation_config.service.customers_url = customers_url;
+    // The auto-acknowledgement is on by default here; `KEFU_AUTOMATION_ACKNOWLEDGE=off` keeps it off.
+    automation_config.service.acknowledge =
+        std::env::var("KEFU_AUTOMATION_ACKNOWLEDGE").map_or(true, |v| v != "off");
     let gateway_config = kefu_gateway::Config::new(
         gateway_common.database_url,
         gateway_common.internal_key,

@@ -63,9 +63,7 @@ async fn start(backend: Backend) -> Option<Platform> {
     let automation = TestServer::service::<kefu_automation::AutomationService>(
         backend,
         &key,
-        kefu_automation::Settings {
-            tickets_url: tickets_url.clone(),
-        },
+        kefu_automation::Settings::new(tickets_url.clone(), customers_url.clone()),
     )
     .await
     .expect("automation starts")?;

@@ -67,9 +67,8 @@ impl Platform {
             return Ok(None);
         };
         let tickets_url = format!("http://{}", tickets.addr);
-        let automation_settings = kefu_automation::Settings {
-            tickets_url: tickets_url.clone(),
-        };
+        let automation_settings =
+            kefu_automation::Settings::new(tickets_url.clone(), customers_url.clone());
         let feedback_settings = kefu_feedback::Settings::new(customers_url, tickets_url);
         let Some(feedback) =
             TestServer::service::<kefu_feedback::Feedback>(backend, &key, feedback_settings)

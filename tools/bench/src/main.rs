@@ -5,6 +5,7 @@
 //! is built exactly as in production), serves it on a loopback port, and measures SearchArticles
 //! latency over gRPC with one request in flight.
 
+mod automation;
 mod text;
 mod tickets;
 mod unary;
@@ -89,6 +90,22 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         gateway_threads: usize,
     },
+    /// Event committed → trigger actions applied, at a steady rate of new tickets with many
+    /// active triggers.
+    Automation {
+        /// sqlite (a temporary file) or postgres (fresh databases on KEFU_TEST_POSTGRES_URL).
+        #[arg(long, value_enum, default_value_t = Database::Postgres)]
+        database: Database,
+        /// Active triggers (five of them fire on every ticket).
+        #[arg(long, default_value_t = 50)]
+        triggers: usize,
+        /// New tickets per second.
+        #[arg(long, default_value_t = 20)]
+        rate: u32,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// How the cost of a support team's reads grows with the ticket history: lists under each
     /// filter and order, views with counts, 30-day stats, and search, on several sizes at once.
     Tickets {
@@ -166,6 +183,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             concurrency,
             gateway_threads,
         } => write::run(database.backend(), seconds, concurrency, gateway_threads)
+            .await
+            .map_err(|error| error.to_string().into()),
+        Command::Automation {
+            database,
+            triggers,
+            rate,
+            seconds,
+        } => automation::run(database.backend(), triggers, rate, seconds)
             .await
             .map_err(|error| error.to_string().into()),
         Command::Tickets {

@@ -7,6 +7,7 @@ use kefu_server::{Violations, validate};
 
 use crate::domain::evaluate::ConditionOutcome;
 use crate::domain::firing::FiringRecord;
+use crate::domain::schedule::{MAX_HOURS, Schedule, Since, WAITING_STATUSES};
 use crate::domain::template;
 use crate::domain::trigger::{
     Action, Condition, EventKind, Field, Operator, SetTarget, TriggerRecord,
@@ -25,15 +26,70 @@ const MAX_TAGS: usize = 20;
 /// Longest value of a condition or a field an action sets, in characters.
 const MAX_VALUE_CHARS: usize = 1_000;
 
-/// A trigger from the wire, checked; output-only fields are ignored.
-pub(super) fn trigger_in(input: &pb::Trigger, v: &mut Violations) -> TriggerRecord {
+/// The parts triggers and automations share, as the wire has them.
+struct RuleParts<'a> {
+    display_name: &'a str,
+    description: &'a str,
+    active: bool,
+    position: i32,
+    all_conditions: &'a [pb::Condition],
+    any_conditions: &'a [pb::Condition],
+    actions: &'a [pb::Action],
+}
+
+/// The shared parts checked into a rule with no events and no schedule; `at` is the message's
+/// field name (`trigger`, `automation`).
+fn rule_in(input: &RuleParts<'_>, at: &str, v: &mut Violations) -> TriggerRecord {
     let description = input.description.trim().to_owned();
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         v.add(
-            "trigger.description",
+            format!("{at}.description"),
             format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
         );
     }
+    let all_conditions = conditions_in(input.all_conditions, &format!("{at}.all_conditions"), v);
+    let any_conditions = conditions_in(input.any_conditions, &format!("{at}.any_conditions"), v);
+    if input.actions.is_empty() || input.actions.len() > MAX_ACTIONS {
+        v.add(
+            format!("{at}.actions"),
+            format!("must hold 1 to {MAX_ACTIONS} actions"),
+        );
+    }
+    let actions = input
+        .actions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| action_in(a, &format!("{at}.actions[{i}]"), v))
+        .collect();
+    TriggerRecord {
+        id: String::new(),
+        display_name: validate::display_name(input.display_name, &format!("{at}.display_name"), v),
+        description,
+        active: input.active,
+        position: input.position,
+        events: Vec::new(),
+        schedule: None,
+        all_conditions,
+        any_conditions,
+        actions,
+        stop_processing: false,
+        create_time: 0,
+        update_time: 0,
+        version: 0,
+    }
+}
+
+/// A trigger from the wire, checked; output-only fields are ignored.
+pub(super) fn trigger_in(input: &pb::Trigger, v: &mut Violations) -> TriggerRecord {
+    let parts = RuleParts {
+        display_name: &input.display_name,
+        description: &input.description,
+        active: input.active,
+        position: input.position,
+        all_conditions: &input.all_conditions,
+        any_conditions: &input.any_conditions,
+        actions: &input.actions,
+    };
     let mut events = Vec::new();
     if input.events.is_empty() {
         v.add("trigger.events", "is required: at least one event");
@@ -48,34 +104,81 @@ pub(super) fn trigger_in(input: &pb::Trigger, v: &mut Violations) -> TriggerReco
             ),
         }
     }
-    let all_conditions = conditions_in(&input.all_conditions, "trigger.all_conditions", v);
-    let any_conditions = conditions_in(&input.any_conditions, "trigger.any_conditions", v);
-    if input.actions.is_empty() || input.actions.len() > MAX_ACTIONS {
-        v.add(
-            "trigger.actions",
-            format!("must hold 1 to {MAX_ACTIONS} actions"),
-        );
-    }
-    let actions = input
-        .actions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| action_in(a, &format!("trigger.actions[{i}]"), v))
-        .collect();
     TriggerRecord {
-        id: String::new(),
-        display_name: validate::display_name(&input.display_name, "trigger.display_name", v),
-        description,
+        events,
+        stop_processing: input.stop_processing,
+        ..rule_in(&parts, "trigger", v)
+    }
+}
+
+/// An automation from the wire, checked; output-only fields are ignored.
+pub(super) fn automation_in(input: &pb::Automation, v: &mut Violations) -> TriggerRecord {
+    let parts = RuleParts {
+        display_name: &input.display_name,
+        description: &input.description,
         active: input.active,
         position: input.position,
-        events,
-        all_conditions,
-        any_conditions,
-        actions,
-        stop_processing: input.stop_processing,
-        create_time: 0,
-        update_time: 0,
-        version: 0,
+        all_conditions: &input.all_conditions,
+        any_conditions: &input.any_conditions,
+        actions: &input.actions,
+    };
+    let rule = rule_in(&parts, "automation", v);
+    for (list, conditions) in [
+        ("all_conditions", &rule.all_conditions),
+        ("any_conditions", &rule.any_conditions),
+    ] {
+        for (i, c) in conditions.iter().enumerate() {
+            if matches!(c.field, Field::Actor | Field::Text) || c.operator == Operator::Changed {
+                v.add(
+                    format!("automation.{list}[{i}]"),
+                    "describes an event: time-based rules cannot test `actor`, `text` or CHANGED",
+                );
+            }
+        }
+    }
+    let schedule = schedule_in(input.time.as_ref(), v);
+    TriggerRecord {
+        schedule: Some(schedule),
+        ..rule
+    }
+}
+
+fn schedule_in(input: Option<&pb::TimeCondition>, v: &mut Violations) -> Schedule {
+    let input = input.cloned().unwrap_or_default();
+    let status = input.status.trim().to_owned();
+    let since = match pb::TimeSince::try_from(input.since).unwrap_or_default() {
+        pb::TimeSince::Unspecified => {
+            v.add(
+                "automation.time.since",
+                "is required: CREATED, STATUS, SOLVED or REQUESTER_REPLY",
+            );
+            Since::Created
+        }
+        pb::TimeSince::Created => Since::Created,
+        pb::TimeSince::Solved => Since::Solved,
+        pb::TimeSince::RequesterReply => Since::RequesterReply,
+        pb::TimeSince::Status => {
+            if !WAITING_STATUSES.contains(&status.as_str()) {
+                v.add(
+                    "automation.time.status",
+                    format!("must be one of {}", WAITING_STATUSES.join(", ")),
+                );
+            }
+            Since::Status(status.clone())
+        }
+    };
+    if !matches!(since, Since::Status(_)) && !status.is_empty() {
+        v.add("automation.time.status", "is only for TIME_SINCE_STATUS");
+    }
+    if !(1..=MAX_HOURS).contains(&input.hours) {
+        v.add(
+            "automation.time.hours",
+            format!("must be 1 to {MAX_HOURS} hours"),
+        );
+    }
+    Schedule {
+        since,
+        hours: input.hours,
     }
 }
 
@@ -238,12 +341,50 @@ pub(super) fn action_out(a: &Action) -> pb::Action {
     }
 }
 
+fn stats_out(s: &crate::store::TriggerStats) -> pb::TriggerStats {
+    pb::TriggerStats {
+        applied: s.applied,
+        failed: s.failed,
+        skipped: s.skipped,
+        last_fire_time: (s.last_fire_time > 0).then(|| timestamp(s.last_fire_time)),
+        last_error: s.last_error.clone(),
+    }
+}
+
+/// An automation with its counts onto the wire.
+pub(super) fn automation_out(view: &TriggerView) -> pb::Automation {
+    let t = &view.trigger;
+    let time = t.schedule.as_ref().map(|s| pb::TimeCondition {
+        since: s.since.number(),
+        status: match &s.since {
+            Since::Status(status) => status.clone(),
+            _ => String::new(),
+        },
+        hours: s.hours,
+    });
+    pb::Automation {
+        name: t.name(),
+        display_name: t.display_name.clone(),
+        description: t.description.clone(),
+        active: t.active,
+        position: t.position,
+        time,
+        all_conditions: t.all_conditions.iter().map(condition_out).collect(),
+        any_conditions: t.any_conditions.iter().map(condition_out).collect(),
+        actions: t.actions.iter().map(action_out).collect(),
+        stats: Some(stats_out(&view.stats)),
+        create_time: Some(timestamp(t.create_time)),
+        update_time: Some(timestamp(t.update_time)),
+        etag: trigger_etag(t),
+        check_time: view.checked_until.map(timestamp),
+    }
+}
+
 /// A trigger with its counts onto the wire.
 pub(super) fn trigger_out(view: &TriggerView) -> pb::Trigger {
     let t = &view.trigger;
-    let s = &view.stats;
     pb::Trigger {
-        name: format!("triggers/{}", t.id),
+        name: t.name(),
         display_name: t.display_name.clone(),
         description: t.description.clone(),
         active: t.active,
@@ -253,13 +394,7 @@ pub(super) fn trigger_out(view: &TriggerView) -> pb::Trigger {
         any_conditions: t.any_conditions.iter().map(condition_out).collect(),
         actions: t.actions.iter().map(action_out).collect(),
         stop_processing: t.stop_processing,
-        stats: Some(pb::TriggerStats {
-            applied: s.applied,
-            failed: s.failed,
-            skipped: s.skipped,
-            last_fire_time: (s.last_fire_time > 0).then(|| timestamp(s.last_fire_time)),
-            last_error: s.last_error.clone(),
-        }),
+        stats: Some(stats_out(&view.stats)),
         create_time: Some(timestamp(t.create_time)),
         update_time: Some(timestamp(t.update_time)),
         etag: trigger_etag(t),
@@ -269,10 +404,10 @@ pub(super) fn trigger_out(view: &TriggerView) -> pb::Trigger {
 /// A firing onto the wire.
 pub(super) fn firing_out(f: &FiringRecord) -> pb::Firing {
     pb::Firing {
-        name: format!("triggers/{}/firings/{}", f.trigger_id, f.id),
+        name: f.name(),
         ticket: format!("tickets/{}", f.ticket_id),
         source: f.source.clone(),
-        event: f.event.number(),
+        event: f.event.map_or(0, EventKind::number),
         state: f.state.number(),
         actions: f.actions.iter().map(action_out).collect(),
         applied_actions: f.applied_actions,

@@ -1,4 +1,4 @@
-//! Firings: the history of every trigger, per trigger and per ticket.
+//! Firings: the history of every rule, per rule and per ticket.
 
 use kefu_proto::automation::v1 as pb;
 use kefu_server::paging::Page;
@@ -8,6 +8,7 @@ use tonic::{Request, Response};
 use super::{AutomationApi, Rpc, allow, convert};
 use crate::domain::access::Action;
 use crate::domain::firing::FiringState;
+use crate::domain::trigger::RuleKind;
 use crate::store::FiringFilter;
 
 pub(super) async fn list(
@@ -18,11 +19,17 @@ pub(super) async fn list(
     allow(&principal, Action::Read)?;
     let r = request.get_ref();
     let mut v = Violations::new();
-    let trigger_id = if r.parent == "triggers/-" {
+    let rule = if r.parent.starts_with("automations/") {
+        RuleKind::Automation
+    } else {
+        RuleKind::Trigger
+    };
+    let collection = rule.collection();
+    let trigger_id = if r.parent == format!("{collection}/-") {
         None
     } else {
         Some(validate::resource_id(
-            &r.parent, "triggers", "parent", &mut v,
+            &r.parent, collection, "parent", &mut v,
         ))
     };
     let ticket_id = validate::optional_resource_id(&r.ticket, "tickets", "ticket", &mut v);
@@ -37,6 +44,7 @@ pub(super) async fn list(
         }
     };
     let filter = FiringFilter {
+        rule: Some(rule),
         trigger_id,
         ticket_id,
         state,

@@ -1,6 +1,7 @@
 //! The gRPC surface, one file per resource: authorize, validate into domain values, call `ops`,
 //! convert back. This file routes each RPC to its handler.
 
+mod automations;
 mod convert;
 mod firings;
 mod triggers;
@@ -72,6 +73,45 @@ impl AutomationService for AutomationApi {
         r: Request<pb::TestTriggerRequest>,
     ) -> Rpc<pb::TestTriggerResponse> {
         triggers::test(self, r).await
+    }
+
+    async fn create_automation(
+        &self,
+        r: Request<pb::CreateAutomationRequest>,
+    ) -> Rpc<pb::Automation> {
+        automations::create(self, r).await
+    }
+
+    async fn get_automation(&self, r: Request<pb::GetAutomationRequest>) -> Rpc<pb::Automation> {
+        automations::get(self, r).await
+    }
+
+    async fn list_automations(
+        &self,
+        r: Request<pb::ListAutomationsRequest>,
+    ) -> Rpc<pb::ListAutomationsResponse> {
+        automations::list(self, r).await
+    }
+
+    async fn update_automation(
+        &self,
+        r: Request<pb::UpdateAutomationRequest>,
+    ) -> Rpc<pb::Automation> {
+        automations::update(self, r).await
+    }
+
+    async fn delete_automation(
+        &self,
+        r: Request<pb::DeleteAutomationRequest>,
+    ) -> Rpc<pb::DeleteAutomationResponse> {
+        automations::delete(self, r).await
+    }
+
+    async fn test_automation(
+        &self,
+        r: Request<pb::TestAutomationRequest>,
+    ) -> Rpc<pb::TestAutomationResponse> {
+        automations::test(self, r).await
     }
 
     async fn list_firings(

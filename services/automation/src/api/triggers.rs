@@ -9,7 +9,7 @@ use tonic::{Request, Response};
 
 use super::{AutomationApi, Rpc, allow, convert};
 use crate::domain::access::Action;
-use crate::domain::trigger::EventKind;
+use crate::domain::trigger::{EventKind, RuleKind};
 
 /// The paths UpdateTrigger changes.
 const UPDATABLE: &[&str] = &[
@@ -56,7 +56,7 @@ pub(super) async fn get(
     let principal = principal_of(&request)?;
     allow(&principal, Action::Read)?;
     let id = validate::required_id(&request.get_ref().name, "triggers", "name")?;
-    let view = api.ops.get_trigger(&id).await?;
+    let view = api.ops.get_trigger(RuleKind::Trigger, &id).await?;
     Ok(Response::new(convert::trigger_out(&view)))
 }
 
@@ -77,7 +77,12 @@ pub(super) async fn list(
     v.into_result()?;
     let rows = api
         .ops
-        .list_triggers(page.after.as_ref(), r.active_only, page.fetch())
+        .list_triggers(
+            RuleKind::Trigger,
+            page.after.as_ref(),
+            r.active_only,
+            page.fetch(),
+        )
         .await?;
     let (rows, next_page_token) = page.finish(rows, |t| (t.trigger.position, t.trigger.id.clone()));
     Ok(Response::new(pb::ListTriggersResponse {
@@ -101,7 +106,7 @@ pub(super) async fn update(
     let mut v = Violations::new();
     let paths = mask::update_mask(r.update_mask.as_ref(), UPDATABLE, &mut v);
     v.into_result()?;
-    let current = api.ops.get_trigger(&target.id).await?;
+    let current = api.ops.get_trigger(RuleKind::Trigger, &target.id).await?;
     let mut merged = convert::trigger_out(&current);
     for path in &paths {
         match *path {
@@ -134,7 +139,9 @@ pub(super) async fn delete(
     allow(&principal, Action::Configure)?;
     let r = request.get_ref();
     let target = validate::target(&r.name, "triggers", &r.etag)?;
-    api.ops.delete_trigger(&principal.id, &target).await?;
+    api.ops
+        .delete_trigger(&principal.id, RuleKind::Trigger, &target)
+        .await?;
     Ok(Response::new(pb::DeleteTriggerResponse {}))
 }
 
@@ -174,7 +181,7 @@ pub(super) async fn test(
         Some(trigger) => trigger,
         None => {
             let id = validate::required_id(&r.name, "triggers", "name")?;
-            api.ops.get_trigger(&id).await?.trigger
+            api.ops.get_trigger(RuleKind::Trigger, &id).await?.trigger
         }
     };
     let run = api

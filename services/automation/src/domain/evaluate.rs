@@ -66,6 +66,12 @@ pub struct TicketFacts {
     pub custom_fields: BTreeMap<String, String>,
     /// The earliest SLA due time not yet achieved, microseconds.
     pub sla_due_time: Option<i64>,
+    /// When the first response is due, while it is not given, microseconds.
+    pub first_response_due: Option<i64>,
+    /// The requester's BCP 47 locale (`zh-CN`), "" when unknown.
+    pub requester_locale: String,
+    /// The requester's IANA time zone (`Asia/Shanghai`), "" when unknown.
+    pub requester_time_zone: String,
 }
 
 /// The event as the evaluator sees it.
@@ -115,20 +121,43 @@ impl Evaluation {
 
 /// Evaluates `trigger` for `event` on `ticket`.
 pub fn evaluate(trigger: &TriggerRecord, ticket: &TicketFacts, event: &EventFacts) -> Evaluation {
+    Evaluation {
+        event_matches: trigger.events.iter().any(|k| event.kinds.contains(k)),
+        conditions: outcomes(trigger, ticket, event),
+    }
+}
+
+/// Evaluates an automation's conditions on `ticket` at `now` (its time condition is the
+/// caller's: see [`super::schedule::decide`]).
+pub fn evaluate_at(rule: &TriggerRecord, ticket: &TicketFacts, now: i64) -> Evaluation {
+    let event = EventFacts {
+        kinds: Vec::new(),
+        changed: Vec::new(),
+        actor: ActorKind::Automation,
+        comment: String::new(),
+        time: now,
+    };
+    Evaluation {
+        event_matches: true,
+        conditions: outcomes(rule, ticket, &event),
+    }
+}
+
+fn outcomes(
+    rule: &TriggerRecord,
+    ticket: &TicketFacts,
+    event: &EventFacts,
+) -> Vec<ConditionOutcome> {
     let outcome = |condition: &Condition, all: bool| ConditionOutcome {
         condition: condition.clone(),
         all,
         holds: holds(condition, ticket, event),
     };
-    Evaluation {
-        event_matches: trigger.events.iter().any(|k| event.kinds.contains(k)),
-        conditions: trigger
-            .all_conditions
-            .iter()
-            .map(|c| outcome(c, true))
-            .chain(trigger.any_conditions.iter().map(|c| outcome(c, false)))
-            .collect(),
-    }
+    rule.all_conditions
+        .iter()
+        .map(|c| outcome(c, true))
+        .chain(rule.any_conditions.iter().map(|c| outcome(c, false)))
+        .collect()
 }
 
 /// The triggers that fire for an event, in evaluation order, up to and including the first that
@@ -171,6 +200,10 @@ fn holds(condition: &Condition, ticket: &TicketFacts, event: &EventFacts) -> boo
             event.changed.contains(&path)
                 && (value.is_empty() || scalar(field, ticket, event) == value)
         }
+        (Field::RequesterLocale, Operator::Is) => same_language(&ticket.requester_locale, value),
+        (Field::RequesterLocale, Operator::IsNot) => {
+            !same_language(&ticket.requester_locale, value)
+        }
         (field, Operator::Is) => scalar(field, ticket, event) == value,
         (field, Operator::IsNot) => scalar(field, ticket, event) != value,
         (field, Operator::Present) => !scalar(field, ticket, event).is_empty(),
@@ -178,6 +211,18 @@ fn holds(condition: &Condition, ticket: &TicketFacts, event: &EventFacts) -> boo
         // Validation pairs each field with its operators; any other pair never holds.
         _ => false,
     }
+}
+
+/// Whether `locale` is `wanted` or one of its regional forms (`zh` takes `zh-CN` and `zh-TW`;
+/// `zh-CN` only `zh-CN`), ignoring case and `_` for `-`.
+fn same_language(locale: &str, wanted: &str) -> bool {
+    let normal = |s: &str| s.trim().replace('_', "-").to_ascii_lowercase();
+    let (locale, wanted) = (normal(locale), normal(wanted));
+    !wanted.is_empty()
+        && (locale == wanted
+            || locale
+                .strip_prefix(&wanted)
+                .is_some_and(|rest| rest.starts_with('-')))
 }
 
 fn scalar<'a>(field: &Field, ticket: &'a TicketFacts, event: &EventFacts) -> &'a str {
@@ -191,6 +236,7 @@ fn scalar<'a>(field: &Field, ticket: &'a TicketFacts, event: &EventFacts) -> &'a
         Field::Category => &ticket.category,
         Field::Organization => &ticket.organization,
         Field::RequesterTier => &ticket.requester_tier,
+        Field::RequesterLocale => &ticket.requester_locale,
         Field::CustomField(key) => ticket.custom_fields.get(key).map_or("", String::as_str),
         Field::Actor => event.actor.name(),
         Field::Tags | Field::Text => "",
@@ -232,6 +278,7 @@ mod tests {
             any_conditions: any,
             actions: vec![Action::AddTags(vec!["x".into()])],
             stop_processing: false,
+            schedule: None,
             create_time: 10,
             update_time: 10,
             version: 1,

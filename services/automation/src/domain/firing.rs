@@ -3,7 +3,7 @@
 
 use super::evaluate::TicketFacts;
 use super::template;
-use super::trigger::{Action, EventKind, TriggerRecord};
+use super::trigger::{Action, EventKind, RuleKind, TriggerRecord};
 
 /// The deepest chain of automated changes that still fires triggers: a trigger reacting to a
 /// change made by a trigger reacting to … five times over is skipped.
@@ -50,16 +50,18 @@ impl FiringState {
 pub struct FiringRecord {
     /// Its id, also the stem of the request ids its actions are sent with.
     pub id: String,
-    /// The trigger.
+    /// The rule's kind.
+    pub rule: RuleKind,
+    /// The rule.
     pub trigger_id: String,
-    /// The trigger's display name when it fired.
+    /// The rule's display name when it fired.
     pub trigger_name: String,
     /// The bare ticket id.
     pub ticket_id: String,
-    /// `tickets:{cursor}`.
+    /// `tickets:{cursor}` for a trigger, `tickets/{ticket}@{anchor}#{entry}` for an automation.
     pub source: String,
-    /// The event kind it fired on.
-    pub event: EventKind,
+    /// The event kind a trigger fired on (None for an automation).
+    pub event: Option<EventKind>,
     /// Its order among the firings of the same event.
     pub rank: i32,
     /// Where it is.
@@ -84,6 +86,13 @@ pub struct FiringRecord {
     pub update_time: i64,
 }
 
+impl FiringRecord {
+    /// Its resource name, under its rule.
+    pub fn name(&self) -> String {
+        format!("{}/firings/{}", self.rule.name(&self.trigger_id), self.id)
+    }
+}
+
 /// The request id of action `index` of firing `firing_id` (at most 100 characters of the
 /// tickets service's request-id alphabet: a UUID, dashes and digits).
 pub fn request_id(firing_id: &str, index: usize) -> String {
@@ -100,9 +109,10 @@ pub fn plan(
 ) -> (Vec<Action>, FiringState, Result<(), String>) {
     if depth >= MAX_DEPTH {
         let note = format!(
-            "Automation stopped: trigger \"{}\" (triggers/{}) would have acted on a change made \
-             by automation {depth} levels deep; the loop limit is {MAX_DEPTH}.",
-            trigger.display_name, trigger.id
+            "Automation stopped: rule \"{}\" ({}) would have acted on a change made by \
+             automation {depth} levels deep; the loop limit is {MAX_DEPTH}.",
+            trigger.display_name,
+            trigger.name()
         );
         let actions = vec![Action::Reply {
             body: note,
@@ -165,6 +175,7 @@ mod tests {
                 Action::AddTags(vec!["acked".into()]),
             ],
             stop_processing: false,
+            schedule: None,
             create_time: 0,
             update_time: 0,
             version: 1,

@@ -2,7 +2,9 @@
 //! for a ticket event, what it plans to do, and how a chain of automated changes is bounded.
 
 pub mod access;
+pub mod defaults;
 pub mod evaluate;
 pub mod firing;
+pub mod schedule;
 pub mod template;
 pub mod trigger;

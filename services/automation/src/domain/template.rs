@@ -32,8 +32,14 @@ pub fn render(body: &str, ticket: &TicketFacts, trigger_name: &str) -> Result<St
             .to_string()
         })
         .unwrap_or_default();
+    let zone = time_zone(&ticket.requester_time_zone);
+    let first_response_due = ticket
+        .first_response_due
+        .map(|micros| local_minute(micros, zone))
+        .unwrap_or_default();
     let values = context! {
         ticket => context! {
+            first_response_due => first_response_due,
             id => ticket.id,
             subject => ticket.subject,
             status => ticket.status,
@@ -45,6 +51,8 @@ pub fn render(body: &str, ticket: &TicketFacts, trigger_name: &str) -> Result<St
         requester => context! {
             name => ticket.requester_name,
             tier => ticket.requester_tier,
+            locale => ticket.requester_locale,
+            time_zone => zone.name(),
         },
         trigger => context! { name => trigger_name },
     };
@@ -58,11 +66,28 @@ pub fn render(body: &str, ticket: &TicketFacts, trigger_name: &str) -> Result<St
     Ok(text)
 }
 
+/// The requester's time zone, UTC when unknown or not an IANA name.
+fn time_zone(name: &str) -> chrono_tz::Tz {
+    name.trim().parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// `micros` as the minute it is in `zone`: `2026-12-05 17:30`.
+fn local_minute(micros: i64, zone: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|utc| {
+            utc.with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// Checks that `body` is a template that renders with the placeholders the contract names.
 pub fn check(body: &str) -> Result<(), String> {
     let sample = TicketFacts {
         id: "sample".to_owned(),
         sla_due_time: Some(0),
+        first_response_due: Some(0),
         ..TicketFacts::default()
     };
     render(body, &sample, "sample").map(|_| ())
@@ -73,7 +98,8 @@ fn describe(error: &minijinja::Error) -> String {
         minijinja::ErrorKind::UndefinedError => {
             "uses an unknown placeholder; known: ticket.id, ticket.subject, ticket.status, \
              ticket.priority, ticket.group, ticket.assignee, ticket.sla_due_time, \
-             requester.name, requester.tier, trigger.name"
+             ticket.first_response_due, requester.name, requester.tier, requester.locale, \
+             requester.time_zone, trigger.name"
                 .to_owned()
         }
         minijinja::ErrorKind::OutOfFuel => "does too much work to render".to_owned(),

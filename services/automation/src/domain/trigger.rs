@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::schedule::Schedule;
+
 /// What happened to a ticket, as a trigger reacts to it (numbers are the contract's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventKind {
@@ -75,6 +77,8 @@ pub enum Field {
     Organization,
     /// The requester's tier name (`VIP`).
     RequesterTier,
+    /// The requester's locale (`zh-CN`); IS `zh` also takes `zh-CN`, `zh-TW`.
+    RequesterLocale,
     /// The ticket's tags.
     Tags,
     /// A custom field's value.
@@ -100,6 +104,7 @@ impl Field {
             "category" => Self::Category,
             "organization" => Self::Organization,
             "requester.tier" => Self::RequesterTier,
+            "requester.locale" => Self::RequesterLocale,
             "tags" => Self::Tags,
             "text" => Self::Text,
             "actor" => Self::Actor,
@@ -125,6 +130,7 @@ impl Field {
             Self::Category => "category".to_owned(),
             Self::Organization => "organization".to_owned(),
             Self::RequesterTier => "requester.tier".to_owned(),
+            Self::RequesterLocale => "requester.locale".to_owned(),
             Self::Tags => "tags".to_owned(),
             Self::Text => "text".to_owned(),
             Self::Actor => "actor".to_owned(),
@@ -143,7 +149,9 @@ impl Field {
             Self::Group | Self::Assignee | Self::CustomField(_) => {
                 &[Is, IsNot, Present, Absent, Changed]
             }
-            Self::Category | Self::Organization => &[Is, IsNot, Present, Absent],
+            Self::Category | Self::Organization | Self::RequesterLocale => {
+                &[Is, IsNot, Present, Absent]
+            }
             Self::Tags => &[Includes, NotIncludes],
             Self::Text => &[Contains, NotContains],
         }
@@ -405,7 +413,46 @@ pub fn steps(actions: &[Action]) -> Vec<(usize, usize)> {
     steps
 }
 
-/// A stored trigger.
+/// The two kinds of rule: triggers react to events, automations to time passing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleKind {
+    /// `triggers/{trigger}`.
+    Trigger,
+    /// `automations/{automation}`.
+    Automation,
+}
+
+impl RuleKind {
+    /// The collection its resource names are in.
+    pub fn collection(self) -> &'static str {
+        match self {
+            Self::Trigger => "triggers",
+            Self::Automation => "automations",
+        }
+    }
+
+    /// The number stored for it.
+    pub fn number(self) -> i32 {
+        match self {
+            Self::Trigger => 0,
+            Self::Automation => 1,
+        }
+    }
+
+    /// The kind stored as `number`.
+    pub fn from_number(number: i32) -> Option<Self> {
+        [Self::Trigger, Self::Automation]
+            .into_iter()
+            .find(|k| k.number() == number)
+    }
+
+    /// The resource name of rule `id` of this kind.
+    pub fn name(self, id: &str) -> String {
+        format!("{}/{id}", self.collection())
+    }
+}
+
+/// A stored rule: a trigger (its `events`), or a time-based automation (its `schedule`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerRecord {
     /// Its id.
@@ -418,8 +465,10 @@ pub struct TriggerRecord {
     pub active: bool,
     /// Evaluation order.
     pub position: i32,
-    /// What it reacts to.
+    /// What it reacts to (a trigger; empty for an automation).
     pub events: Vec<EventKind>,
+    /// When it comes due (an automation; None for a trigger).
+    pub schedule: Option<Schedule>,
     /// Must all hold.
     pub all_conditions: Vec<Condition>,
     /// One must hold, when any.
@@ -437,23 +486,34 @@ pub struct TriggerRecord {
 }
 
 impl TriggerRecord {
-    /// The principal id its changes are made as, so the ticket's audit names it.
-    pub fn principal_id(&self) -> String {
-        principal_of_trigger(&self.id)
+    /// Which kind of rule it is.
+    pub fn kind(&self) -> RuleKind {
+        if self.schedule.is_some() {
+            RuleKind::Automation
+        } else {
+            RuleKind::Trigger
+        }
+    }
+
+    /// Its resource name.
+    pub fn name(&self) -> String {
+        self.kind().name(&self.id)
     }
 }
 
-/// The principal id trigger `id` acts as.
-pub fn principal_of_trigger(id: &str) -> String {
-    format!("{PRINCIPAL_PREFIX}{id}")
+/// The principal id rule `id` of `kind` acts as, so the ticket's audit names the rule.
+pub fn principal_of_rule(kind: RuleKind, id: &str) -> String {
+    format!("{PRINCIPAL_PREFIX}{}", kind.name(id))
 }
 
-/// Prefix of the principal ids triggers act as.
-pub const PRINCIPAL_PREFIX: &str = "automation:triggers/";
+/// Prefix of the principal ids rules act as.
+pub const PRINCIPAL_PREFIX: &str = "automation:";
 
-/// The trigger whose change an event records, from the event's actor.
+/// The rule whose change an event records (its bare id), from the event's actor.
 pub fn trigger_of_actor(actor: &str) -> Option<&str> {
-    actor.strip_prefix(PRINCIPAL_PREFIX)
+    let name = actor.strip_prefix(PRINCIPAL_PREFIX)?;
+    name.strip_prefix("triggers/")
+        .or_else(|| name.strip_prefix("automations/"))
 }
 
 #[cfg(test)]
@@ -497,8 +557,12 @@ mod tests {
     }
 
     #[test]
-    fn trigger_principals_name_the_trigger() {
-        assert_eq!(trigger_of_actor(&principal_of_trigger("t1")), Some("t1"));
+    fn rule_principals_name_the_rule() {
+        let trigger = principal_of_rule(RuleKind::Trigger, "t1");
+        assert_eq!(trigger, "automation:triggers/t1");
+        assert_eq!(trigger_of_actor(&trigger), Some("t1"));
+        let automation = principal_of_rule(RuleKind::Automation, "a1");
+        assert_eq!(trigger_of_actor(&automation), Some("a1"));
         assert_eq!(trigger_of_actor("automation"), None);
         assert_eq!(trigger_of_actor("agent-1"), None);
     }

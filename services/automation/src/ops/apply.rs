@@ -9,9 +9,9 @@ use kefu_proto::automation::v1 as pb;
 use kefu_server::ServiceError;
 use tokio_util::sync::CancellationToken;
 
-use super::{Automation, SERVICE_ACTOR, emit, firing_name};
+use super::{Automation, SERVICE_ACTOR, emit};
 use crate::domain::firing::{FiringRecord, FiringState, retry_delay_micros};
-use crate::domain::trigger::{principal_of_trigger, steps};
+use crate::domain::trigger::{principal_of_rule, steps};
 use crate::remote::tickets::ApplyError;
 use crate::store;
 
@@ -79,7 +79,7 @@ impl Automation {
         let principal = if firing.final_state == FiringState::Skipped {
             SERVICE_ACTOR.to_owned()
         } else {
-            principal_of_trigger(&firing.trigger_id)
+            principal_of_rule(firing.rule, &firing.trigger_id)
         };
         let done = usize::try_from(firing.applied_actions).unwrap_or(0);
         for (start, end) in steps(&firing.actions) {
@@ -149,7 +149,7 @@ impl Automation {
         emit(
             &mut tx,
             kind,
-            firing_name(firing),
+            firing.name(),
             &ticket,
             error,
             SERVICE_ACTOR,

@@ -1,13 +1,14 @@
-//! The dry run: a trigger evaluated against a ticket as it is now, writing nothing.
+//! The dry run: a trigger or an automation evaluated against a ticket as it is now, writing
+//! nothing.
 
 use kefu_server::ServiceError;
 use kefu_server::outgoing::Caller;
 
 use super::Automation;
-use crate::domain::evaluate::{ActorKind, ConditionOutcome, EventFacts, evaluate};
+use crate::domain::evaluate::{ActorKind, ConditionOutcome, EventFacts, evaluate, evaluate_at};
 use crate::domain::firing::plan;
 use crate::domain::trigger::{Action, EventKind, TriggerRecord};
-use crate::remote::tickets::facts;
+use crate::store;
 
 /// What a trigger would do.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct DryRun {
     pub conditions: Vec<ConditionOutcome>,
     /// The actions it would apply, rendered.
     pub actions: Vec<Action>,
+    /// For an automation: when its time comes (or came) for the ticket, if its clock runs.
+    pub due_time: Option<i64>,
 }
 
 impl Automation {
@@ -30,7 +33,8 @@ impl Automation {
         ticket_id: &str,
         event: Option<EventKind>,
     ) -> Result<DryRun, ServiceError> {
-        let ticket = facts(&self.tickets.ticket_as(caller, ticket_id).await?);
+        let ticket = self.tickets.ticket_as(caller, ticket_id).await?;
+        let ticket = self.facts_for(&ticket, std::iter::once(trigger)).await?;
         let kind = event
             .or_else(|| trigger.events.first().copied())
             .unwrap_or(EventKind::TicketUpdated);
@@ -50,6 +54,40 @@ impl Automation {
             matched: evaluation.fires(),
             conditions: evaluation.conditions,
             actions,
+            due_time: None,
+        })
+    }
+
+    /// Evaluates automation `rule` against ticket `ticket_id` now, read as `caller`: whether its
+    /// time has come on the ticket's clock and its conditions hold; renders its actions.
+    pub async fn dry_run_automation(
+        &self,
+        caller: &Caller,
+        rule: &TriggerRecord,
+        ticket_id: &str,
+    ) -> Result<DryRun, ServiceError> {
+        let ticket = self.tickets.ticket_as(caller, ticket_id).await?;
+        let ticket = self.facts_for(&ticket, std::iter::once(rule)).await?;
+        let clock = {
+            let mut conn = self.ctx.db.read().await?;
+            store::clock(&mut conn, ticket_id).await?
+        };
+        let now = self.ctx.now();
+        let due_time = rule
+            .schedule
+            .as_ref()
+            .zip(clock.as_ref())
+            .and_then(|(schedule, clock)| schedule.due_time(clock));
+        let evaluation = evaluate_at(rule, &ticket, now);
+        let (actions, _, rendered) = plan(rule, &ticket, 0);
+        rendered.map_err(|why| {
+            ServiceError::FailedPrecondition(format!("the automation's {why} for this ticket"))
+        })?;
+        Ok(DryRun {
+            matched: evaluation.fires() && due_time.is_some_and(|due| due <= now),
+            conditions: evaluation.conditions,
+            actions,
+            due_time,
         })
     }
 }

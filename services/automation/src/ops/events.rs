@@ -1,18 +1,15 @@
-//! The tickets event stream: each event is evaluated once against the active triggers, and every
-//! trigger that fires gets a firing with its actions planned, in the transaction that stores the
-//! cursor after the event. Applying them is the worker's job ([`super::apply`]).
+//! The tickets event stream: each event moves the ticket's clock (for time-based rules) and is
+//! evaluated once against the active triggers; every trigger that fires gets a firing with its
+//! actions planned, in the transaction that stores the cursor after the event. Applying them is
+//! the worker's job ([`super::apply`]).
 
 use kefu_proto::tickets::v1 as tickets_pb;
 use kefu_server::ServiceError;
 use kefu_server::consumer::{Delivery, Handled};
 
-use kefu_proto::automation::v1 as pb;
-
-use super::{Automation, SERVICE_ACTOR, emit, firing_name, new_id};
+use super::{Automation, Cause, SERVICE_ACTOR, record_firing};
 use crate::domain::evaluate::{ActorKind, EventFacts, eligible, firing_triggers};
-use crate::domain::firing::{FiringRecord, FiringState, plan};
-use crate::domain::trigger::{EventKind, Field, TriggerRecord, trigger_of_actor};
-use crate::remote::tickets::facts;
+use crate::domain::trigger::{EventKind, Field, RuleKind, TriggerRecord, trigger_of_actor};
 use crate::store;
 
 /// The trigger events a tickets event can be (a comment's author decides which comment kind).
@@ -57,6 +54,7 @@ impl Automation {
         let Some(ticket_id) = event.resource.strip_prefix("tickets/") else {
             return Ok(Handled::Ignored);
         };
+        self.advance_clock(ticket_id, event).await?;
         // The service's own notes (the depth limit) never fire anything.
         if kinds.is_empty() || event.actor == SERVICE_ACTOR {
             return Ok(Handled::Ignored);
@@ -69,7 +67,7 @@ impl Automation {
         let cause = trigger_of_actor(&event.actor);
         let triggers = {
             let mut conn = self.ctx.db.read().await?;
-            store::active_triggers(&mut conn).await?
+            store::active_triggers(&mut conn, RuleKind::Trigger).await?
         };
         let candidates: Vec<TriggerRecord> = triggers
             .into_iter()
@@ -83,7 +81,7 @@ impl Automation {
         let Some(ticket) = self.tickets.ticket(ticket_id).await? else {
             return Ok(Handled::Ignored);
         };
-        let ticket = facts(&ticket);
+        let ticket = self.facts_for(&ticket, candidates.iter()).await?;
         let mut comment = String::new();
         let actor = if cause.is_some() {
             ActorKind::Automation
@@ -126,48 +124,17 @@ impl Automation {
             };
             let fired = firing_triggers(&candidates, &ticket, &facts_of_event, |_| true);
             for (rank, trigger) in fired.into_iter().enumerate() {
-                let (actions, final_state, planned) = plan(trigger, &ticket, depth);
-                let event_kind = trigger
-                    .events
-                    .iter()
-                    .copied()
-                    .find(|k| facts_of_event.kinds.contains(k))
-                    .unwrap_or(EventKind::TicketUpdated);
-                let firing = FiringRecord {
-                    id: new_id(),
-                    trigger_id: trigger.id.clone(),
-                    trigger_name: trigger.display_name.clone(),
-                    ticket_id: ticket_id.to_owned(),
+                let cause = Cause {
                     source: source.clone(),
-                    event: event_kind,
+                    event: trigger
+                        .events
+                        .iter()
+                        .copied()
+                        .find(|k| facts_of_event.kinds.contains(k)),
                     rank: i32::try_from(rank).unwrap_or(i32::MAX),
-                    state: if planned.is_ok() {
-                        FiringState::Pending
-                    } else {
-                        FiringState::Failed
-                    },
-                    final_state,
-                    actions,
-                    applied_actions: 0,
                     depth,
-                    error: planned.clone().err().unwrap_or_default(),
-                    attempts: 0,
-                    next_attempt_time: now,
-                    create_time: now,
-                    update_time: now,
                 };
-                if store::insert_firing(&mut tx, &firing).await? {
-                    if let Err(error) = &planned {
-                        store::count_outcome(&mut tx, &trigger.id, FiringState::Failed, now, error)
-                            .await?;
-                        let name = firing_name(&firing);
-                        let ticket = format!("tickets/{ticket_id}");
-                        let kind = pb::EventType::FiringFailed;
-                        emit(&mut tx, kind, name, &ticket, error, SERVICE_ACTOR, now).await?;
-                    } else {
-                        queued = true;
-                    }
-                }
+                queued |= record_firing(&mut tx, trigger, &ticket, cause, now).await?;
             }
         }
         delivery.ack(&mut tx, now).await?;

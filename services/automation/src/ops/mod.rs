@@ -3,8 +3,10 @@
 //! event consumed from the tickets service commits with the cursor after it.
 
 mod apply;
+mod defaults;
 mod dry_run;
 mod events;
+mod schedules;
 mod triggers;
 
 pub use dry_run::DryRun;
@@ -19,7 +21,12 @@ use kefu_server::events::append as append_event;
 use kefu_server::kit::Context;
 use tokio::sync::Notify;
 
+use crate::domain::evaluate::TicketFacts;
+use crate::domain::firing::{FiringRecord, FiringState, plan};
+use crate::domain::trigger::{EventKind, TriggerRecord};
+use crate::remote::customers::Customers;
 use crate::remote::tickets::Tickets;
+use crate::store;
 
 /// The principal id of the service's own work (reading tickets, depth-limit notes).
 pub const SERVICE_ACTOR: &str = "automation";
@@ -29,6 +36,7 @@ pub const SERVICE_ACTOR: &str = "automation";
 pub struct Automation {
     pub(crate) ctx: Context,
     tickets: Tickets,
+    customers: Customers,
     firing_queued: Arc<Notify>,
 }
 
@@ -38,19 +46,77 @@ fn new_id() -> String {
 }
 
 impl Automation {
-    /// The use cases over the service's database and clock, acting on `tickets`.
-    pub fn new(ctx: Context, tickets: Tickets) -> Self {
+    /// The use cases over the service's database and clock, acting on `tickets` and reading
+    /// requesters' profiles from `customers`.
+    pub fn new(ctx: Context, tickets: Tickets, customers: Customers) -> Self {
         Self {
             ctx,
             tickets,
+            customers,
             firing_queued: Arc::default(),
         }
     }
 }
 
-/// A firing's resource name.
-fn firing_name(firing: &crate::domain::firing::FiringRecord) -> String {
-    format!("triggers/{}/firings/{}", firing.trigger_id, firing.id)
+/// What made a rule fire.
+#[derive(Debug, Clone)]
+struct Cause {
+    /// The tickets event (`tickets:{cursor}`) or the ticket's entry into an automation's condition.
+    source: String,
+    /// For a trigger, the event kind it fired on.
+    event: Option<EventKind>,
+    /// Its order among the firings of the same cause.
+    rank: i32,
+    /// Automated changes that led to it.
+    depth: i32,
+}
+
+/// Records `rule`'s firing on `ticket` for `cause` in `tx`, its actions planned, unless the rule
+/// already fired for that cause; true when a firing was queued for the worker. A plan that cannot
+/// render is recorded as failed, counted and emitted at once.
+async fn record_firing(
+    tx: &mut Write,
+    rule: &TriggerRecord,
+    ticket: &TicketFacts,
+    cause: Cause,
+    now: i64,
+) -> Result<bool, ServiceError> {
+    let (actions, final_state, planned) = plan(rule, ticket, cause.depth);
+    let firing = FiringRecord {
+        id: new_id(),
+        rule: rule.kind(),
+        trigger_id: rule.id.clone(),
+        trigger_name: rule.display_name.clone(),
+        ticket_id: ticket.id.clone(),
+        source: cause.source,
+        event: cause.event,
+        rank: cause.rank,
+        state: if planned.is_ok() {
+            FiringState::Pending
+        } else {
+            FiringState::Failed
+        },
+        final_state,
+        actions,
+        applied_actions: 0,
+        depth: cause.depth,
+        error: planned.clone().err().unwrap_or_default(),
+        attempts: 0,
+        next_attempt_time: now,
+        create_time: now,
+        update_time: now,
+    };
+    if !store::insert_firing(tx, &firing).await? {
+        return Ok(false);
+    }
+    let Err(error) = &planned else {
+        return Ok(true);
+    };
+    store::count_outcome(tx, &rule.id, FiringState::Failed, now, error).await?;
+    let ticket = format!("tickets/{}", firing.ticket_id);
+    let kind = pb::EventType::FiringFailed;
+    emit(tx, kind, firing.name(), &ticket, error, SERVICE_ACTOR, now).await?;
+    Ok(false)
 }
 
 /// Appends an automation event to the outbox in `tx`.

@@ -1,27 +1,73 @@
-//! Triggers, kept by admins: created (idempotent by request id), read with their counts,
-//! changed and deleted under their etag.
+//! Rules (triggers and automations), kept by admins: created (idempotent by request id), read
+//! with their counts, changed and deleted under their etag.
 
 use kefu_db::idempotency::Replay;
-use kefu_db::row::Stored;
 use kefu_proto::automation::v1 as pb;
 use kefu_server::records::{self, Target};
 use kefu_server::{ServiceError, etag};
+use sqlx::AnyConnection;
 
 use super::{Automation, emit, new_id};
-use crate::domain::trigger::TriggerRecord;
-use crate::store::{self, TriggerStats};
+use crate::domain::trigger::{RuleKind, TriggerRecord};
+use crate::store::{self, StoredAutomation, TriggerStats};
 
-/// A trigger with its counts.
+/// The rule of `kind` with this id, or NOT_FOUND under its kind's name.
+async fn load_rule(
+    conn: &mut AnyConnection,
+    kind: RuleKind,
+    id: &str,
+) -> Result<TriggerRecord, ServiceError> {
+    match kind {
+        RuleKind::Trigger => records::load(conn, id).await,
+        RuleKind::Automation => records::load::<StoredAutomation>(conn, id)
+            .await
+            .map(|a| a.0),
+    }
+}
+
+/// The rule of `kind` a change is aimed at (NOT_FOUND, or ABORTED for a stale etag).
+async fn load_rule_target(
+    conn: &mut AnyConnection,
+    kind: RuleKind,
+    target: &Target,
+) -> Result<TriggerRecord, ServiceError> {
+    match kind {
+        RuleKind::Trigger => records::load_target(conn, target).await,
+        RuleKind::Automation => records::load_target::<StoredAutomation>(conn, target)
+            .await
+            .map(|a| a.0),
+    }
+}
+
+/// The event types of a rule's kind: created, updated, deleted.
+fn change_events(kind: RuleKind) -> [pb::EventType; 3] {
+    match kind {
+        RuleKind::Trigger => [
+            pb::EventType::TriggerCreated,
+            pb::EventType::TriggerUpdated,
+            pb::EventType::TriggerDeleted,
+        ],
+        RuleKind::Automation => [
+            pb::EventType::AutomationCreated,
+            pb::EventType::AutomationUpdated,
+            pb::EventType::AutomationDeleted,
+        ],
+    }
+}
+
+/// A rule with its counts.
 #[derive(Debug, Clone)]
 pub struct TriggerView {
-    /// The trigger.
+    /// The rule.
     pub trigger: TriggerRecord,
     /// Its counts.
     pub stats: TriggerStats,
+    /// For an automation: how far it has been checked (None: not yet).
+    pub checked_until: Option<i64>,
 }
 
 impl Automation {
-    /// Stores a new trigger made by `actor`.
+    /// Stores a new rule (a trigger or an automation) made by `actor`.
     pub async fn create_trigger<A: prost::Message + Default>(
         &self,
         actor: &str,
@@ -31,7 +77,7 @@ impl Automation {
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
         if let Some(answer) = replay
-            .earlier(&mut tx, TriggerRecord::COLLECTION, now)
+            .earlier(&mut tx, trigger.kind().collection(), now)
             .await?
         {
             return Ok(answer);
@@ -41,59 +87,60 @@ impl Automation {
         trigger.update_time = now;
         trigger.version = 1;
         store::insert_trigger(&mut tx, &trigger).await?;
-        let name = records::name::<TriggerRecord>(&trigger.id);
-        emit(
-            &mut tx,
-            pb::EventType::TriggerCreated,
-            name,
-            "",
-            "",
-            actor,
-            now,
-        )
-        .await?;
+        let [created, _, _] = change_events(trigger.kind());
+        emit(&mut tx, created, trigger.name(), "", "", actor, now).await?;
         let view = TriggerView {
             trigger,
             stats: TriggerStats::default(),
+            checked_until: None,
         };
         let answer = replay.answer(&mut tx, &view).await?;
         tx.commit().await?;
         Ok(answer)
     }
 
-    /// A trigger with its counts, or NOT_FOUND.
-    pub async fn get_trigger(&self, id: &str) -> Result<TriggerView, ServiceError> {
+    /// A rule of `kind` with its counts, or NOT_FOUND.
+    pub async fn get_trigger(&self, kind: RuleKind, id: &str) -> Result<TriggerView, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        let trigger: TriggerRecord = records::load(&mut conn, id).await?;
+        let trigger = load_rule(&mut conn, kind, id).await?;
         let stats = store::trigger_stats(&mut conn, &[id]).await?;
         Ok(TriggerView {
+            checked_until: store::swept_until(&mut conn, id).await?,
             trigger,
             stats: stats.into_iter().next().map(|(_, s)| s).unwrap_or_default(),
         })
     }
 
-    /// A page of triggers in evaluation order, with their counts.
+    /// A page of rules of `kind` in evaluation order, with their counts.
     pub async fn list_triggers(
         &self,
+        kind: RuleKind,
         after: Option<&(i32, String)>,
         active_only: bool,
         limit: usize,
     ) -> Result<Vec<TriggerView>, ServiceError> {
         let mut conn = self.ctx.db.read().await?;
-        let triggers = store::list_triggers(&mut conn, after, active_only, limit).await?;
+        let triggers = store::list_triggers(&mut conn, kind, after, active_only, limit).await?;
         let ids: Vec<&str> = triggers.iter().map(|t| t.id.as_str()).collect();
         let mut stats = store::trigger_stats(&mut conn, &ids).await?;
-        Ok(triggers
-            .into_iter()
-            .map(|trigger| {
-                let found = stats.iter().position(|(id, _)| *id == trigger.id);
-                let stats = found.map(|i| stats.swap_remove(i).1).unwrap_or_default();
-                TriggerView { trigger, stats }
-            })
-            .collect())
+        let mut views = Vec::with_capacity(triggers.len());
+        for trigger in triggers {
+            let found = stats.iter().position(|(id, _)| *id == trigger.id);
+            let stats = found.map(|i| stats.swap_remove(i).1).unwrap_or_default();
+            let checked_until = match kind {
+                RuleKind::Automation => store::swept_until(&mut conn, &trigger.id).await?,
+                RuleKind::Trigger => None,
+            };
+            views.push(TriggerView {
+                trigger,
+                stats,
+                checked_until,
+            });
+        }
+        Ok(views)
     }
 
-    /// Writes `after`, the trigger as changed from the version `target.etag` names.
+    /// Writes `after`, the rule as changed from the version `target.etag` names.
     pub async fn update_trigger(
         &self,
         actor: &str,
@@ -102,8 +149,9 @@ impl Automation {
     ) -> Result<TriggerView, ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
-        let before: TriggerRecord = records::load_target(&mut tx, target).await?;
-        let name = records::name::<TriggerRecord>(&before.id);
+        let kind = after.kind();
+        let before = load_rule_target(&mut tx, kind, target).await?;
+        let name = before.name();
         after.id.clone_from(&before.id);
         after.create_time = before.create_time;
         after.update_time = before.update_time;
@@ -114,42 +162,37 @@ impl Automation {
             if !store::update_trigger(&mut tx, &after).await? {
                 return Err(ServiceError::Conflict(name));
             }
-            emit(
-                &mut tx,
-                pb::EventType::TriggerUpdated,
-                name,
-                "",
-                "",
-                actor,
-                now,
-            )
-            .await?;
+            let [_, updated, _] = change_events(kind);
+            emit(&mut tx, updated, name, "", "", actor, now).await?;
         }
         let stats = store::trigger_stats(&mut tx, &[after.id.as_str()]).await?;
+        let checked_until = store::swept_until(&mut tx, &after.id).await?;
         tx.commit().await?;
         Ok(TriggerView {
+            checked_until,
             trigger: after,
             stats: stats.into_iter().next().map(|(_, s)| s).unwrap_or_default(),
         })
     }
 
-    /// Deletes a trigger; its firings stay listable and pending ones are still applied.
-    pub async fn delete_trigger(&self, actor: &str, target: &Target) -> Result<(), ServiceError> {
+    /// Deletes a rule of `kind`; its firings stay listable and pending ones are still applied.
+    pub async fn delete_trigger(
+        &self,
+        actor: &str,
+        kind: RuleKind,
+        target: &Target,
+    ) -> Result<(), ServiceError> {
         let mut tx = self.ctx.db.begin_write().await?;
         let now = self.ctx.now();
-        let current: TriggerRecord = records::load_target(&mut tx, target).await?;
-        records::delete(&mut tx, &current).await?;
-        let name = records::name::<TriggerRecord>(&current.id);
-        emit(
-            &mut tx,
-            pb::EventType::TriggerDeleted,
-            name,
-            "",
-            "",
-            actor,
-            now,
-        )
-        .await?;
+        let current = load_rule_target(&mut tx, kind, target).await?;
+        match kind {
+            RuleKind::Trigger => records::delete(&mut tx, &current).await?,
+            RuleKind::Automation => {
+                records::delete(&mut tx, &StoredAutomation(current.clone())).await?;
+            }
+        }
+        let [_, _, deleted] = change_events(kind);
+        emit(&mut tx, deleted, current.name(), "", "", actor, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -166,10 +209,7 @@ impl Automation {
     }
 }
 
-/// The etag of a trigger at its version.
+/// The etag of a rule at its version.
 pub fn trigger_etag(trigger: &TriggerRecord) -> String {
-    etag::etag(
-        &records::name::<TriggerRecord>(&trigger.id),
-        trigger.version,
-    )
+    etag::etag(&trigger.name(), trigger.version)
 }

@@ -1,3 +1,4 @@
 //! The automation service's side of other services.
 
+pub mod customers;
 pub mod tickets;

@@ -375,6 +375,7 @@ fn enum_name<'a>(name: &'a str, prefix: &str) -> &'a str {
 pub fn facts(ticket: &pb::Ticket) -> TicketFacts {
     let snapshot = ticket.requester_snapshot.clone().unwrap_or_default();
     let sla = ticket.sla.clone().unwrap_or_default();
+    let first_response = sla.first_response.clone();
     let sla_due_time = [sla.first_response, sla.next_response, sla.resolution]
         .into_iter()
         .flatten()
@@ -386,6 +387,11 @@ pub fn facts(ticket: &pb::Ticket) -> TicketFacts {
                 .and_then(kefu_server::time::micros_of)
         })
         .min();
+    let first_response_due = first_response
+        .as_ref()
+        .filter(|target| target.achieve_time.is_none())
+        .and_then(|target| target.due_time.as_ref())
+        .and_then(kefu_server::time::micros_of);
     TicketFacts {
         id: ticket.name.trim_start_matches("tickets/").to_owned(),
         subject: ticket.subject.clone(),
@@ -428,5 +434,9 @@ pub fn facts(ticket: &pb::Ticket) -> TicketFacts {
         tags: ticket.tags.clone(),
         custom_fields: ticket.custom_fields.clone().into_iter().collect(),
         sla_due_time,
+        first_response_due,
+        // The customers service knows these; see `Automation::facts_for`.
+        requester_locale: String::new(),
+        requester_time_zone: String::new(),
     }
 }

@@ -1,13 +1,13 @@
 //! Firings and the evaluation claims.
 
-use kefu_db::row::{self, enumerated, json, json_text};
+use kefu_db::row::{self, enumerated, json, json_text, optional_enumerated};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::domain::firing::{FiringRecord, FiringState};
-use crate::domain::trigger::EventKind;
+use crate::domain::trigger::{EventKind, RuleKind};
 
-const SELECT: &str = "SELECT id, trigger_id, trigger_name, ticket_id, source, event, rank, state, \
+const SELECT: &str = "SELECT id, rule, trigger_id, trigger_name, ticket_id, source, event, rank, state, \
     final_state, actions, applied_actions, depth, error, attempts, next_attempt_time, \
     create_time, update_time FROM firings";
 
@@ -18,7 +18,8 @@ fn decode(row: &AnyRow) -> Result<FiringRecord, sqlx::Error> {
         trigger_name: row.try_get("trigger_name")?,
         ticket_id: row.try_get("ticket_id")?,
         source: row.try_get("source")?,
-        event: enumerated(row, "event", EventKind::from_number)?,
+        rule: enumerated(row, "rule", RuleKind::from_number)?,
+        event: optional_enumerated(row, "event", EventKind::from_number)?,
         rank: row::int(row, "rank")?,
         state: enumerated(row, "state", FiringState::from_number)?,
         final_state: enumerated(row, "final_state", FiringState::from_number)?,
@@ -56,15 +57,15 @@ pub async fn insert_firing(
     let statement = sqlx::query(
         "INSERT INTO firings (id, trigger_id, trigger_name, ticket_id, source, event, rank, state, \
          final_state, actions, applied_actions, depth, error, attempts, next_attempt_time, \
-         create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17) ON CONFLICT (trigger_id, source) DO NOTHING",
+         create_time, update_time, rule) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (trigger_id, source) DO NOTHING",
     )
     .bind(&f.id)
     .bind(&f.trigger_id)
     .bind(&f.trigger_name)
     .bind(&f.ticket_id)
     .bind(&f.source)
-    .bind(i64::from(f.event.number()))
+    .bind(i64::from(f.event.map_or(0, EventKind::number)))
     .bind(i64::from(f.rank))
     .bind(i64::from(f.state.number()))
     .bind(i64::from(f.final_state.number()))
@@ -75,7 +76,8 @@ pub async fn insert_firing(
     .bind(i64::from(f.attempts))
     .bind(f.next_attempt_time)
     .bind(f.create_time)
-    .bind(f.update_time);
+    .bind(f.update_time)
+    .bind(i64::from(f.rule.number()));
     row::changed(conn, statement).await
 }
 
@@ -208,7 +210,9 @@ pub async fn retry_firing(
 /// Which firings a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct FiringFilter {
-    /// Only this trigger's.
+    /// Only this kind of rule's.
+    pub rule: Option<RuleKind>,
+    /// Only this rule's.
     pub trigger_id: Option<String>,
     /// Only on this ticket.
     pub ticket_id: Option<String>,
@@ -225,6 +229,9 @@ pub async fn list_firings(
 ) -> Result<Vec<FiringRecord>, sqlx::Error> {
     let mut params = kefu_db::Params::new();
     let mut conditions = Vec::new();
+    if let Some(rule) = filter.rule {
+        conditions.push(format!("rule = {}", params.bind(i64::from(rule.number()))));
+    }
     if let Some(trigger) = &filter.trigger_id {
         conditions.push(format!("trigger_id = {}", params.bind(trigger.clone())));
     }

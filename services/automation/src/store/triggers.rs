@@ -1,34 +1,76 @@
-//! Triggers and their counts.
+//! Rules (triggers and automations) and their counts.
 
 use kefu_db::row::{self, Stored, Versioned, flag, flag_value, json, json_text};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::domain::firing::FiringState;
-use crate::domain::trigger::TriggerRecord;
+use crate::domain::trigger::{RuleKind, TriggerRecord};
+
+/// The columns of both rule tables.
+const RULE_COLUMNS: &str = "id, display_name, description, active, position, events, schedule, \
+    all_conditions, any_conditions, actions, stop_processing, create_time, update_time, version";
 
 impl Stored for TriggerRecord {
     const COLLECTION: &'static str = "triggers";
     const TABLE: &'static str = "triggers";
-    const COLUMNS: &'static str = "id, display_name, description, active, position, events, \
-        all_conditions, any_conditions, actions, stop_processing, create_time, update_time, version";
+    const COLUMNS: &'static str = RULE_COLUMNS;
 
     fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(TriggerRecord {
-            id: row.try_get("id")?,
-            display_name: row.try_get("display_name")?,
-            description: row.try_get("description")?,
-            active: flag(row, "active")?,
-            position: row::int(row, "position")?,
-            events: json(row, "events")?,
-            all_conditions: json(row, "all_conditions")?,
-            any_conditions: json(row, "any_conditions")?,
-            actions: json(row, "actions")?,
-            stop_processing: flag(row, "stop_processing")?,
-            create_time: row.try_get("create_time")?,
-            update_time: row.try_get("update_time")?,
-            version: row.try_get("version")?,
-        })
+        decode_rule(row)
+    }
+}
+
+/// An automation as its table stores it (the records helpers name it `automations/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAutomation(pub TriggerRecord);
+
+impl Stored for StoredAutomation {
+    const COLLECTION: &'static str = "automations";
+    const TABLE: &'static str = "automations";
+    const COLUMNS: &'static str = RULE_COLUMNS;
+
+    fn decode(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        decode_rule(row).map(Self)
+    }
+}
+
+impl Versioned for StoredAutomation {
+    fn id_and_version(&self) -> (&str, i64) {
+        (&self.0.id, self.0.version)
+    }
+}
+
+fn decode_rule(row: &AnyRow) -> Result<TriggerRecord, sqlx::Error> {
+    let schedule: String = row.try_get("schedule")?;
+    let schedule = if schedule.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(&schedule).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)
+    };
+    Ok(TriggerRecord {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        description: row.try_get("description")?,
+        active: flag(row, "active")?,
+        position: row::int(row, "position")?,
+        events: json(row, "events")?,
+        schedule,
+        all_conditions: json(row, "all_conditions")?,
+        any_conditions: json(row, "any_conditions")?,
+        actions: json(row, "actions")?,
+        stop_processing: flag(row, "stop_processing")?,
+        create_time: row.try_get("create_time")?,
+        update_time: row.try_get("update_time")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// The stored form of a rule's schedule ("" for a trigger).
+fn schedule_text(t: &TriggerRecord) -> Result<String, sqlx::Error> {
+    match &t.schedule {
+        Some(schedule) => json_text(schedule),
+        None => Ok(String::new()),
     }
 }
 
@@ -38,64 +80,72 @@ impl Versioned for TriggerRecord {
     }
 }
 
-/// Inserts a trigger.
+/// Inserts a rule into its kind's table.
 pub async fn insert_trigger(
     conn: &mut AnyConnection,
     t: &TriggerRecord,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO triggers (id, display_name, description, active, position, events, \
-         all_conditions, any_conditions, actions, stop_processing, create_time, update_time, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(&t.id)
-    .bind(&t.display_name)
-    .bind(&t.description)
-    .bind(flag_value(t.active))
-    .bind(i64::from(t.position))
-    .bind(json_text(&t.events)?)
-    .bind(json_text(&t.all_conditions)?)
-    .bind(json_text(&t.any_conditions)?)
-    .bind(json_text(&t.actions)?)
-    .bind(flag_value(t.stop_processing))
-    .bind(t.create_time)
-    .bind(t.update_time)
-    .bind(t.version)
-    .execute(&mut *conn)
-    .await?;
+    let sql = format!(
+        "INSERT INTO {} (id, display_name, description, active, position, events, \
+         all_conditions, any_conditions, actions, stop_processing, create_time, update_time, \
+         version, schedule) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        t.kind().collection()
+    );
+    sqlx::query(&sql)
+        .bind(&t.id)
+        .bind(&t.display_name)
+        .bind(&t.description)
+        .bind(flag_value(t.active))
+        .bind(i64::from(t.position))
+        .bind(json_text(&t.events)?)
+        .bind(json_text(&t.all_conditions)?)
+        .bind(json_text(&t.any_conditions)?)
+        .bind(json_text(&t.actions)?)
+        .bind(flag_value(t.stop_processing))
+        .bind(t.create_time)
+        .bind(t.update_time)
+        .bind(t.version)
+        .bind(schedule_text(t)?)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
-/// Writes a trigger's changeable parts if the stored row is at `t.version - 1`.
+/// Writes a rule's changeable parts if the stored row is at `t.version - 1`.
 pub async fn update_trigger(
     conn: &mut AnyConnection,
     t: &TriggerRecord,
 ) -> Result<bool, sqlx::Error> {
-    let statement = sqlx::query(
-        "UPDATE triggers SET display_name = $1, description = $2, active = $3, position = $4, \
+    let sql = format!(
+        "UPDATE {} SET display_name = $1, description = $2, active = $3, position = $4, \
          events = $5, all_conditions = $6, any_conditions = $7, actions = $8, \
-         stop_processing = $9, update_time = $10, version = $11 WHERE id = $12 AND version = $13",
-    )
-    .bind(&t.display_name)
-    .bind(&t.description)
-    .bind(flag_value(t.active))
-    .bind(i64::from(t.position))
-    .bind(json_text(&t.events)?)
-    .bind(json_text(&t.all_conditions)?)
-    .bind(json_text(&t.any_conditions)?)
-    .bind(json_text(&t.actions)?)
-    .bind(flag_value(t.stop_processing))
-    .bind(t.update_time)
-    .bind(t.version)
-    .bind(&t.id)
-    .bind(t.version - 1);
+         stop_processing = $9, update_time = $10, version = $11, schedule = $14 \
+         WHERE id = $12 AND version = $13",
+        t.kind().collection()
+    );
+    let statement = sqlx::query(&sql)
+        .bind(&t.display_name)
+        .bind(&t.description)
+        .bind(flag_value(t.active))
+        .bind(i64::from(t.position))
+        .bind(json_text(&t.events)?)
+        .bind(json_text(&t.all_conditions)?)
+        .bind(json_text(&t.any_conditions)?)
+        .bind(json_text(&t.actions)?)
+        .bind(flag_value(t.stop_processing))
+        .bind(t.update_time)
+        .bind(t.version)
+        .bind(&t.id)
+        .bind(t.version - 1)
+        .bind(schedule_text(t)?);
     row::changed(conn, statement).await
 }
 
-/// Up to `limit` triggers in evaluation order after `(position, id)`, active ones only when
-/// `active_only`.
+/// Up to `limit` rules of `kind` in evaluation order after `(position, id)`, active ones only
+/// when `active_only`.
 pub async fn list_triggers(
     conn: &mut AnyConnection,
+    kind: RuleKind,
     after: Option<&(i32, String)>,
     active_only: bool,
     limit: usize,
@@ -114,8 +164,8 @@ pub async fn list_triggers(
         format!(" WHERE {}", conditions.join(" AND "))
     };
     let sql = format!(
-        "{}{filter} ORDER BY position, id LIMIT {}",
-        row::select::<TriggerRecord>(),
+        "SELECT {RULE_COLUMNS} FROM {}{filter} ORDER BY position, id LIMIT {}",
+        kind.collection(),
         params.limit(limit)
     );
     row::all(
@@ -126,11 +176,14 @@ pub async fn list_triggers(
     .await
 }
 
-/// Every active trigger (the evaluator filters by event; an installation has tens, not thousands).
-pub async fn active_triggers(conn: &mut AnyConnection) -> Result<Vec<TriggerRecord>, sqlx::Error> {
+/// Every active rule of `kind` (an installation has tens, not thousands).
+pub async fn active_triggers(
+    conn: &mut AnyConnection,
+    kind: RuleKind,
+) -> Result<Vec<TriggerRecord>, sqlx::Error> {
     let sql = format!(
-        "{} WHERE active = 1 ORDER BY position, id",
-        row::select::<TriggerRecord>()
+        "SELECT {RULE_COLUMNS} FROM {} WHERE active = 1 ORDER BY position, id",
+        kind.collection()
     );
     row::all(conn, sqlx::query(&sql), TriggerRecord::decode).await
 }
@@ -213,4 +266,19 @@ pub async fn count_outcome(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Marks the default rules `name` installed; false when they already were.
+pub async fn mark_installed(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let statement = sqlx::query(
+        "INSERT INTO installed_defaults (name, install_time) VALUES ($1, $2) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(now);
+    row::changed(conn, statement).await
 }

@@ -3,6 +3,7 @@ use kefu_proto::automation::v1 as pb;
 use kefu_proto::common::v1 as common;
 use kefu_proto::customers::v1 as cpb;
 use kefu_proto::tickets::v1 as tpb;
+use kefu_server::Clock;
 use kefu_testkit::{Backend, CallAs, TestServer};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -23,6 +24,20 @@ pub struct App {
 }
 
 pub async fn spawn(backend: Backend) -> Option<App> {
+    spawn_with_clock(backend, Clock::system()).await
+}
+
+/// Like [`spawn`], with tickets and automation on `clock` (a manual one lets a test move time).
+pub async fn spawn_with_clock(backend: Backend, clock: Clock) -> Option<App> {
+    spawn_with(backend, clock, |_| {}).await
+}
+
+/// Like [`spawn_with_clock`], with the automation settings changed by `adjust`.
+pub async fn spawn_with(
+    backend: Backend,
+    clock: Clock,
+    adjust: impl FnOnce(&mut kefu_automation::Settings),
+) -> Option<App> {
     let key = InternalKey::generate();
     let customers = TestServer::service::<kefu_customers::Customers>(backend, &key, ())
         .await
@@ -30,13 +45,18 @@ pub async fn spawn(backend: Backend) -> Option<App> {
     let customers_url = format!("http://{}", customers.addr);
     let mut settings = kefu_tickets::Settings::new(&customers_url);
     settings.sweep_interval = std::time::Duration::from_secs(3600);
-    let tickets = TestServer::service::<kefu_tickets::Tickets>(backend, &key, settings)
-        .await
-        .expect("tickets starts")?;
-    let automation = TestServer::service::<kefu_automation::AutomationService>(
+    let tickets = TestServer::service_with_clock::<kefu_tickets::Tickets>(
         backend,
         &key,
-        automation_settings(&tickets),
+        clock.clone(),
+        settings,
+    )
+    .await
+    .expect("tickets starts")?;
+    let mut settings = automation_settings(&tickets, &customers);
+    adjust(&mut settings);
+    let automation = TestServer::service_with_clock::<kefu_automation::AutomationService>(
+        backend, &key, clock, settings,
     )
     .await
     .expect("automation starts")?;
@@ -48,10 +68,16 @@ pub async fn spawn(backend: Backend) -> Option<App> {
     })
 }
 
-pub fn automation_settings(tickets: &TestServer) -> kefu_automation::Settings {
-    kefu_automation::Settings {
-        tickets_url: format!("http://{}", tickets.addr),
-    }
+pub fn automation_settings(
+    tickets: &TestServer,
+    customers: &TestServer,
+) -> kefu_automation::Settings {
+    let mut settings = kefu_automation::Settings::new(
+        format!("http://{}", tickets.addr),
+        format!("http://{}", customers.addr),
+    );
+    settings.check_interval = std::time::Duration::from_millis(50);
+    settings
 }
 
 impl App {
@@ -80,6 +106,17 @@ impl App {
 
     /// A customer of `tier`; returns its id.
     pub async fn customer(&self, name: &str, tier: common::Tier) -> String {
+        self.customer_in(name, tier, "", "").await
+    }
+
+    /// A customer of `tier` reading `locale` in `time_zone`; returns its id.
+    pub async fn customer_in(
+        &self,
+        name: &str,
+        tier: common::Tier,
+        locale: &str,
+        time_zone: &str,
+    ) -> String {
         let mut customers = cpb::customer_service_client::CustomerServiceClient::with_interceptor(
             self.customers.channel(),
             self.customers
@@ -90,6 +127,8 @@ impl App {
                 customer: Some(cpb::Customer {
                     display_name: name.into(),
                     tier: tier as i32,
+                    locale: locale.into(),
+                    time_zone: time_zone.into(),
                     ..Default::default()
                 }),
                 request_id: String::new(),

@@ -10,6 +10,8 @@
 
 mod helpers;
 
+mod acknowledge;
 mod firing;
 mod replicas;
+mod schedules;
 mod triggers;

@@ -26,7 +26,7 @@ async fn two_replicas_and_a_restart_fire_each_trigger_once_per_event(backend: Ba
         &app.key,
         "127.0.0.1:0".parse().unwrap(),
         kefu_server::Clock::system(),
-        automation_settings(&app.tickets),
+        automation_settings(&app.tickets, &app.customers),
     )
     .await
     .expect("a second replica starts");
@@ -49,7 +49,7 @@ async fn two_replicas_and_a_restart_fire_each_trigger_once_per_event(backend: Ba
         &app.key,
         addr,
         kefu_server::Clock::system(),
-        automation_settings(&app.tickets),
+        automation_settings(&app.tickets, &app.customers),
     )
     .await
     .expect("the first replica starts again");

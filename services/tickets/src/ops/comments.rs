@@ -56,8 +56,13 @@ impl Tickets {
         let next = lifecycle::after_comment(before.status, new.public, replier).map_err(illegal)?;
         let clock = self.ticket_clock(&mut tx, &before).await?;
         let mut after = before.clone();
-        lifecycle::move_to(&mut after, next, now, &clock);
-        lifecycle::record_reply(&mut after, new.public, replier, now, &clock);
+        // A system's reply (an auto-acknowledgement, a reminder) tells the requester something,
+        // but no person has answered: the ticket keeps its status and its SLA targets.
+        let automated = replier == Replier::Agent && actor.role == "INTEGRATION";
+        if !automated {
+            lifecycle::move_to(&mut after, next, now, &clock);
+            lifecycle::record_reply(&mut after, new.public, replier, now, &clock);
+        }
         let mentioned = if new.public || replier == Replier::Requester {
             Vec::new()
         } else {
