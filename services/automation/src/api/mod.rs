@@ -4,6 +4,7 @@
 mod automations;
 mod convert;
 mod firings;
+mod rules;
 mod triggers;
 
 use kefu_principal::Principal;
@@ -11,7 +12,7 @@ use kefu_proto::automation::v1 as pb;
 use kefu_server::api::{Rpc, permission};
 use kefu_server::events::{EventFeed, EventStream};
 use pb::automation_service_server::AutomationService;
-use tonic::{Request, Status};
+use tonic::{Request, Response, Status};
 
 use crate::domain::access::{Action, authorize};
 use crate::ops::Automation;
@@ -43,29 +44,49 @@ impl AutomationService for AutomationApi {
     type WatchEventsStream = Events;
 
     async fn create_trigger(&self, r: Request<pb::CreateTriggerRequest>) -> Rpc<pb::Trigger> {
-        triggers::create(self, r).await
+        let b = r.get_ref();
+        let rule = rules::create(self, &r, "CreateTrigger", &b.request_id, b.trigger.as_ref());
+        rule.await.map(Response::new)
     }
 
     async fn get_trigger(&self, r: Request<pb::GetTriggerRequest>) -> Rpc<pb::Trigger> {
-        triggers::get(self, r).await
+        rules::get(self, &r, &r.get_ref().name)
+            .await
+            .map(Response::new)
     }
 
     async fn list_triggers(
         &self,
         r: Request<pb::ListTriggersRequest>,
     ) -> Rpc<pb::ListTriggersResponse> {
-        triggers::list(self, r).await
+        let b = r.get_ref();
+        let (triggers, next_page_token) =
+            rules::list(self, &r, b.page_size, &b.page_token, b.active_only).await?;
+        Ok(Response::new(pb::ListTriggersResponse {
+            triggers,
+            next_page_token,
+        }))
     }
 
     async fn update_trigger(&self, r: Request<pb::UpdateTriggerRequest>) -> Rpc<pb::Trigger> {
-        triggers::update(self, r).await
+        let b = r.get_ref();
+        let rule = rules::update(
+            self,
+            &r,
+            b.trigger.as_ref(),
+            &b.etag,
+            b.update_mask.as_ref(),
+        );
+        rule.await.map(Response::new)
     }
 
     async fn delete_trigger(
         &self,
         r: Request<pb::DeleteTriggerRequest>,
     ) -> Rpc<pb::DeleteTriggerResponse> {
-        triggers::delete(self, r).await
+        let b = r.get_ref();
+        rules::delete::<pb::Trigger, _>(self, &r, &b.name, &b.etag).await?;
+        Ok(Response::new(pb::DeleteTriggerResponse {}))
     }
 
     async fn test_trigger(
@@ -79,32 +100,58 @@ impl AutomationService for AutomationApi {
         &self,
         r: Request<pb::CreateAutomationRequest>,
     ) -> Rpc<pb::Automation> {
-        automations::create(self, r).await
+        let b = r.get_ref();
+        let rule = rules::create(
+            self,
+            &r,
+            "CreateAutomation",
+            &b.request_id,
+            b.automation.as_ref(),
+        );
+        rule.await.map(Response::new)
     }
 
     async fn get_automation(&self, r: Request<pb::GetAutomationRequest>) -> Rpc<pb::Automation> {
-        automations::get(self, r).await
+        rules::get(self, &r, &r.get_ref().name)
+            .await
+            .map(Response::new)
     }
 
     async fn list_automations(
         &self,
         r: Request<pb::ListAutomationsRequest>,
     ) -> Rpc<pb::ListAutomationsResponse> {
-        automations::list(self, r).await
+        let b = r.get_ref();
+        let (automations, next_page_token) =
+            rules::list(self, &r, b.page_size, &b.page_token, b.active_only).await?;
+        Ok(Response::new(pb::ListAutomationsResponse {
+            automations,
+            next_page_token,
+        }))
     }
 
     async fn update_automation(
         &self,
         r: Request<pb::UpdateAutomationRequest>,
     ) -> Rpc<pb::Automation> {
-        automations::update(self, r).await
+        let b = r.get_ref();
+        let rule = rules::update(
+            self,
+            &r,
+            b.automation.as_ref(),
+            &b.etag,
+            b.update_mask.as_ref(),
+        );
+        rule.await.map(Response::new)
     }
 
     async fn delete_automation(
         &self,
         r: Request<pb::DeleteAutomationRequest>,
     ) -> Rpc<pb::DeleteAutomationResponse> {
-        automations::delete(self, r).await
+        let b = r.get_ref();
+        rules::delete::<pb::Automation, _>(self, &r, &b.name, &b.etag).await?;
+        Ok(Response::new(pb::DeleteAutomationResponse {}))
     }
 
     async fn test_automation(

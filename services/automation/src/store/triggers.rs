@@ -1,6 +1,6 @@
 //! Rules (triggers and automations) and their counts.
 
-use kefu_db::row::{self, Stored, Versioned, flag, flag_value, json, json_text};
+use kefu_db::row::{self, AnyQuery, Stored, Versioned, flag, flag_value, json, json_text};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -80,19 +80,12 @@ impl Versioned for TriggerRecord {
     }
 }
 
-/// Inserts a rule into its kind's table.
-pub async fn insert_trigger(
-    conn: &mut AnyConnection,
-    t: &TriggerRecord,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO {} (id, display_name, description, active, position, events, \
-         all_conditions, any_conditions, actions, stop_processing, create_time, update_time, \
-         version, schedule) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        t.kind().collection()
-    );
-    sqlx::query(&sql)
-        .bind(&t.id)
+/// Binds `$1..$13` of both writes: a rule's changeable parts, its new version and its id.
+fn bind_rule<'q>(
+    statement: AnyQuery<'q>,
+    t: &'q TriggerRecord,
+) -> Result<AnyQuery<'q>, sqlx::Error> {
+    Ok(statement
         .bind(&t.display_name)
         .bind(&t.description)
         .bind(flag_value(t.active))
@@ -102,10 +95,25 @@ pub async fn insert_trigger(
         .bind(json_text(&t.any_conditions)?)
         .bind(json_text(&t.actions)?)
         .bind(flag_value(t.stop_processing))
-        .bind(t.create_time)
+        .bind(schedule_text(t)?)
         .bind(t.update_time)
         .bind(t.version)
-        .bind(schedule_text(t)?)
+        .bind(&t.id))
+}
+
+/// Inserts a rule into its kind's table.
+pub async fn insert_trigger(
+    conn: &mut AnyConnection,
+    t: &TriggerRecord,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO {} (display_name, description, active, position, events, all_conditions, \
+         any_conditions, actions, stop_processing, schedule, update_time, version, id, \
+         create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        t.kind().collection()
+    );
+    bind_rule(sqlx::query(&sql), t)?
+        .bind(t.create_time)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -119,25 +127,11 @@ pub async fn update_trigger(
     let sql = format!(
         "UPDATE {} SET display_name = $1, description = $2, active = $3, position = $4, \
          events = $5, all_conditions = $6, any_conditions = $7, actions = $8, \
-         stop_processing = $9, update_time = $10, version = $11, schedule = $14 \
-         WHERE id = $12 AND version = $13",
+         stop_processing = $9, schedule = $10, update_time = $11, version = $12 \
+         WHERE id = $13 AND version = $14",
         t.kind().collection()
     );
-    let statement = sqlx::query(&sql)
-        .bind(&t.display_name)
-        .bind(&t.description)
-        .bind(flag_value(t.active))
-        .bind(i64::from(t.position))
-        .bind(json_text(&t.events)?)
-        .bind(json_text(&t.all_conditions)?)
-        .bind(json_text(&t.any_conditions)?)
-        .bind(json_text(&t.actions)?)
-        .bind(flag_value(t.stop_processing))
-        .bind(t.update_time)
-        .bind(t.version)
-        .bind(&t.id)
-        .bind(t.version - 1)
-        .bind(schedule_text(t)?);
+    let statement = bind_rule(sqlx::query(&sql), t)?.bind(t.version - 1);
     row::changed(conn, statement).await
 }
 
