@@ -20,7 +20,9 @@ use tonic::transport::Channel;
 
 type Authed = InterceptedService<Channel, Bearer>;
 
-backend_tests!(a_trigger_acknowledges_a_new_vip_ticket_in_chinese_through_the_gateway);
+backend_tests!(
+    a_trigger_acknowledges_a_new_vip_ticket_in_chinese_and_an_agent_solves_it_with_a_macro_through_the_gateway
+);
 
 async fn authed(platform: &Platform, principal: &Principal) -> (Channel, Bearer) {
     let key = platform.key(principal).await.unwrap();
@@ -30,7 +32,9 @@ async fn authed(platform: &Platform, principal: &Principal) -> (Channel, Bearer)
     )
 }
 
-async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_through_the_gateway(backend: Backend) {
+async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_and_an_agent_solves_it_with_a_macro_through_the_gateway(
+    backend: Backend,
+) {
     let Some(platform) = Platform::start(backend, |_| {}).await.unwrap() else {
         return;
     };
@@ -82,15 +86,18 @@ async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_through_the_gateway(
         .unwrap()
         .into_inner();
     let (agent_channel, agent) = authed(&platform, &Principal::new("agent-1", Role::Agent)).await;
-    let refused = apb::automation_service_client::AutomationServiceClient::with_interceptor(
-        agent_channel,
-        agent,
-    )
-    .create_trigger(apb::CreateTriggerRequest {
-        trigger: Some(acknowledge),
-        request_id: String::new(),
-    })
-    .await;
+    let mut agent_automation =
+        apb::automation_service_client::AutomationServiceClient::with_interceptor(
+            agent_channel,
+            agent,
+        );
+    let refused = agent_automation
+        .clone()
+        .create_trigger(apb::CreateTriggerRequest {
+            trigger: Some(acknowledge),
+            request_id: String::new(),
+        })
+        .await;
     assert_status(refused, Code::PermissionDenied, &[]);
     let customer = customers
         .create_customer(cpb::CreateCustomerRequest {
@@ -170,4 +177,105 @@ async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_through_the_gateway(
         .unwrap()
         .into_inner();
     assert_eq!(after.priority, tpb::TicketPriority::High as i32);
+
+    // The agent solves it with a shared macro, previewed first; the change is the agent's.
+    let solved = automation
+        .create_macro(apb::CreateMacroRequest {
+            r#macro: Some(apb::Macro {
+                display_name: "已解决".into(),
+                active: true,
+                visibility: apb::MacroVisibility::Shared as i32,
+                actions: vec![
+                    apb::Action {
+                        action: Some(apb::action::Action::Reply(apb::Reply {
+                            body: "{{ requester.name }}您好，工单 {{ ticket.id }} 已处理完毕。"
+                                .into(),
+                            public: true,
+                        })),
+                    },
+                    apb::Action {
+                        action: Some(apb::action::Action::SetField(apb::SetField {
+                            field: "status".into(),
+                            value: "SOLVED".into(),
+                        })),
+                    },
+                ],
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    tickets
+        .create_agent(tpb::CreateAgentRequest {
+            agent: Some(tpb::Agent {
+                display_name: "林".into(),
+                email: "lin@example.com".into(),
+                active: true,
+                capacity: 10,
+                ..Default::default()
+            }),
+            agent_id: "agent-1".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    tickets
+        .assign_ticket(tpb::AssignTicketRequest {
+            name: ticket.name.clone(),
+            assignee: "agents/agent-1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let preview = agent_automation
+        .preview_macro(apb::PreviewMacroRequest {
+            name: solved.name.clone(),
+            ticket: ticket.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = format!("王芳您好，工单 {ticket_id} 已处理完毕。");
+    let fields: Vec<(&str, &str)> = preview
+        .changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.after.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![("comment", text.as_str()), ("status", "SOLVED")]
+    );
+    let results = agent_automation
+        .apply_macro(apb::ApplyMacroRequest {
+            name: solved.name.clone(),
+            tickets: vec![ticket.name.clone()],
+            request_id: "solve-1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    assert!(results[0].applied, "{results:?}");
+    let done = tickets
+        .get_ticket(tpb::GetTicketRequest {
+            name: ticket.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(done.status(), tpb::TicketStatus::Solved);
+    let comments = tickets
+        .list_comments(tpb::ListCommentsRequest {
+            parent: ticket.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .comments;
+    let by_agent = comments.iter().find(|c| c.body == text).unwrap();
+    assert_eq!(by_agent.author, "agent-1");
 }

@@ -40,27 +40,10 @@ struct RuleParts<'a> {
 /// The shared parts checked into a rule with no events and no schedule; `at` is the message's
 /// field name (`trigger`, `automation`).
 fn rule_in(input: &RuleParts<'_>, at: &str, v: &mut Violations) -> TriggerRecord {
-    let description = input.description.trim().to_owned();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        v.add(
-            format!("{at}.description"),
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        );
-    }
+    let description = description_in(input.description, at, v);
     let all_conditions = conditions_in(input.all_conditions, &format!("{at}.all_conditions"), v);
     let any_conditions = conditions_in(input.any_conditions, &format!("{at}.any_conditions"), v);
-    if input.actions.is_empty() || input.actions.len() > MAX_ACTIONS {
-        v.add(
-            format!("{at}.actions"),
-            format!("must hold 1 to {MAX_ACTIONS} actions"),
-        );
-    }
-    let actions = input
-        .actions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| action_in(a, &format!("{at}.actions[{i}]"), v))
-        .collect();
+    let actions = actions_in(input.actions, at, v);
     TriggerRecord {
         id: String::new(),
         display_name: validate::display_name(input.display_name, &format!("{at}.display_name"), v),
@@ -77,6 +60,33 @@ fn rule_in(input: &RuleParts<'_>, at: &str, v: &mut Violations) -> TriggerRecord
         update_time: 0,
         version: 0,
     }
+}
+
+/// `{at}.description`, trimmed and checked.
+pub(super) fn description_in(input: &str, at: &str, v: &mut Violations) -> String {
+    let description = input.trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        v.add(
+            format!("{at}.description"),
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
+    }
+    description
+}
+
+/// `{at}.actions`, 1 to [`MAX_ACTIONS`] of them, each checked.
+pub(super) fn actions_in(input: &[pb::Action], at: &str, v: &mut Violations) -> Vec<Action> {
+    if input.is_empty() || input.len() > MAX_ACTIONS {
+        v.add(
+            format!("{at}.actions"),
+            format!("must hold 1 to {MAX_ACTIONS} actions"),
+        );
+    }
+    input
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| action_in(a, &format!("{at}.actions[{i}]"), v))
+        .collect()
 }
 
 /// A trigger from the wire, checked; output-only fields are ignored.

@@ -4,6 +4,7 @@
 mod automations;
 mod convert;
 mod firings;
+mod macros;
 mod rules;
 mod triggers;
 
@@ -166,6 +167,40 @@ impl AutomationService for AutomationApi {
         r: Request<pb::ListFiringsRequest>,
     ) -> Rpc<pb::ListFiringsResponse> {
         firings::list(self, r).await
+    }
+
+    async fn create_macro(&self, r: Request<pb::CreateMacroRequest>) -> Rpc<pb::Macro> {
+        macros::create(self, r).await
+    }
+
+    async fn get_macro(&self, r: Request<pb::GetMacroRequest>) -> Rpc<pb::Macro> {
+        macros::get(self, r).await
+    }
+
+    async fn list_macros(&self, r: Request<pb::ListMacrosRequest>) -> Rpc<pb::ListMacrosResponse> {
+        macros::list(self, r).await
+    }
+
+    async fn update_macro(&self, r: Request<pb::UpdateMacroRequest>) -> Rpc<pb::Macro> {
+        macros::update(self, r).await
+    }
+
+    async fn delete_macro(
+        &self,
+        r: Request<pb::DeleteMacroRequest>,
+    ) -> Rpc<pb::DeleteMacroResponse> {
+        macros::delete(self, r).await
+    }
+
+    async fn preview_macro(
+        &self,
+        r: Request<pb::PreviewMacroRequest>,
+    ) -> Rpc<pb::PreviewMacroResponse> {
+        macros::preview(self, r).await
+    }
+
+    async fn apply_macro(&self, r: Request<pb::ApplyMacroRequest>) -> Rpc<pb::ApplyMacroResponse> {
+        macros::apply(self, r).await
     }
 
     async fn watch_events(&self, r: Request<pb::WatchEventsRequest>) -> Rpc<Events> {

@@ -11,12 +11,16 @@ pub enum Action {
     Read,
     /// Follow the event stream.
     WatchEvents,
+    /// See, preview and apply macros, and keep one's own (what else is kept is the macro's call).
+    UseMacros,
 }
 
 /// Checks a principal against an action. Exhaustive on purpose: a new role or action forces a decision.
 pub fn authorize(principal: &Principal, action: Action) -> Result<(), String> {
     let allowed = match (principal.role, action) {
-        (Role::Admin, _) | (Role::Agent | Role::Integration, Action::Read) => true,
+        (Role::Admin, _) | (Role::Agent | Role::Integration, Action::Read | Action::UseMacros) => {
+            true
+        }
         (Role::Integration, Action::WatchEvents) => true,
         (Role::Agent, Action::Configure | Action::WatchEvents)
         | (Role::Integration, Action::Configure)
@@ -42,5 +46,7 @@ mod tests {
         assert!(authorize(&as_role(Role::Integration), Action::WatchEvents).is_ok());
         assert!(authorize(&as_role(Role::Agent), Action::WatchEvents).is_err());
         assert!(authorize(&Principal::customer("c"), Action::Read).is_err());
+        assert!(authorize(&as_role(Role::Agent), Action::UseMacros).is_ok());
+        assert!(authorize(&Principal::customer("c"), Action::UseMacros).is_err());
     }
 }

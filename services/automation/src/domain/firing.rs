@@ -120,29 +120,31 @@ pub fn plan(
         }];
         return (actions, FiringState::Skipped, Ok(()));
     }
-    let mut actions = Vec::with_capacity(trigger.actions.len());
-    for action in &trigger.actions {
-        let planned = match action {
-            Action::Reply { body, public } => {
-                match template::render(body, ticket, &trigger.display_name) {
-                    Ok(text) => Action::Reply {
-                        body: text,
-                        public: *public,
-                    },
-                    Err(why) => {
-                        return (
-                            Vec::new(),
-                            FiringState::Applied,
-                            Err(format!("reply {why}")),
-                        );
-                    }
-                }
-            }
-            other => other.clone(),
-        };
-        actions.push(planned);
+    match render_actions(&trigger.actions, ticket, &trigger.display_name) {
+        Ok(actions) => (actions, FiringState::Applied, Ok(())),
+        Err(why) => (Vec::new(), FiringState::Applied, Err(why)),
     }
-    (actions, FiringState::Applied, Ok(()))
+}
+
+/// `actions` with their reply templates rendered for `ticket` as rule or macro `name`, or why
+/// one cannot render (too long, out of fuel).
+pub fn render_actions(
+    actions: &[Action],
+    ticket: &TicketFacts,
+    name: &str,
+) -> Result<Vec<Action>, String> {
+    actions
+        .iter()
+        .map(|action| match action {
+            Action::Reply { body, public } => template::render(body, ticket, name)
+                .map(|text| Action::Reply {
+                    body: text,
+                    public: *public,
+                })
+                .map_err(|why| format!("reply {why}")),
+            other => Ok(other.clone()),
+        })
+        .collect()
 }
 
 /// How long to wait after `attempts` failed attempts.

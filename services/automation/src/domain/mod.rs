@@ -5,6 +5,7 @@ pub mod access;
 pub mod defaults;
 pub mod evaluate;
 pub mod firing;
+pub mod macros;
 pub mod schedule;
 pub mod template;
 pub mod trigger;

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Automation, SERVICE_ACTOR, emit};
 use crate::domain::firing::{FiringRecord, FiringState, retry_delay_micros};
 use crate::domain::trigger::{principal_of_rule, steps};
-use crate::remote::tickets::ApplyError;
+use crate::remote::tickets::{Acting, ApplyError};
 use crate::store;
 
 /// Firings worked per round.
@@ -89,7 +89,13 @@ impl Automation {
             let step = &firing.actions[start..end];
             let outcome = self
                 .tickets
-                .apply(&principal, &firing.id, start, &firing.ticket_id, step)
+                .apply(
+                    Acting::Signed(&principal),
+                    &firing.id,
+                    start,
+                    &firing.ticket_id,
+                    step,
+                )
                 .await;
             match outcome {
                 Ok(()) => {

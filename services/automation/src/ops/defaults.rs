@@ -25,11 +25,15 @@ fn needs_profile(rule: &TriggerRecord) -> bool {
         .iter()
         .chain(&rule.any_conditions)
         .any(|c| c.field == Field::RequesterLocale);
-    let renders_profile = rule.actions.iter().any(|a| match a {
+    tests_locale || renders_profile(&rule.actions)
+}
+
+/// Whether one of `actions` renders a placeholder from the requester's profile.
+pub(super) fn renders_profile(actions: &[Action]) -> bool {
+    actions.iter().any(|a| match a {
         Action::Reply { body, .. } => PROFILE_PLACEHOLDERS.iter().any(|p| body.contains(p)),
         _ => false,
-    });
-    tests_locale || renders_profile
+    })
 }
 
 impl Automation {
@@ -55,8 +59,17 @@ impl Automation {
         ticket: &tickets_pb::Ticket,
         mut rules: impl Iterator<Item = &'a TriggerRecord>,
     ) -> Result<TicketFacts, ServiceError> {
+        self.facts_with(ticket, rules.any(needs_profile)).await
+    }
+
+    /// The facts of `ticket`, with the requester's locale and time zone when `with_profile`.
+    pub(super) async fn facts_with(
+        &self,
+        ticket: &tickets_pb::Ticket,
+        with_profile: bool,
+    ) -> Result<TicketFacts, ServiceError> {
         let mut facts = facts(ticket);
-        if rules.any(needs_profile) {
+        if with_profile {
             let profile = self.customers.profile(&facts.requester).await?;
             facts.requester_locale = profile.locale;
             facts.requester_time_zone = profile.time_zone;

@@ -6,10 +6,12 @@ mod apply;
 mod defaults;
 mod dry_run;
 mod events;
+mod macros;
 mod schedules;
 mod triggers;
 
 pub use dry_run::DryRun;
+pub use macros::{Preview, TicketOutcome, macro_etag};
 pub use triggers::{TriggerView, trigger_etag};
 
 use std::sync::Arc;

@@ -49,6 +49,16 @@ impl ApplyError {
     }
 }
 
+/// In whose name an action goes to the tickets service.
+#[derive(Debug, Clone, Copy)]
+pub enum Acting<'a> {
+    /// A principal this service signs for: a rule's, or its own.
+    Signed(&'a str),
+    /// The caller of this service, whose signed principal is passed on: the agent applying a
+    /// macro, so the tickets service checks the agent's own rights and audits the agent.
+    Forwarded(&'a Caller),
+}
+
 /// A lazily connected client of the tickets service.
 #[derive(Debug, Clone)]
 pub struct Tickets {
@@ -75,6 +85,13 @@ impl Tickets {
             remote::as_service(&self.key, principal_id, REQUEST_PRINCIPAL_TTL, message);
         request.set_timeout(CALL_CAP);
         request
+    }
+
+    fn request<T>(&self, acting: Acting<'_>, message: T) -> tonic::Request<T> {
+        match acting {
+            Acting::Signed(principal_id) => self.signed(principal_id, message),
+            Acting::Forwarded(caller) => caller.request(message, CALL_CAP),
+        }
     }
 
     /// The ticket as the service sees it; `None` when it is gone.
@@ -152,12 +169,12 @@ impl Tickets {
     }
 
     /// Applies one step of firing `firing_id`, starting at action `index`, to ticket
-    /// `ticket_id` as `principal_id`: a run of field changes goes as one UpdateTicket (one
+    /// `ticket_id` as `acting`: a run of field changes goes as one UpdateTicket (one
     /// change, one event), any other action alone. A step already applied by an earlier attempt
     /// (its request id was used) counts as applied, and so does one the ticket already satisfies.
     pub async fn apply(
         &self,
-        principal_id: &str,
+        acting: Acting<'_>,
         firing_id: &str,
         index: usize,
         ticket_id: &str,
@@ -181,7 +198,7 @@ impl Tickets {
                     request_id,
                 };
                 client
-                    .create_comment(self.signed(principal_id, message))
+                    .create_comment(self.request(acting, message))
                     .await
                     .map(drop)
             }
@@ -200,7 +217,7 @@ impl Tickets {
                     message.assignee.clone_from(value);
                 }
                 client
-                    .assign_ticket(self.signed(principal_id, message))
+                    .assign_ticket(self.request(acting, message))
                     .await
                     .map(drop)
             }
@@ -214,8 +231,8 @@ impl Tickets {
                 }
                 match value.as_str() {
                     "PENDING" => client
-                        .set_ticket_pending(self.signed(
-                            principal_id,
+                        .set_ticket_pending(self.request(
+                            acting,
                             pb::SetTicketPendingRequest {
                                 name,
                                 etag: String::new(),
@@ -225,8 +242,8 @@ impl Tickets {
                         .await
                         .map(drop),
                     "ON_HOLD" => client
-                        .set_ticket_on_hold(self.signed(
-                            principal_id,
+                        .set_ticket_on_hold(self.request(
+                            acting,
                             pb::SetTicketOnHoldRequest {
                                 name,
                                 etag: String::new(),
@@ -236,8 +253,8 @@ impl Tickets {
                         .await
                         .map(drop),
                     _ => client
-                        .solve_ticket(self.signed(
-                            principal_id,
+                        .solve_ticket(self.request(
+                            acting,
                             pb::SolveTicketRequest {
                                 name,
                                 etag: String::new(),
@@ -269,7 +286,7 @@ impl Tickets {
                     request_id,
                 };
                 client
-                    .update_ticket(self.signed(principal_id, message))
+                    .update_ticket(self.request(acting, message))
                     .await
                     .map(drop)
             }

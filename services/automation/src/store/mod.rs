@@ -2,8 +2,10 @@
 
 mod clocks;
 mod firings;
+mod macros;
 mod triggers;
 
 pub use clocks::*;
 pub use firings::*;
+pub use macros::*;
 pub use triggers::*;

@@ -12,6 +12,7 @@ mod helpers;
 
 mod acknowledge;
 mod firing;
+mod macros;
 mod replicas;
 mod schedules;
 mod triggers;
