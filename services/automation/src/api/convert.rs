@@ -7,7 +7,7 @@ use kefu_server::{Violations, validate};
 
 use crate::domain::evaluate::ConditionOutcome;
 use crate::domain::firing::FiringRecord;
-use crate::domain::schedule::{MAX_HOURS, Schedule, Since, WAITING_STATUSES};
+use crate::domain::schedule::{self, MAX_HOURS, Schedule, Since, WAITING_STATUSES};
 use crate::domain::template;
 use crate::domain::trigger::{
     Action, Condition, EventKind, Field, Operator, SetTarget, TriggerRecord,
@@ -146,6 +146,13 @@ pub(super) fn automation_in(input: &pb::Automation, v: &mut Violations) -> Trigg
             }
         }
     }
+    if let Some(i) = schedule::refires_on_its_follow_ups(&rule) {
+        v.add(
+            format!("automation.actions[{i}]"),
+            "would act on the follow-up it opens, and on that one's follow-up in turn: add an \
+             all-of condition `tags` NOT_INCLUDES one of the follow-up's tags",
+        );
+    }
     let schedule = schedule_in(input.time.as_ref(), v);
     TriggerRecord {
         schedule: Some(schedule),
@@ -160,13 +167,14 @@ fn schedule_in(input: Option<&pb::TimeCondition>, v: &mut Violations) -> Schedul
         pb::TimeSince::Unspecified => {
             v.add(
                 "automation.time.since",
-                "is required: CREATED, STATUS, SOLVED or REQUESTER_REPLY",
+                "is required: CREATED, STATUS, SOLVED, REQUESTER_REPLY or SLA_DUE_WITHIN",
             );
             Since::Created
         }
         pb::TimeSince::Created => Since::Created,
         pb::TimeSince::Solved => Since::Solved,
         pb::TimeSince::RequesterReply => Since::RequesterReply,
+        pb::TimeSince::SlaDueWithin => Since::SlaDue,
         pb::TimeSince::Status => {
             if !WAITING_STATUSES.contains(&status.as_str()) {
                 v.add(
@@ -260,7 +268,10 @@ fn action_in(input: &pb::Action, at: &str, v: &mut Violations) -> Option<Action>
     use pb::action::Action as A;
     match &input.action {
         None => {
-            v.add(at, "is required: set_field, add_tags, remove_tags or reply");
+            v.add(
+                at,
+                "is required: set_field, add_tags, remove_tags, reply or follow_up",
+            );
             None
         }
         Some(A::SetField(set)) => {
@@ -295,23 +306,47 @@ fn action_in(input: &pb::Action, at: &str, v: &mut Violations) -> Option<Action>
             v,
         ))),
         Some(A::Reply(reply)) => {
-            let path = format!("{at}.reply.body");
-            let chars = reply.body.chars().count();
-            if reply.body.trim().is_empty() {
-                v.add(path, "is required");
-            } else if chars > template::MAX_BODY_CHARS {
-                v.add(
-                    path,
-                    format!("must be at most {} characters", template::MAX_BODY_CHARS),
-                );
-            } else if let Err(why) = template::check(&reply.body) {
-                v.add(path, why);
-            }
+            template_in(&reply.body, &format!("{at}.reply.body"), v);
             Some(Action::Reply {
                 body: reply.body.clone(),
                 public: reply.public,
             })
         }
+        Some(A::FollowUp(follow_up)) => {
+            template_in(&follow_up.subject, &format!("{at}.follow_up.subject"), v);
+            template_in(
+                &follow_up.description,
+                &format!("{at}.follow_up.description"),
+                v,
+            );
+            let group = follow_up.group.trim().to_owned();
+            if !group.is_empty() {
+                check_value(&Field::Group, &group, &format!("{at}.follow_up.group"), v);
+            }
+            let tags = pb::Tags {
+                tags: follow_up.tags.clone(),
+            };
+            Some(Action::FollowUp {
+                subject: follow_up.subject.clone(),
+                description: follow_up.description.clone(),
+                group,
+                tags: tags_in(&tags, &format!("{at}.follow_up.tags"), v),
+            })
+        }
+    }
+}
+
+/// Checks a template field: required, not too long, and rendering with known placeholders.
+fn template_in(body: &str, path: &str, v: &mut Violations) {
+    if body.trim().is_empty() {
+        v.add(path, "is required");
+    } else if body.chars().count() > template::MAX_BODY_CHARS {
+        v.add(
+            path,
+            format!("must be at most {} characters", template::MAX_BODY_CHARS),
+        );
+    } else if let Err(why) = template::check(body) {
+        v.add(path, why);
     }
 }
 
@@ -344,6 +379,17 @@ pub(super) fn action_out(a: &Action) -> pb::Action {
         Action::Reply { body, public } => A::Reply(pb::Reply {
             body: body.clone(),
             public: *public,
+        }),
+        Action::FollowUp {
+            subject,
+            description,
+            group,
+            tags,
+        } => A::FollowUp(pb::FollowUp {
+            subject: subject.clone(),
+            description: description.clone(),
+            group: group.clone(),
+            tags: tags.clone(),
         }),
     };
     pb::Action {

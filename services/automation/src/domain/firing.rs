@@ -126,6 +126,20 @@ pub fn plan(
     }
 }
 
+/// The longest subject the tickets service takes.
+const MAX_SUBJECT_CHARS: usize = 250;
+
+/// `subject` cut to what the tickets service takes, marked with an ellipsis where cut: a
+/// placeholder (a long subject quoted in a return visit) must not make the follow-up fail.
+fn cut_subject(subject: &str) -> String {
+    if subject.chars().count() <= MAX_SUBJECT_CHARS {
+        return subject.to_owned();
+    }
+    let mut cut: String = subject.chars().take(MAX_SUBJECT_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
 /// `actions` with their reply templates rendered for `ticket` as rule or macro `name`, or why
 /// one cannot render (too long, out of fuel).
 pub fn render_actions(
@@ -142,6 +156,20 @@ pub fn render_actions(
                     public: *public,
                 })
                 .map_err(|why| format!("reply {why}")),
+            Action::FollowUp {
+                subject,
+                description,
+                group,
+                tags,
+            } => Ok(Action::FollowUp {
+                subject: template::render(subject, ticket, name)
+                    .map(|text| cut_subject(&text))
+                    .map_err(|why| format!("follow-up subject {why}"))?,
+                description: template::render(description, ticket, name)
+                    .map_err(|why| format!("follow-up description {why}"))?,
+                group: group.clone(),
+                tags: tags.clone(),
+            }),
             other => Ok(other.clone()),
         })
         .collect()
@@ -205,6 +233,37 @@ mod tests {
         assert!(
             matches!(&actions[..], [Action::Reply { public: false, body }] if body.contains("loop limit"))
         );
+    }
+
+    #[test]
+    fn follow_ups_render_their_subject_cut_to_what_tickets_take() {
+        let ticket = TicketFacts {
+            id: "42".into(),
+            subject: "快递".repeat(200),
+            ..Default::default()
+        };
+        let actions = [Action::FollowUp {
+            subject: "回访：{{ ticket.subject }}".into(),
+            description: "Ticket {{ ticket.id }}".into(),
+            group: String::new(),
+            tags: vec!["return-visit".into()],
+        }];
+        let rendered = render_actions(&actions, &ticket, "automations/r");
+        let Ok(
+            [
+                Action::FollowUp {
+                    subject,
+                    description,
+                    ..
+                },
+            ],
+        ) = rendered.as_deref()
+        else {
+            panic!("{rendered:?}");
+        };
+        assert_eq!(subject.chars().count(), MAX_SUBJECT_CHARS);
+        assert!(subject.starts_with("回访：快递") && subject.ends_with('…'));
+        assert_eq!(description, "Ticket 42");
     }
 
     #[test]

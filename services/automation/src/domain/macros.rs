@@ -146,6 +146,9 @@ pub fn changes(ticket: &TicketFacts, actions: &[Action]) -> Vec<Change> {
                 let field = if *public { "comment" } else { "internal_note" };
                 (field.to_owned(), String::new(), body.clone())
             }
+            Action::FollowUp { subject, .. } => {
+                ("follow_up".to_owned(), String::new(), subject.clone())
+            }
             Action::AddTags(tags) | Action::RemoveTags(tags) => {
                 let before = ticket.tags.join(",");
                 if matches!(action, Action::AddTags(_)) {
@@ -175,7 +178,8 @@ pub fn changes(ticket: &TicketFacts, actions: &[Action]) -> Vec<Change> {
                 (target.field().path(), before, value.clone())
             }
         };
-        if before != after || field == "comment" || field == "internal_note" {
+        let adds = matches!(action, Action::Reply { .. } | Action::FollowUp { .. });
+        if before != after || adds {
             changes.push(Change {
                 field,
                 before,

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::trigger::{Action, Field, Operator, TriggerRecord};
+
 /// The longest a time condition may count, in hours (two years).
 pub const MAX_HOURS: i32 = 17_520;
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
@@ -19,6 +21,8 @@ pub enum Since {
     Solved,
     /// The requester's last comment (until the ticket is closed).
     RequesterReply,
+    /// The ticket's next SLA due time, counted down to (until it is closed).
+    SlaDue,
 }
 
 impl Since {
@@ -29,6 +33,7 @@ impl Since {
             Self::Status(_) => 2,
             Self::Solved => 3,
             Self::RequesterReply => 4,
+            Self::SlaDue => 5,
         }
     }
 }
@@ -60,6 +65,8 @@ pub struct TicketClock {
     pub solve_time: i64,
     /// When its requester last commented.
     pub requester_reply_time: i64,
+    /// When its next SLA target is due, as of its last event.
+    pub sla_due_time: i64,
 }
 
 /// A ticket event as it moves the clock.
@@ -108,7 +115,16 @@ impl TicketClock {
         self
     }
 
-    /// The moment `since` counts from for this ticket, while it runs.
+    /// The clock with the SLA due time an event's facts show (0: none runs).
+    pub fn with_sla_due(self, sla_due_time: i64) -> Self {
+        Self {
+            sla_due_time,
+            ..self
+        }
+    }
+
+    /// The moment `since` counts from (or, for [`Since::SlaDue`], down to) for this ticket,
+    /// while it runs.
     pub fn anchor(&self, since: &Since) -> Option<i64> {
         let closed = self.status == "CLOSED";
         let moment = match since {
@@ -116,6 +132,7 @@ impl TicketClock {
             Since::Status(status) if *status == self.status => self.status_time,
             Since::Solved if self.status == "SOLVED" || closed => self.solve_time,
             Since::RequesterReply if !closed => self.requester_reply_time,
+            Since::SlaDue if !closed => self.sla_due_time,
             _ => 0,
         };
         (moment > 0).then_some(moment)
@@ -126,13 +143,22 @@ impl Schedule {
     /// When the rule's time comes for the ticket, if its clock runs.
     pub fn due_time(&self, clock: &TicketClock) -> Option<i64> {
         let anchor = clock.anchor(&self.since)?;
-        Some(anchor.saturating_add(i64::from(self.hours).saturating_mul(MICROS_PER_HOUR)))
+        Some(anchor.saturating_add(self.offset()))
     }
 
     /// The span of anchors whose time came in `(from, to]`.
     pub fn anchors_due_between(&self, from: i64, to: i64) -> (i64, i64) {
+        let offset = self.offset();
+        (from.saturating_sub(offset), to.saturating_sub(offset))
+    }
+
+    /// How far the rule's time lies from its anchor: after it, or before an SLA due time.
+    fn offset(&self) -> i64 {
         let span = i64::from(self.hours).saturating_mul(MICROS_PER_HOUR);
-        (from.saturating_sub(span), to.saturating_sub(span))
+        match self.since {
+            Since::SlaDue => -span,
+            _ => span,
+        }
     }
 }
 
@@ -191,6 +217,22 @@ pub fn decide(
         }),
         _ => Decision::Keep,
     }
+}
+
+/// The index of the first follow-up `rule` opens that the rule itself would act on again: one
+/// whose tags no all-of `tags NOT_INCLUDES` condition excludes. Such a rule never stops (the
+/// follow-up is solved, its own follow-up is opened, and so on).
+pub fn refires_on_its_follow_ups(rule: &TriggerRecord) -> Option<usize> {
+    let excluded: Vec<&str> = rule
+        .all_conditions
+        .iter()
+        .filter(|c| c.field == Field::Tags && c.operator == Operator::NotIncludes)
+        .map(|c| c.value.as_str())
+        .collect();
+    rule.actions.iter().position(|action| match action {
+        Action::FollowUp { tags, .. } => !tags.iter().any(|t| excluded.contains(&t.as_str())),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -257,6 +299,24 @@ mod tests {
     }
 
     #[test]
+    fn sla_due_within_counts_down_to_the_due_time_and_a_new_due_time_is_a_new_anchor() {
+        let within_2 = Schedule {
+            since: Since::SlaDue,
+            hours: 2,
+        };
+        let running = clock().with_sla_due(9 * HOUR);
+        assert_eq!(within_2.due_time(&running), Some(7 * HOUR));
+        // Checked over (6h, 8h]: the ticket due at 9h (warned at 7h) is in the span of anchors.
+        let (low, high) = within_2.anchors_due_between(6 * HOUR, 8 * HOUR);
+        assert!(low < 9 * HOUR && 9 * HOUR <= high, "({low}, {high}]");
+        let met = running.clone().with_sla_due(30 * HOUR);
+        assert_eq!(met.anchor(&Since::SlaDue), Some(30 * HOUR));
+        assert_eq!(within_2.due_time(&running.clone().with_sla_due(0)), None);
+        let closed = status(running, "CLOSED", 5 * HOUR);
+        assert_eq!(within_2.due_time(&closed), None, "closed tickets are done");
+    }
+
+    #[test]
     fn a_rule_fires_once_per_entry_and_again_only_after_its_condition_stopped_holding() {
         let due = Some(50 * HOUR);
         let anchor = Some(2 * HOUR);
@@ -304,5 +364,47 @@ mod tests {
             pending_48().anchors_due_between(100 * HOUR, 101 * HOUR),
             (52 * HOUR, 53 * HOUR)
         );
+    }
+
+    #[test]
+    fn a_follow_up_rule_must_exclude_its_own_follow_ups_by_tag() {
+        let follow_up = |tags: &[&str]| Action::FollowUp {
+            subject: "回访".into(),
+            description: "Call back".into(),
+            group: String::new(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        let not_includes = |tag: &str| super::super::trigger::Condition {
+            field: Field::Tags,
+            operator: Operator::NotIncludes,
+            value: tag.into(),
+        };
+        let mut rule = TriggerRecord {
+            id: "r".into(),
+            display_name: "Return visit".into(),
+            description: String::new(),
+            active: true,
+            position: 0,
+            events: Vec::new(),
+            schedule: Some(pending_48()),
+            all_conditions: Vec::new(),
+            any_conditions: vec![not_includes("return-visit")],
+            actions: vec![
+                Action::AddTags(vec!["visited".into()]),
+                follow_up(&["vip", "return-visit"]),
+            ],
+            stop_processing: false,
+            create_time: 0,
+            update_time: 0,
+            version: 1,
+        };
+        // An any-of condition does not exclude anything on its own.
+        assert_eq!(refires_on_its_follow_ups(&rule), Some(1));
+        rule.all_conditions = vec![not_includes("vip-other")];
+        assert_eq!(refires_on_its_follow_ups(&rule), Some(1));
+        rule.all_conditions.push(not_includes("return-visit"));
+        assert_eq!(refires_on_its_follow_ups(&rule), None);
+        rule.actions.push(follow_up(&["other"]));
+        assert_eq!(refires_on_its_follow_ups(&rule), Some(2));
     }
 }

@@ -375,6 +375,18 @@ pub enum Action {
         /// Public reply (true) or internal note.
         public: bool,
     },
+    /// Opens a follow-up ticket; `subject` and `description` are templates in a rule, rendered
+    /// text in a firing.
+    FollowUp {
+        /// The follow-up's subject.
+        subject: String,
+        /// Its description.
+        description: String,
+        /// `groups/{group}`, or "" for the tickets service's routing.
+        group: String,
+        /// Its tags.
+        tags: Vec<String>,
+    },
 }
 
 impl Action {
@@ -389,7 +401,7 @@ impl Action {
                     | SetTarget::Category
                     | SetTarget::CustomField(_)
             ),
-            Self::Reply { .. } => false,
+            Self::Reply { .. } | Self::FollowUp { .. } => false,
         }
     }
 }

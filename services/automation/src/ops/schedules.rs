@@ -52,11 +52,10 @@ impl Automation {
         ticket_id: &str,
         event: &tickets_pb::Event,
     ) -> Result<(), ServiceError> {
-        let time = event
-            .event_time
-            .as_ref()
-            .and_then(kefu_server::time::micros_of)
-            .unwrap_or_default();
+        let micros = |t: Option<&prost_types::Timestamp>| {
+            t.and_then(kefu_server::time::micros_of).unwrap_or_default()
+        };
+        let time = micros(event.event_time.as_ref());
         let mut tx = self.ctx.db.begin_write().await?;
         let clock = store::clock(&mut tx, ticket_id)
             .await?
@@ -65,6 +64,11 @@ impl Automation {
                 ..TicketClock::default()
             })
             .after(&clock_event(event), time);
+        // Only ticket events carry facts; the others leave the SLA due time as it was.
+        let clock = match &event.ticket {
+            Some(facts) => clock.with_sla_due(micros(facts.sla_due_time.as_ref())),
+            None => clock,
+        };
         store::put_clock(&mut tx, &clock, self.ctx.now()).await?;
         tx.commit().await?;
         Ok(())

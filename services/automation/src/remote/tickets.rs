@@ -202,6 +202,31 @@ impl Tickets {
                     .await
                     .map(drop)
             }
+            Action::FollowUp {
+                subject,
+                description,
+                group,
+                tags,
+            } => {
+                let current = self.current(ticket_id).await?;
+                let message = pb::CreateTicketRequest {
+                    ticket: Some(pb::Ticket {
+                        subject: subject.clone(),
+                        description: description.clone(),
+                        requester: current.requester,
+                        channel: current.channel,
+                        group: group.clone(),
+                        tags: tags.clone(),
+                        follow_up_of: name,
+                        ..Default::default()
+                    }),
+                    request_id,
+                };
+                client
+                    .create_ticket(self.request(acting, message))
+                    .await
+                    .map(drop)
+            }
             Action::SetField {
                 target: target @ (SetTarget::Group | SetTarget::Assignee),
                 value,
@@ -369,7 +394,7 @@ fn change_field(ticket: &mut pb::Ticket, action: &Action) -> Option<&'static str
             };
             changed.then_some("custom_fields")
         }
-        Action::SetField { .. } | Action::Reply { .. } => None,
+        Action::SetField { .. } | Action::Reply { .. } | Action::FollowUp { .. } => None,
     }
 }
 

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use crate::domain::schedule::{Entry, Since, TicketClock};
 
 const CLOCK_SELECT: &str = "SELECT ticket_id, status, create_time, status_time, solve_time, \
-    requester_reply_time FROM ticket_clocks";
+    requester_reply_time, sla_due_time FROM ticket_clocks";
 
 fn decode_clock(row: &AnyRow) -> Result<TicketClock, sqlx::Error> {
     Ok(TicketClock {
@@ -17,6 +17,7 @@ fn decode_clock(row: &AnyRow) -> Result<TicketClock, sqlx::Error> {
         status_time: row.try_get("status_time")?,
         solve_time: row.try_get("solve_time")?,
         requester_reply_time: row.try_get("requester_reply_time")?,
+        sla_due_time: row.try_get("sla_due_time")?,
     })
 }
 
@@ -36,11 +37,11 @@ pub async fn put_clock(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO ticket_clocks (ticket_id, status, create_time, status_time, solve_time, \
-         requester_reply_time, change_time) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         requester_reply_time, sla_due_time, change_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, \
          create_time = excluded.create_time, status_time = excluded.status_time, \
          solve_time = excluded.solve_time, requester_reply_time = excluded.requester_reply_time, \
-         change_time = excluded.change_time",
+         sla_due_time = excluded.sla_due_time, change_time = excluded.change_time",
     )
     .bind(&clock.ticket_id)
     .bind(&clock.status)
@@ -48,6 +49,7 @@ pub async fn put_clock(
     .bind(clock.status_time)
     .bind(clock.solve_time)
     .bind(clock.requester_reply_time)
+    .bind(clock.sla_due_time)
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -68,6 +70,7 @@ pub async fn clocks_to_check(
         Since::Status(status) => ("status_time", Some(status.as_str())),
         Since::Solved => ("solve_time", None),
         Since::RequesterReply => ("requester_reply_time", None),
+        Since::SlaDue => ("sla_due_time", None),
     };
     let mut params = kefu_db::Params::new();
     let low = params.bind(anchors.0);

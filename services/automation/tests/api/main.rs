@@ -14,5 +14,7 @@ mod acknowledge;
 mod firing;
 mod macros;
 mod replicas;
+mod return_visits;
 mod schedules;
+mod sla_warnings;
 mod triggers;

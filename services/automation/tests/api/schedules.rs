@@ -14,9 +14,9 @@ backend_tests!(
     automations_refuse_bad_parts_naming_each_and_store_nothing,
 );
 
-const HOUR: Duration = Duration::from_secs(3600);
+pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 
-fn automation(
+pub(crate) fn automation(
     name: &str,
     since: pb::TimeSince,
     status: &str,
@@ -37,19 +37,28 @@ fn automation(
 }
 
 impl App {
-    async fn create_automation(&self, automation: pb::Automation) -> pb::Automation {
+    pub(crate) async fn create_automation(&self, automation: pb::Automation) -> pb::Automation {
+        self.try_create_automation(automation)
+            .await
+            .expect("create automation")
+    }
+
+    /// Creates `automation` as an admin, answering the refusal if there is one.
+    pub(crate) async fn try_create_automation(
+        &self,
+        automation: pb::Automation,
+    ) -> Result<pb::Automation, tonic::Status> {
         self.admin()
             .create_automation(pb::CreateAutomationRequest {
                 automation: Some(automation),
                 request_id: String::new(),
             })
             .await
-            .expect("create automation")
-            .into_inner()
+            .map(tonic::Response::into_inner)
     }
 
     /// Waits until every automation has been checked at or after `clock`'s now.
-    async fn checked(&self, clock: &Clock) {
+    pub(crate) async fn checked(&self, clock: &Clock) {
         let now = clock.now_micros();
         eventually("automations checked", || async {
             let listed = self
@@ -72,8 +81,43 @@ impl App {
         .await;
     }
 
+    /// Moves `clock` on by `by`, waits for the next check, and answers the firings of `ticket`
+    /// by `automation` then.
+    pub(crate) async fn fired_after(
+        &self,
+        clock: &Clock,
+        by: Duration,
+        automation: &str,
+        ticket: &str,
+    ) -> Vec<pb::Firing> {
+        clock.advance(by);
+        self.checked(clock).await;
+        self.automation_firings(automation, ticket).await
+    }
+
+    /// Asserts that `ticket`'s audit names `rule` (`automation:{rule}`) as an actor.
+    pub(crate) async fn assert_audited_as(&self, ticket: &str, rule: &str) {
+        let audits = self
+            .tickets_admin()
+            .list_ticket_audits(tpb::ListTicketAuditsRequest {
+                parent: ticket.into(),
+                page_size: 100,
+                ..Default::default()
+            })
+            .await
+            .expect("audits")
+            .into_inner()
+            .audits;
+        let actor = format!("automation:{rule}");
+        assert!(audits.iter().any(|a| a.actor == actor), "{audits:?}");
+    }
+
     /// The firings of `ticket` by `automation`, newest first, once none is pending.
-    async fn automation_firings(&self, automation: &str, ticket: &str) -> Vec<pb::Firing> {
+    pub(crate) async fn automation_firings(
+        &self,
+        automation: &str,
+        ticket: &str,
+    ) -> Vec<pb::Firing> {
         eventually("settled firings", || async {
             let firings = self
                 .admin()
@@ -96,7 +140,7 @@ impl App {
     }
 
     /// An active agent; returns its name.
-    async fn agent_named(&self, name: &str) -> String {
+    pub(crate) async fn agent_named(&self, name: &str) -> String {
         self.tickets_admin()
             .create_agent(tpb::CreateAgentRequest {
                 agent: Some(tpb::Agent {
@@ -115,8 +159,8 @@ impl App {
             .name
     }
 
-    /// Assigns `ticket` to `agent` and asks the requester to answer (PENDING).
-    async fn assign_and_wait(&self, ticket: &str, agent: &str) {
+    /// Assigns `ticket` to `agent`.
+    pub(crate) async fn assign(&self, ticket: &str, agent: &str) {
         self.tickets_admin()
             .assign_ticket(tpb::AssignTicketRequest {
                 name: ticket.into(),
@@ -125,10 +169,15 @@ impl App {
             })
             .await
             .expect("assign");
+    }
+
+    /// Assigns `ticket` to `agent` and asks the requester to answer (PENDING).
+    pub(crate) async fn assign_and_wait(&self, ticket: &str, agent: &str) {
+        self.assign(ticket, agent).await;
         self.set_pending(ticket).await;
     }
 
-    async fn set_pending(&self, ticket: &str) {
+    pub(crate) async fn set_pending(&self, ticket: &str) {
         self.tickets_admin()
             .set_ticket_pending(tpb::SetTicketPendingRequest {
                 name: ticket.into(),
@@ -140,7 +189,7 @@ impl App {
 
     /// Waits until the automation service's clock of `ticket` shows it in `status` (a rule
     /// counting from that status has a due time).
-    async fn seen_in(&self, ticket: &str, status: &str) {
+    pub(crate) async fn seen_in(&self, ticket: &str, status: &str) {
         let probe = automation(
             "probe",
             pb::TimeSince::Status,
@@ -251,19 +300,7 @@ async fn pending_tickets_are_reminded_once_per_wait_and_solved_after_96_hours(ba
             .any(|c| c.public && c.body == format!("王芳您好，工单 {id} 还在等您的回复。")),
         "{comments:?}"
     );
-    let audits = app
-        .tickets_admin()
-        .list_ticket_audits(tpb::ListTicketAuditsRequest {
-            parent: ticket.name.clone(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .audits;
-    let rule_actor = format!("automation:{}", remind.name);
-    assert!(audits.iter().any(|a| a.actor == rule_actor), "{audits:?}");
+    app.assert_audited_as(&ticket.name, &remind.name).await;
 
     // Still pending an hour later: not reminded again.
     clock.advance(HOUR);

@@ -140,6 +140,7 @@ fn facts(t: &TicketRecord) -> pb::TicketFacts {
         channel: t.channel.number(),
         r#type: t.fields.ticket_type.name().to_owned(),
         status: t.status.name().to_owned(),
+        sla_due_time: t.sla.next_due().map(kefu_server::time::timestamp),
     }
 }
 
