@@ -187,6 +187,22 @@ impl App {
             .expect("set pending");
     }
 
+    /// When `rule`'s time comes (or came) for `ticket`, by a dry run (None: its clock does not run).
+    pub(crate) async fn due_time_of(&self, rule: &pb::Automation, ticket: &str) -> Option<i64> {
+        self.admin()
+            .test_automation(pb::TestAutomationRequest {
+                automation: Some(rule.clone()),
+                ticket: ticket.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("test automation")
+            .into_inner()
+            .due_time
+            .as_ref()
+            .and_then(kefu_server::time::micros_of)
+    }
+
     /// Waits until the automation service's clock of `ticket` shows it in `status` (a rule
     /// counting from that status has a due time).
     pub(crate) async fn seen_in(&self, ticket: &str, status: &str) {
@@ -198,17 +214,7 @@ impl App {
             vec![add_tags(&["probe"])],
         );
         eventually(&format!("{ticket} seen {status}"), || async {
-            let test = self
-                .admin()
-                .test_automation(pb::TestAutomationRequest {
-                    automation: Some(probe.clone()),
-                    ticket: ticket.into(),
-                    ..Default::default()
-                })
-                .await
-                .expect("test automation")
-                .into_inner();
-            test.due_time.is_some().then_some(())
+            self.due_time_of(&probe, ticket).await.map(drop)
         })
         .await;
     }

@@ -31,21 +31,9 @@ impl App {
     /// Waits until the automation service's clock of `ticket` shows `due_micros` as its next
     /// SLA due time (the rule's time is an hour before it).
     async fn sla_due_seen(&self, ticket: &str, due_micros: i64) {
+        let rule = within_an_hour();
         eventually(&format!("{ticket} due at {due_micros}"), || async {
-            let test = self
-                .admin()
-                .test_automation(pb::TestAutomationRequest {
-                    automation: Some(within_an_hour()),
-                    ticket: ticket.into(),
-                    ..Default::default()
-                })
-                .await
-                .expect("test automation")
-                .into_inner();
-            let warn_at = test
-                .due_time
-                .as_ref()
-                .and_then(kefu_server::time::micros_of);
+            let warn_at = self.due_time_of(&rule, ticket).await;
             (warn_at == Some(due_micros - MICROS_PER_HOUR)).then_some(())
         })
         .await;
