@@ -451,21 +451,37 @@ pub fn assert_status<T: std::fmt::Debug>(
 
 /// Polls `check` every 50 ms until it gives a value, for up to 20 s; panics naming `what` when
 /// it never does. For tests waiting on work a service does in the background.
-#[allow(clippy::panic)]
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
+    eventually_showing(what, || {
+        let attempt = check();
+        async move { attempt.await.ok_or("nothing") }
+    })
+    .await
+}
+
+/// Like [`eventually`], for a `check` that answers what it saw instead when the wait is not
+/// over: the panic shows the last of it, so a timeout in CI says where the work stood.
+#[allow(clippy::panic)]
+pub async fn eventually_showing<T, Seen, F, Fut>(what: &str, mut check: F) -> T
+where
+    Seen: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Seen>>,
+{
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let mut ticks = tokio::time::interval(Duration::from_millis(50));
     loop {
         ticks.tick().await;
-        if let Some(value) = check().await {
-            return value;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            panic!("timed out waiting for {what}");
+        match check().await {
+            Ok(value) => return value,
+            Err(seen) if tokio::time::Instant::now() >= deadline => {
+                panic!("timed out waiting for {what}; last seen: {seen:?}")
+            }
+            Err(_) => {}
         }
     }
 }

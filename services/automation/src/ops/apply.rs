@@ -26,7 +26,7 @@ impl Automation {
     /// Works the firing queue until `stop`.
     pub async fn run_firings(self, stop: CancellationToken) {
         loop {
-            let wait = match self.apply_due_firings().await {
+            let wait = match self.apply_due_firings(&stop).await {
                 Ok(wait) => wait,
                 Err(error) => {
                     tracing::warn!(%error, "firing queue unreadable; retrying");
@@ -41,8 +41,12 @@ impl Automation {
         }
     }
 
-    /// Applies every firing due now; answers how long to wait for the next one.
-    pub async fn apply_due_firings(&self) -> Result<Duration, ServiceError> {
+    /// Applies every firing due now, leasing none once `stop` is cancelled (so a shutdown waits
+    /// for one firing at most); answers how long to wait for the next one.
+    pub async fn apply_due_firings(
+        &self,
+        stop: &CancellationToken,
+    ) -> Result<Duration, ServiceError> {
         loop {
             let due = {
                 let mut conn = self.ctx.db.read().await?;
@@ -50,13 +54,22 @@ impl Automation {
             };
             let mut progressed = false;
             for firing in &due {
+                if stop.is_cancelled() {
+                    return Ok(Duration::ZERO);
+                }
                 let now = self.ctx.now();
                 let leased = {
                     let mut conn = self.ctx.db.read().await?;
                     store::lease_firing(&mut conn, &firing.id, now, now + LEASE_MICROS).await?
                 };
                 if leased {
-                    progressed |= self.apply_firing(firing).await?;
+                    match self.apply_firing(firing).await {
+                        Ok(finished) => progressed |= finished,
+                        Err(error) => {
+                            self.release(firing).await;
+                            return Err(error);
+                        }
+                    }
                 }
             }
             if !progressed {
@@ -123,6 +136,20 @@ impl Automation {
         let applied = i32::try_from(firing.actions.len()).unwrap_or(i32::MAX);
         self.finish(firing, firing.final_state, applied, "").await?;
         Ok(true)
+    }
+
+    /// Hands a firing back to the queue after a fault of this service's own database, so the
+    /// next round (of any replica) retries it instead of waiting for the lease to run out. A
+    /// failure here only means that wait.
+    async fn release(&self, firing: &FiringRecord) {
+        let released = async {
+            let mut conn = self.ctx.db.read().await?;
+            store::release_firing(&mut conn, &firing.id).await?;
+            Ok::<(), ServiceError>(())
+        };
+        if let Err(error) = released.await {
+            tracing::warn!(firing = %firing.id, %error, "firing not released; retried when its lease runs out");
+        }
     }
 
     /// Records a firing's outcome, its trigger's counts and its event, once.

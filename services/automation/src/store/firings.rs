@@ -136,12 +136,24 @@ pub async fn lease_firing(
     row::changed(conn, statement).await
 }
 
-/// When the earliest pending firing is due, if any.
+/// Ends the lease on a pending firing, so any worker may take it up at once.
+pub async fn release_firing(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let statement = sqlx::query("UPDATE firings SET lease_until = 0 WHERE id = $1 AND state = $2")
+        .bind(id)
+        .bind(i64::from(FiringState::Pending.number()));
+    row::changed(conn, statement).await
+}
+
+/// When the earliest pending firing is due, if any: a leased one only once its lease runs out,
+/// so a worker does not spin while another replica works the queue.
 pub async fn next_due_time(conn: &mut AnyConnection) -> Result<Option<i64>, sqlx::Error> {
-    let rows = sqlx::query("SELECT MIN(next_attempt_time) AS due FROM firings WHERE state = $1")
-        .bind(i64::from(FiringState::Pending.number()))
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT MIN(CASE WHEN lease_until > next_attempt_time THEN lease_until \
+         ELSE next_attempt_time END) AS due FROM firings WHERE state = $1",
+    )
+    .bind(i64::from(FiringState::Pending.number()))
+    .fetch_all(&mut *conn)
+    .await?;
     match rows.first() {
         Some(row) => row.try_get("due"),
         None => Ok(None),

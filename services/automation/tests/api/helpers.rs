@@ -8,7 +8,7 @@ use kefu_testkit::{Backend, CallAs, TestServer};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-pub use kefu_testkit::{assert_status, eventually};
+pub use kefu_testkit::{assert_status, eventually, eventually_showing};
 
 pub type Client =
     pb::automation_service_client::AutomationServiceClient<InterceptedService<Channel, CallAs>>;
@@ -206,12 +206,16 @@ impl App {
 
     /// Waits until `ticket` has `count` firings, none pending; newest first.
     pub async fn settled_firings(&self, ticket: &str, count: usize) -> Vec<pb::Firing> {
-        eventually(&format!("{count} settled firings of {ticket}"), || async {
+        eventually_showing(&format!("{count} settled firings of {ticket}"), || async {
             let firings = self.firings_of(ticket).await;
             let settled = firings
                 .iter()
                 .all(|f| f.state != pb::FiringState::Pending as i32);
-            (firings.len() >= count && settled).then_some(firings)
+            if firings.len() >= count && settled {
+                Ok(firings)
+            } else {
+                Err(firings)
+            }
         })
         .await
     }

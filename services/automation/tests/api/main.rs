@@ -13,6 +13,7 @@ mod helpers;
 mod acknowledge;
 mod firing;
 mod macros;
+mod queue;
 mod replicas;
 mod return_visits;
 mod schedules;
