@@ -10,10 +10,12 @@ use crate::domain::firing::FiringRecord;
 use crate::domain::schedule::{self, MAX_HOURS, Schedule, Since, WAITING_STATUSES};
 use crate::domain::template;
 use crate::domain::trigger::{
-    Action, Condition, EventKind, Field, Operator, SetTarget, TriggerRecord,
+    Action, Condition, EventKind, Field, LIFECYCLE_STAGES, Operator, RequesterChange, SetTarget,
+    TriggerRecord,
 };
 use crate::ops::TriggerView;
 use crate::ops::trigger_etag;
+use kefu_proto::common::v1::LifecycleStage;
 
 /// Longest description, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -333,6 +335,51 @@ fn action_in(input: &pb::Action, at: &str, v: &mut Violations) -> Option<Action>
                 tags: tags_in(&tags, &format!("{at}.follow_up.tags"), v),
             })
         }
+        Some(A::UpdateRequester(update)) => Some(Action::UpdateRequester(requester_change_in(
+            update,
+            &format!("{at}.update_requester"),
+            v,
+        ))),
+    }
+}
+
+fn requester_change_in(
+    input: &pb::UpdateRequester,
+    at: &str,
+    v: &mut Violations,
+) -> RequesterChange {
+    let stage = LifecycleStage::try_from(input.lifecycle_stage)
+        .ok()
+        .and_then(|s| s.as_str_name().strip_prefix("LIFECYCLE_STAGE_"))
+        .filter(|s| LIFECYCLE_STAGES.contains(s))
+        .unwrap_or_default();
+    if stage.is_empty() && input.lifecycle_stage != 0 {
+        v.add(format!("{at}.lifecycle_stage"), "is not a lifecycle stage");
+    }
+    let add_tags = validate::tags(&input.add_tags, MAX_TAGS, &format!("{at}.add_tags"), v);
+    let remove_tags = validate::tags(
+        &input.remove_tags,
+        MAX_TAGS,
+        &format!("{at}.remove_tags"),
+        v,
+    );
+    if input.lifecycle_stage == 0 && input.add_tags.is_empty() && input.remove_tags.is_empty() {
+        v.add(
+            at,
+            "is required: a lifecycle stage, tags to add or tags to remove",
+        );
+    }
+    if let Some(both) = add_tags.iter().find(|t| remove_tags.contains(t)) {
+        v.add(
+            format!("{at}.remove_tags"),
+            format!("{both} is also added: a tag is added or removed, not both"),
+        );
+    }
+    RequesterChange {
+        lifecycle_stage: stage.to_owned(),
+        add_tags,
+        remove_tags,
+        customer: String::new(),
     }
 }
 
@@ -390,6 +437,20 @@ pub(super) fn action_out(a: &Action) -> pb::Action {
             description: description.clone(),
             group: group.clone(),
             tags: tags.clone(),
+        }),
+        Action::UpdateRequester(change) => A::UpdateRequester(pb::UpdateRequester {
+            lifecycle_stage: LifecycleStage::from_str_name(&format!(
+                "LIFECYCLE_STAGE_{}",
+                change.lifecycle_stage
+            ))
+            .map_or(0, |s| s as i32),
+            add_tags: change.add_tags.clone(),
+            remove_tags: change.remove_tags.clone(),
+            customer: if change.customer.is_empty() {
+                String::new()
+            } else {
+                format!("customers/{}", change.customer)
+            },
         }),
     };
     pb::Action {

@@ -12,6 +12,7 @@ use tonic::{Request, Response};
 use super::{AutomationApi, Rpc, allow, convert};
 use crate::domain::access::Action;
 use crate::domain::macros::{Change, MacroRecord, Visibility, scope_of};
+use crate::domain::trigger::Action as RuleAction;
 use crate::ops::{TicketOutcome, macro_etag};
 use crate::store::MacroFilter;
 
@@ -19,6 +20,21 @@ use crate::store::MacroFilter;
 const UPDATABLE: &[&str] = &["display_name", "description", "active", "actions"];
 /// Most tickets one ApplyMacro call acts on.
 const MAX_TICKETS: usize = 100;
+
+/// A macro's actions: those of a rule that change the ticket (a macro is applied through the
+/// tickets service, as the agent, one ticket at a time).
+fn ticket_actions_in(input: &[pb::Action], v: &mut Violations) -> Vec<RuleAction> {
+    let actions = convert::actions_in(input, "macro", v);
+    for (i, action) in input.iter().enumerate() {
+        if let Some(pb::action::Action::UpdateRequester(_)) = action.action {
+            v.add(
+                format!("macro.actions[{i}].update_requester"),
+                "is for triggers and time-based rules: a macro changes tickets",
+            );
+        }
+    }
+    actions
+}
 
 /// A macro from the wire, checked; output-only fields are ignored.
 fn macro_in(input: &pb::Macro, v: &mut Violations) -> MacroRecord {
@@ -33,7 +49,7 @@ fn macro_in(input: &pb::Macro, v: &mut Violations) -> MacroRecord {
         active: input.active,
         visibility,
         owner: String::new(),
-        actions: convert::actions_in(&input.actions, "macro", v),
+        actions: ticket_actions_in(&input.actions, v),
         usage_count: 0,
         last_used_time: None,
         create_time: 0,

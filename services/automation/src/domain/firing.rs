@@ -3,7 +3,7 @@
 
 use super::evaluate::TicketFacts;
 use super::template;
-use super::trigger::{Action, EventKind, RuleKind, TriggerRecord};
+use super::trigger::{Action, EventKind, RequesterChange, RuleKind, TriggerRecord};
 
 /// The deepest chain of automated changes that still fires triggers: a trigger reacting to a
 /// change made by a trigger reacting to … five times over is skipped.
@@ -170,6 +170,10 @@ pub fn render_actions(
                 group: group.clone(),
                 tags: tags.clone(),
             }),
+            Action::UpdateRequester(change) => Ok(Action::UpdateRequester(RequesterChange {
+                customer: ticket.requester.clone(),
+                ..change.clone()
+            })),
             other => Ok(other.clone()),
         })
         .collect()

@@ -149,6 +149,8 @@ pub fn changes(ticket: &TicketFacts, actions: &[Action]) -> Vec<Change> {
             Action::FollowUp { subject, .. } => {
                 ("follow_up".to_owned(), String::new(), subject.clone())
             }
+            // Macros refuse it; a preview has nothing of the ticket's to show for it.
+            Action::UpdateRequester(_) => continue,
             Action::AddTags(tags) | Action::RemoveTags(tags) => {
                 let before = ticket.tags.join(",");
                 if matches!(action, Action::AddTags(_)) {

@@ -387,7 +387,26 @@ pub enum Action {
         /// Its tags.
         tags: Vec<String>,
     },
+    /// Changes the requester's customer record.
+    UpdateRequester(RequesterChange),
 }
+
+/// A change to a ticket's requester in the customers service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequesterChange {
+    /// The lifecycle stage to set, written without its prefix (`AT_RISK`); "" leaves it.
+    pub lifecycle_stage: String,
+    /// Tags to add.
+    pub add_tags: Vec<String>,
+    /// Tags to remove.
+    pub remove_tags: Vec<String>,
+    /// The bare customer id: "" in a rule, the requester's in a firing.
+    #[serde(default)]
+    pub customer: String,
+}
+
+/// The lifecycle stages a rule may set, as written.
+pub const LIFECYCLE_STAGES: [&str; 6] = ["LEAD", "NEW", "ACTIVE", "LOYAL", "AT_RISK", "CHURNED"];
 
 impl Action {
     /// Whether it changes fields UpdateTicket sets (so consecutive ones go as one change).
@@ -401,7 +420,7 @@ impl Action {
                     | SetTarget::Category
                     | SetTarget::CustomField(_)
             ),
-            Self::Reply { .. } | Self::FollowUp { .. } => false,
+            Self::Reply { .. } | Self::FollowUp { .. } | Self::UpdateRequester(_) => false,
         }
     }
 }

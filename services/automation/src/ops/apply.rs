@@ -1,7 +1,7 @@
 //! The firing worker: applies each pending firing's actions in order through the tickets
-//! service, under a lease so two replicas never work the same firing at once, retrying with a
-//! backoff while the tickets service is unavailable, until every action is applied or one is
-//! refused for good.
+//! service (a change to the requester through the customers service), under a lease so two
+//! replicas never work the same firing at once, retrying with a backoff while a service is
+//! unavailable, until every action is applied or one is refused for good.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Automation, SERVICE_ACTOR, emit};
 use crate::domain::firing::{FiringRecord, FiringState, retry_delay_micros};
-use crate::domain::trigger::{principal_of_rule, steps};
+use crate::domain::trigger::{Action, principal_of_rule, steps};
 use crate::remote::tickets::{Acting, ApplyError};
 use crate::store;
 
@@ -100,16 +100,22 @@ impl Automation {
                 continue;
             }
             let step = &firing.actions[start..end];
-            let outcome = self
-                .tickets
-                .apply(
-                    Acting::Signed(&principal),
-                    &firing.id,
-                    start,
-                    &firing.ticket_id,
-                    step,
-                )
-                .await;
+            let outcome = match step {
+                [Action::UpdateRequester(change)] => {
+                    self.customers.update_requester(&principal, change).await
+                }
+                _ => {
+                    self.tickets
+                        .apply(
+                            Acting::Signed(&principal),
+                            &firing.id,
+                            start,
+                            &firing.ticket_id,
+                            step,
+                        )
+                        .await
+                }
+            };
             match outcome {
                 Ok(()) => {
                     let mut conn = self.ctx.db.read().await?;

@@ -32,14 +32,15 @@ const COMMENT_PAGE: i32 = 1000;
 /// How applying an action went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplyError {
-    /// The tickets service refused it; trying again would not help.
+    /// The service refused it; trying again would not help.
     Refused(String),
     /// It could not take it now; try again later.
     Unavailable(String),
 }
 
 impl ApplyError {
-    fn of(status: &tonic::Status) -> Self {
+    /// A failed call's status as an outcome: retryable or refused for good.
+    pub fn of(status: &tonic::Status) -> Self {
         let detail = format!("{:?}: {}", status.code(), status.message());
         if is_retryable(status) {
             Self::Unavailable(detail)
@@ -290,6 +291,11 @@ impl Tickets {
                         .map(drop),
                 }
             }
+            Action::UpdateRequester(_) => {
+                return Err(ApplyError::Refused(
+                    "a change to the requester goes to the customers service".to_owned(),
+                ));
+            }
             _ => {
                 let current = self.current(ticket_id).await?;
                 let mut ticket = current.clone();
@@ -394,7 +400,10 @@ fn change_field(ticket: &mut pb::Ticket, action: &Action) -> Option<&'static str
             };
             changed.then_some("custom_fields")
         }
-        Action::SetField { .. } | Action::Reply { .. } | Action::FollowUp { .. } => None,
+        Action::SetField { .. }
+        | Action::Reply { .. }
+        | Action::FollowUp { .. }
+        | Action::UpdateRequester(_) => None,
     }
 }
 

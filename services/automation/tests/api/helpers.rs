@@ -14,6 +14,8 @@ pub type Client =
     pb::automation_service_client::AutomationServiceClient<InterceptedService<Channel, CallAs>>;
 pub type TicketsClient =
     tpb::ticket_service_client::TicketServiceClient<InterceptedService<Channel, CallAs>>;
+pub type CustomersClient =
+    cpb::customer_service_client::CustomerServiceClient<InterceptedService<Channel, CallAs>>;
 
 /// Customers, tickets and automation on one backend, trusting one key.
 pub struct App {
@@ -104,6 +106,14 @@ impl App {
         )
     }
 
+    pub fn customers_admin(&self) -> CustomersClient {
+        cpb::customer_service_client::CustomerServiceClient::with_interceptor(
+            self.customers.channel(),
+            self.customers
+                .as_principal(&Principal::new("admin-1", Role::Admin)),
+        )
+    }
+
     /// A customer of `tier`; returns its id.
     pub async fn customer(&self, name: &str, tier: common::Tier) -> String {
         self.customer_in(name, tier, "", "").await
@@ -117,12 +127,8 @@ impl App {
         locale: &str,
         time_zone: &str,
     ) -> String {
-        let mut customers = cpb::customer_service_client::CustomerServiceClient::with_interceptor(
-            self.customers.channel(),
-            self.customers
-                .as_principal(&Principal::new("admin-1", Role::Admin)),
-        );
-        let created = customers
+        let created = self
+            .customers_admin()
             .create_customer(cpb::CreateCustomerRequest {
                 customer: Some(cpb::Customer {
                     display_name: name.into(),

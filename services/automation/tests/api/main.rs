@@ -15,6 +15,7 @@ mod firing;
 mod macros;
 mod queue;
 mod replicas;
+mod requester_care;
 mod return_visits;
 mod schedules;
 mod sla_warnings;
