@@ -335,6 +335,12 @@ fn action_in(input: &pb::Action, at: &str, v: &mut Violations) -> Option<Action>
                 tags: tags_in(&tags, &format!("{at}.follow_up.tags"), v),
             })
         }
+        Some(A::ApplyMacro(apply)) => Some(Action::ApplyMacro(validate::resource_id(
+            &apply.r#macro,
+            "macros",
+            &format!("{at}.apply_macro.macro"),
+            v,
+        ))),
         Some(A::UpdateRequester(update)) => Some(Action::UpdateRequester(requester_change_in(
             update,
             &format!("{at}.update_requester"),
@@ -451,6 +457,9 @@ pub(super) fn action_out(a: &Action) -> pb::Action {
             } else {
                 format!("customers/{}", change.customer)
             },
+        }),
+        Action::ApplyMacro(id) => A::ApplyMacro(pb::ApplyMacro {
+            r#macro: format!("macros/{id}"),
         }),
     };
     pb::Action {

@@ -26,11 +26,16 @@ const MAX_TICKETS: usize = 100;
 fn ticket_actions_in(input: &[pb::Action], v: &mut Violations) -> Vec<RuleAction> {
     let actions = convert::actions_in(input, "macro", v);
     for (i, action) in input.iter().enumerate() {
-        if let Some(pb::action::Action::UpdateRequester(_)) = action.action {
-            v.add(
+        match action.action {
+            Some(pb::action::Action::UpdateRequester(_)) => v.add(
                 format!("macro.actions[{i}].update_requester"),
                 "is for triggers and time-based rules: a macro changes tickets",
-            );
+            ),
+            Some(pb::action::Action::ApplyMacro(_)) => v.add(
+                format!("macro.actions[{i}].apply_macro"),
+                "is for triggers and time-based rules: macros do not apply macros",
+            ),
+            _ => {}
         }
     }
     actions

@@ -150,7 +150,7 @@ pub fn changes(ticket: &TicketFacts, actions: &[Action]) -> Vec<Change> {
                 ("follow_up".to_owned(), String::new(), subject.clone())
             }
             // Macros refuse it; a preview has nothing of the ticket's to show for it.
-            Action::UpdateRequester(_) => continue,
+            Action::UpdateRequester(_) | Action::ApplyMacro(_) => continue,
             Action::AddTags(tags) | Action::RemoveTags(tags) => {
                 let before = ticket.tags.join(",");
                 if matches!(action, Action::AddTags(_)) {
@@ -192,6 +192,44 @@ pub fn changes(ticket: &TicketFacts, actions: &[Action]) -> Vec<Change> {
     changes
 }
 
+/// The macros a rule's actions apply, by id, each once.
+pub fn applied_macros(actions: &[Action]) -> Vec<&str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for action in actions {
+        if let Action::ApplyMacro(id) = action
+            && !ids.contains(&id.as_str())
+        {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// `actions` with each macro they apply replaced by its actions, in its place, from `macros`
+/// (those found); or why they cannot be applied: a macro gone, inactive or personal.
+pub fn expand(actions: &[Action], macros: &[MacroRecord]) -> Result<Vec<Action>, String> {
+    let mut expanded = Vec::with_capacity(actions.len());
+    for action in actions {
+        let Action::ApplyMacro(id) = action else {
+            expanded.push(action.clone());
+            continue;
+        };
+        let Some(m) = macros.iter().find(|m| m.id == *id) else {
+            return Err(format!("macros/{id} is gone"));
+        };
+        if m.visibility != Visibility::Shared {
+            return Err(format!(
+                "macros/{id} is personal: a rule applies shared macros"
+            ));
+        }
+        if !m.active {
+            return Err(format!("macros/{id} is not active"));
+        }
+        expanded.extend(m.actions.iter().cloned());
+    }
+    Ok(expanded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +249,50 @@ mod tests {
             update_time: 0,
             version: 1,
         }
+    }
+
+    #[test]
+    fn a_rule_applies_shared_active_macros_in_place_and_names_what_it_cannot_apply() {
+        let mut refund = record(Visibility::Shared, "boss");
+        refund.actions = vec![
+            Action::Reply {
+                body: "Refunded".into(),
+                public: true,
+            },
+            Action::AddTags(vec!["refund".into()]),
+        ];
+        let rule = [
+            Action::AddTags(vec!["first".into()]),
+            Action::ApplyMacro("m1".into()),
+            Action::RemoveTags(vec!["last".into()]),
+            Action::ApplyMacro("m1".into()),
+        ];
+        assert_eq!(applied_macros(&rule), ["m1"]);
+        let expanded = expand(&rule, std::slice::from_ref(&refund)).unwrap_or_default();
+        assert_eq!(expanded.len(), 6);
+        assert_eq!(expanded[0], rule[0]);
+        assert_eq!(expanded[1..3], refund.actions[..]);
+        assert_eq!(expanded[3], rule[2]);
+        assert_eq!(expanded[4..], refund.actions[..]);
+
+        assert_eq!(
+            expand(&rule, &[]).err().unwrap_or_default(),
+            "macros/m1 is gone"
+        );
+        let mut inactive = refund.clone();
+        inactive.active = false;
+        assert_eq!(
+            expand(&rule, &[inactive]).err().unwrap_or_default(),
+            "macros/m1 is not active"
+        );
+        let mut personal = refund;
+        personal.visibility = Visibility::Personal;
+        assert!(
+            expand(&rule, &[personal])
+                .err()
+                .unwrap_or_default()
+                .contains("personal")
+        );
     }
 
     #[test]

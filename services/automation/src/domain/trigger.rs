@@ -389,6 +389,8 @@ pub enum Action {
     },
     /// Changes the requester's customer record.
     UpdateRequester(RequesterChange),
+    /// Applies the shared macro with this id (replaced by its actions when the rule matches).
+    ApplyMacro(String),
 }
 
 /// A change to a ticket's requester in the customers service.
@@ -420,7 +422,10 @@ impl Action {
                     | SetTarget::Category
                     | SetTarget::CustomField(_)
             ),
-            Self::Reply { .. } | Self::FollowUp { .. } | Self::UpdateRequester(_) => false,
+            Self::Reply { .. }
+            | Self::FollowUp { .. }
+            | Self::UpdateRequester(_)
+            | Self::ApplyMacro(_) => false,
         }
     }
 }

@@ -6,7 +6,6 @@ use kefu_server::outgoing::Caller;
 
 use super::Automation;
 use crate::domain::evaluate::{ActorKind, ConditionOutcome, EventFacts, evaluate, evaluate_at};
-use crate::domain::firing::plan;
 use crate::domain::trigger::{Action, EventKind, TriggerRecord};
 use crate::store;
 
@@ -46,9 +45,10 @@ impl Automation {
             time: self.ctx.now(),
         };
         let evaluation = evaluate(trigger, &ticket, &event);
-        let (actions, _, rendered) = plan(trigger, &ticket, 0);
-        rendered.map_err(|why| {
-            ServiceError::FailedPrecondition(format!("the trigger's {why} for this ticket"))
+        let actions = self.plan_now(trigger, &ticket).await?.map_err(|why| {
+            ServiceError::FailedPrecondition(format!(
+                "the trigger cannot act on this ticket: {why}"
+            ))
         })?;
         Ok(DryRun {
             matched: evaluation.fires(),
@@ -79,9 +79,10 @@ impl Automation {
             .zip(clock.as_ref())
             .and_then(|(schedule, clock)| schedule.due_time(clock));
         let evaluation = evaluate_at(rule, &ticket, now);
-        let (actions, _, rendered) = plan(rule, &ticket, 0);
-        rendered.map_err(|why| {
-            ServiceError::FailedPrecondition(format!("the automation's {why} for this ticket"))
+        let actions = self.plan_now(rule, &ticket).await?.map_err(|why| {
+            ServiceError::FailedPrecondition(format!(
+                "the automation cannot act on this ticket: {why}"
+            ))
         })?;
         Ok(DryRun {
             matched: evaluation.fires() && due_time.is_some_and(|due| due <= now),

@@ -7,6 +7,7 @@ mod defaults;
 mod dry_run;
 mod events;
 mod macros;
+mod rule_macros;
 mod schedules;
 mod triggers;
 
@@ -25,6 +26,7 @@ use tokio::sync::Notify;
 
 use crate::domain::evaluate::TicketFacts;
 use crate::domain::firing::{FiringRecord, FiringState, plan};
+use crate::domain::macros::applied_macros;
 use crate::domain::trigger::{EventKind, TriggerRecord};
 use crate::remote::customers::Customers;
 use crate::remote::tickets::Tickets;
@@ -83,7 +85,10 @@ async fn record_firing(
     cause: Cause,
     now: i64,
 ) -> Result<bool, ServiceError> {
-    let (actions, final_state, planned) = plan(rule, ticket, cause.depth);
+    let (actions, final_state, planned) = match rule_macros::expanded(tx, rule).await? {
+        Ok(expanded) => plan(&expanded, ticket, cause.depth),
+        Err(why) => (Vec::new(), FiringState::Applied, Err(why)),
+    };
     let firing = FiringRecord {
         id: new_id(),
         rule: rule.kind(),
@@ -112,6 +117,9 @@ async fn record_firing(
         return Ok(false);
     }
     let Err(error) = &planned else {
+        for id in applied_macros(&rule.actions) {
+            store::count_use(tx, id, now).await?;
+        }
         return Ok(true);
     };
     store::count_outcome(tx, &rule.id, FiringState::Failed, now, error).await?;

@@ -7,6 +7,7 @@ use kefu_server::records::{self, Target};
 use kefu_server::{ServiceError, etag};
 use sqlx::AnyConnection;
 
+use super::rule_macros::check_applied_macros;
 use super::{Automation, emit, new_id};
 use crate::domain::trigger::{RuleKind, TriggerRecord};
 use crate::store::{self, StoredAutomation, TriggerStats};
@@ -82,6 +83,7 @@ impl Automation {
         {
             return Ok(answer);
         }
+        check_applied_macros(&mut tx, &trigger).await?;
         trigger.id = new_id();
         trigger.create_time = now;
         trigger.update_time = now;
@@ -157,6 +159,7 @@ impl Automation {
         after.update_time = before.update_time;
         after.version = before.version;
         if after != before {
+            check_applied_macros(&mut tx, &after).await?;
             after.update_time = now;
             after.version = before.version + 1;
             if !store::update_trigger(&mut tx, &after).await? {

@@ -296,6 +296,11 @@ impl Tickets {
                     "a change to the requester goes to the customers service".to_owned(),
                 ));
             }
+            Action::ApplyMacro(id) => {
+                return Err(ApplyError::Refused(format!(
+                    "macros/{id} was not replaced by its actions when the rule matched"
+                )));
+            }
             _ => {
                 let current = self.current(ticket_id).await?;
                 let mut ticket = current.clone();
@@ -403,7 +408,8 @@ fn change_field(ticket: &mut pb::Ticket, action: &Action) -> Option<&'static str
         Action::SetField { .. }
         | Action::Reply { .. }
         | Action::FollowUp { .. }
-        | Action::UpdateRequester(_) => None,
+        | Action::UpdateRequester(_)
+        | Action::ApplyMacro(_) => None,
     }
 }
 

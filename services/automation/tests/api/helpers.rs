@@ -210,6 +210,18 @@ impl App {
             .firings
     }
 
+    /// Waits for `ticket`'s one firing and asserts it FAILED for `reason`.
+    pub async fn failed_firing(&self, ticket: &str, reason: &str) -> pb::Firing {
+        let mut firings = self.settled_firings(ticket, 1).await;
+        let firing = firings.remove(0);
+        assert_eq!(firing.state, pb::FiringState::Failed as i32, "{firing:?}");
+        assert!(
+            firing.error.contains(reason),
+            "not for {reason:?}: {firing:?}"
+        );
+        firing
+    }
+
     /// Waits until `ticket` has `count` firings, none pending; newest first.
     pub async fn settled_firings(&self, ticket: &str, count: usize) -> Vec<pb::Firing> {
         eventually_showing(&format!("{count} settled firings of {ticket}"), || async {
@@ -284,4 +296,23 @@ pub fn trigger(
         actions,
         ..Default::default()
     }
+}
+
+/// Switches macro `name` (at `etag`) off as `client`; the macro as it is then.
+pub async fn switch_off_macro(client: &mut Client, name: &str, etag: &str) -> pb::Macro {
+    client
+        .update_macro(pb::UpdateMacroRequest {
+            r#macro: Some(pb::Macro {
+                name: name.into(),
+                active: false,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["active".into()],
+            }),
+            etag: etag.into(),
+        })
+        .await
+        .expect("switch the macro off")
+        .into_inner()
 }

@@ -14,7 +14,7 @@ backend_tests!(
     while_tickets_is_down_an_application_is_retryable_and_a_retry_applies_it_once,
 );
 
-fn shared(name: &str, actions: Vec<pb::Action>) -> pb::Macro {
+pub(crate) fn shared(name: &str, actions: Vec<pb::Action>) -> pb::Macro {
     pb::Macro {
         display_name: name.into(),
         active: true,
@@ -31,7 +31,7 @@ fn personal(name: &str) -> pb::Macro {
     }
 }
 
-async fn create(client: &mut Client, m: pb::Macro) -> Result<pb::Macro, tonic::Status> {
+pub(crate) async fn create(client: &mut Client, m: pb::Macro) -> Result<pb::Macro, tonic::Status> {
     client
         .create_macro(pb::CreateMacroRequest {
             r#macro: Some(m),
@@ -340,21 +340,7 @@ async fn personal_macros_stay_their_owners_and_bad_macros_and_requests_change_no
         Code::NotFound,
         &[],
     );
-    let off = lin
-        .update_macro(pb::UpdateMacroRequest {
-            r#macro: Some(pb::Macro {
-                name: mine.name.clone(),
-                active: false,
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["active".into()],
-            }),
-            etag: renamed.etag.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let off = switch_off_macro(&mut lin, &mine.name, &renamed.etag).await;
     assert!(!off.active);
     assert_status(
         apply(&mut lin, &mine.name, &[t], "inactive").await,

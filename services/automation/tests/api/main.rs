@@ -17,6 +17,7 @@ mod queue;
 mod replicas;
 mod requester_care;
 mod return_visits;
+mod rule_macros;
 mod schedules;
 mod sla_warnings;
 mod triggers;
