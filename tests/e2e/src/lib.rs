@@ -2,6 +2,10 @@
 //! PostgreSQL per service when `KEFU_TEST_POSTGRES_URL` is set) behind a gateway, reached only
 //! through the gateway with API keys.
 
+mod clients;
+
+pub use clients::{Authed, Clients};
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -36,6 +40,16 @@ impl Platform {
         backend: Backend,
         tune: impl FnOnce(&mut kefu_gateway::Config),
     ) -> Result<Option<Self>, StartError> {
+        Self::start_with_clock(backend, kefu_server::Clock::system(), tune).await
+    }
+
+    /// Like [`Platform::start`], with the tickets and automation services on `clock`: a manual
+    /// one lets a test move time for SLAs and time-based rules (checked every 50 ms here).
+    pub async fn start_with_clock(
+        backend: Backend,
+        clock: kefu_server::Clock,
+        tune: impl FnOnce(&mut kefu_gateway::Config),
+    ) -> Result<Option<Self>, StartError> {
         let key = InternalKey::generate();
         let Some(customers) =
             TestServer::service::<kefu_customers::Customers>(backend, &key, ()).await?
@@ -45,9 +59,13 @@ impl Platform {
         let customers_url = format!("http://{}", customers.addr);
         let mut tickets_settings = kefu_tickets::Settings::new(customers_url.clone());
         tickets_settings.sweep_interval = Duration::from_secs(3600);
-        let Some(tickets) =
-            TestServer::service::<kefu_tickets::Tickets>(backend, &key, tickets_settings.clone())
-                .await?
+        let Some(tickets) = TestServer::service_with_clock::<kefu_tickets::Tickets>(
+            backend,
+            &key,
+            clock.clone(),
+            tickets_settings.clone(),
+        )
+        .await?
         else {
             return Ok(None);
         };
@@ -57,7 +75,7 @@ impl Platform {
             kefu_testkit::TestDatabase::shared(&tickets.database.url),
             &key,
             "127.0.0.1:0".parse()?,
-            kefu_server::Clock::system(),
+            clock.clone(),
             tickets_settings,
         )
         .await?;
@@ -67,8 +85,9 @@ impl Platform {
             return Ok(None);
         };
         let tickets_url = format!("http://{}", tickets.addr);
-        let automation_settings =
+        let mut automation_settings =
             kefu_automation::Settings::new(tickets_url.clone(), customers_url.clone());
+        automation_settings.check_interval = Duration::from_millis(50);
         let feedback_settings = kefu_feedback::Settings::new(customers_url, tickets_url);
         let Some(feedback) =
             TestServer::service::<kefu_feedback::Feedback>(backend, &key, feedback_settings)
@@ -76,12 +95,14 @@ impl Platform {
         else {
             return Ok(None);
         };
-        let Some(automation) = TestServer::service::<kefu_automation::AutomationService>(
-            backend,
-            &key,
-            automation_settings,
-        )
-        .await?
+        let Some(automation) =
+            TestServer::service_with_clock::<kefu_automation::AutomationService>(
+                backend,
+                &key,
+                clock,
+                automation_settings,
+            )
+            .await?
         else {
             return Ok(None);
         };

@@ -7,18 +7,13 @@
     unreachable_pub
 )]
 
-use kefu_e2e::{Bearer, Platform};
+use kefu_e2e::{Bearer, Clients, Platform};
 use kefu_principal::{Principal, Role};
 use kefu_proto::automation::v1 as apb;
-use kefu_proto::common::v1 as common;
-use kefu_proto::customers::v1 as cpb;
 use kefu_proto::tickets::v1 as tpb;
 use kefu_testkit::{Backend, assert_status, backend_tests, eventually};
 use tonic::Code;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-
-type Authed = InterceptedService<Channel, Bearer>;
 
 backend_tests!(
     a_trigger_acknowledges_a_new_vip_ticket_in_chinese_and_an_agent_solves_it_with_a_macro_through_the_gateway
@@ -38,18 +33,10 @@ async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_and_an_agent_solves_
     let Some(platform) = Platform::start(backend, |_| {}).await.unwrap() else {
         return;
     };
-    let (channel, admin) = authed(&platform, &Principal::new("ops", Role::Admin)).await;
-    let mut automation: apb::automation_service_client::AutomationServiceClient<Authed> =
-        apb::automation_service_client::AutomationServiceClient::with_interceptor(
-            channel.clone(),
-            admin.clone(),
-        );
-    let mut tickets = tpb::ticket_service_client::TicketServiceClient::with_interceptor(
-        channel.clone(),
-        admin.clone(),
-    );
-    let mut customers =
-        cpb::customer_service_client::CustomerServiceClient::with_interceptor(channel, admin);
+    let mut clients = Clients::new(&platform, &Principal::new("ops", Role::Admin))
+        .await
+        .unwrap();
+    let (mut automation, mut tickets) = (clients.automation.clone(), clients.tickets.clone());
     let acknowledge = apb::Trigger {
         display_name: "VIP 受理确认".into(),
         active: true,
@@ -99,32 +86,10 @@ async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_and_an_agent_solves_
         })
         .await;
     assert_status(refused, Code::PermissionDenied, &[]);
-    let customer = customers
-        .create_customer(cpb::CreateCustomerRequest {
-            customer: Some(cpb::Customer {
-                display_name: "王芳".into(),
-                tier: common::Tier::Vip as i32,
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
+    let (_, ticket) = clients
+        .vip_ticket("王芳", "订单没有收到", "快递显示已签收")
         .await
-        .unwrap()
-        .into_inner();
-    let ticket = tickets
-        .create_ticket(tpb::CreateTicketRequest {
-            ticket: Some(tpb::Ticket {
-                subject: "订单没有收到".into(),
-                description: "快递显示已签收".into(),
-                requester: customer.name.clone(),
-                channel: common::Channel::Web as i32,
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let ticket_id = ticket.name.trim_start_matches("tickets/").to_owned();
     let expected = format!("王芳您好，我们已收到您的工单 {ticket_id}，会尽快回复。");
     let reply = eventually("the acknowledgement", || {
@@ -207,20 +172,7 @@ async fn a_trigger_acknowledges_a_new_vip_ticket_in_chinese_and_an_agent_solves_
         .await
         .unwrap()
         .into_inner();
-    tickets
-        .create_agent(tpb::CreateAgentRequest {
-            agent: Some(tpb::Agent {
-                display_name: "林".into(),
-                email: "lin@example.com".into(),
-                active: true,
-                capacity: 10,
-                ..Default::default()
-            }),
-            agent_id: "agent-1".into(),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap();
+    clients.agent("agent-1", "林").await.unwrap();
     tickets
         .assign_ticket(tpb::AssignTicketRequest {
             name: ticket.name.clone(),
