@@ -6,6 +6,7 @@ pub mod defaults;
 pub mod evaluate;
 pub mod firing;
 pub mod macros;
+pub mod requester;
 pub mod schedule;
 pub mod template;
 pub mod trigger;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::requester::{LIFECYCLE_STAGES, RequesterChange};
+
 use super::schedule::Schedule;
 
 /// What happened to a ticket, as a trigger reacts to it (numbers are the contract's).
@@ -392,23 +394,6 @@ pub enum Action {
     /// Applies the shared macro with this id (replaced by its actions when the rule matches).
     ApplyMacro(String),
 }
-
-/// A change to a ticket's requester in the customers service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequesterChange {
-    /// The lifecycle stage to set, written without its prefix (`AT_RISK`); "" leaves it.
-    pub lifecycle_stage: String,
-    /// Tags to add.
-    pub add_tags: Vec<String>,
-    /// Tags to remove.
-    pub remove_tags: Vec<String>,
-    /// The bare customer id: "" in a rule, the requester's in a firing.
-    #[serde(default)]
-    pub customer: String,
-}
-
-/// The lifecycle stages a rule may set, as written.
-pub const LIFECYCLE_STAGES: [&str; 6] = ["LEAD", "NEW", "ACTIVE", "LOYAL", "AT_RISK", "CHURNED"];
 
 impl Action {
     /// Whether it changes fields UpdateTicket sets (so consecutive ones go as one change).
